@@ -1,2 +1,15 @@
-// Public API of @gan/training.
-export {};
+/**
+ * @gan/training: the training loop shared by the single-process trainer and the distributed workers, run-state
+ * (checkpoint) serialization, seeded noise, and evaluation. Free of gRPC: collectives come in through `Reducer`.
+ */
+export { train, loadResumeCheckpoint, weightsDigest, ReplicaMismatchError } from './trainer';
+export type { TrainOptions, TrainResult, StepRecord, Log } from './trainer';
+export { LocalReducer } from './reducer';
+export type { Reducer } from './reducer';
+export { batchNoise, mixSeed, mulberry32, fillNormal, NOISE_STREAM } from './noise';
+export { modeCoverage } from './mode-coverage';
+export type { ModeCoverage } from './mode-coverage';
+export { evaluateRun } from './evaluate';
+export type { EvalResult } from './evaluate';
+export { modelConfigOf, serializeState, restoreState, checkpointConfig, assertSameArchitecture, CHECKPOINT_FORMAT } from './run-state';
+export type { TrainState, LoadedCheckpoint } from './run-state';

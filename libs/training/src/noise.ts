@@ -1,0 +1,61 @@
+/**
+ * Seeded noise and PRNG helpers for training. z is generated per ROW from (seed, step, global row index), so a
+ * batch split across N workers (rank r owns rows r·b … r·b+b−1) holds exactly the rows one process with batch N·b
+ * would draw: the property the data-parallel equivalence test relies on, and what makes resume bit-exact.
+ */
+
+/** 32-bit mix of several integers (murmur3-style finaliser); order matters. */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    let k = Math.imul((p | 0) ^ ((p / 0x100000000) | 0), 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** mulberry32: small, fast, good enough for noise; returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fills `out` with N(0, 1) samples from `rand` (Box-Muller, both outputs used). */
+export function fillNormal(out: Float32Array, rand: () => number): void {
+  for (let i = 0; i < out.length; i += 2) {
+    const u1 = 1 - rand(); // (0, 1]: log never sees 0
+    const u2 = rand();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    out[i] = r * Math.cos(2 * Math.PI * u2);
+    if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  }
+}
+
+/** Stream tags so D-phase, sampling and other noise never share a sequence. */
+export const NOISE_STREAM = { train: 1, fixedSamples: 2, eval: 3 } as const;
+
+/**
+ * z for one worker's batch at one step: rows firstRow … firstRow+batch−1 of the global batch.
+ * @returns Float32Array [batch * nz], row-major.
+ */
+export function batchNoise(seed: number, step: number, firstRow: number, batch: number, nz: number, stream: number = NOISE_STREAM.train): Float32Array {
+  const out = new Float32Array(batch * nz);
+  for (let r = 0; r < batch; r++) {
+    fillNormal(out.subarray(r * nz, (r + 1) * nz), mulberry32(mixSeed(seed, stream, step, firstRow + r)));
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * Everything a run must save to continue bit-exactly — weights, BN running statistics, both Adam states, the step
+ * and the resolved config — as safetensors tensors plus string metadata, and back. Also the model-config mapping
+ * shared by the trainer, eval and the workers.
+ */
+import {
+  adamState, getFlatBuffers, loadAdamState, namedWeights, setFlatBuffers, setFlatWeights,
+  type Adam, type Gan, type ModelConfig,
+} from '@gan/model';
+import { validateConfig, type TrainConfig } from '@gan/config';
+
+export const CHECKPOINT_FORMAT = 'gan-train/1';
+
+/** The architecture part of a run config (what a checkpoint's weights depend on). */
+export function modelConfigOf(c: TrainConfig): ModelConfig {
+  return {
+    model: c.model, imageSize: c.imageSize, channels: c.channels, nz: c.nz, ngf: c.ngf, ndf: c.ndf,
+    norm: c.norm, mlpHidden: c.mlpHidden, dataDim: 2,
+  };
+}
+
+const ARCH_FIELDS = ['model', 'imageSize', 'channels', 'nz', 'ngf', 'ndf', 'norm', 'mlpHidden'] as const;
+
+export interface TrainState {
+  gan: Gan;
+  adamG: Adam;
+  adamD: Adam;
+  /** Number of completed steps. */
+  step: number;
+}
+
+export interface SavedTensor {
+  name: string;
+  dtype: 'F32';
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Tensors and metadata for one checkpoint. */
+export function serializeState(s: TrainState, config: TrainConfig): { tensors: SavedTensor[]; metadata: Record<string, string> } {
+  const tensors: SavedTensor[] = [];
+  for (const net of [s.gan.g, s.gan.d]) {
+    for (const w of namedWeights(net)) tensors.push({ name: w.name, dtype: 'F32', shape: w.shape, data: w.data });
+  }
+  const gb = getFlatBuffers(s.gan.g);
+  const db = getFlatBuffers(s.gan.d);
+  tensors.push({ name: 'buffers.g', dtype: 'F32', shape: [gb.length], data: gb });
+  tensors.push({ name: 'buffers.d', dtype: 'F32', shape: [db.length], data: db });
+  const ag = adamState(s.adamG);
+  const ad = adamState(s.adamD);
+  for (const [tag, st] of [['g', ag], ['d', ad]] as const) {
+    tensors.push({ name: `adam.${tag}.m`, dtype: 'F32', shape: [st.m.length], data: st.m });
+    tensors.push({ name: `adam.${tag}.v`, dtype: 'F32', shape: [st.v.length], data: st.v });
+  }
+  const metadata = {
+    format: CHECKPOINT_FORMAT,
+    step: String(s.step),
+    adam_g_step: String(ag.step),
+    adam_d_step: String(ad.step),
+    config: JSON.stringify(config),
+  };
+  return { tensors, metadata };
+}
+
+export interface LoadedCheckpoint {
+  path?: string;
+  tensors: Map<string, { shape: number[]; data: ArrayLike<number> | Float32Array }>;
+  metadata: Record<string, string>;
+}
+
+/** The config stored in a checkpoint, validated (unknown keys fail). */
+export function checkpointConfig(ckpt: LoadedCheckpoint, where: string): TrainConfig {
+  if (ckpt.metadata.format !== CHECKPOINT_FORMAT) {
+    throw new Error(`${where} is not a gan-train checkpoint (format ${JSON.stringify(ckpt.metadata.format ?? null)}, expected ${CHECKPOINT_FORMAT})`);
+  }
+  try {
+    return validateConfig(JSON.parse(ckpt.metadata.config ?? 'null'));
+  } catch (e) {
+    throw new Error(`${where} holds an invalid config: ${(e as Error).message}`);
+  }
+}
+
+/** Refuses a checkpoint of another architecture with a message naming the first differing field. */
+export function assertSameArchitecture(saved: TrainConfig, now: TrainConfig, where: string): void {
+  for (const f of ARCH_FIELDS) {
+    if (saved.model === 'mlp' && now.model === 'mlp' && ['imageSize', 'channels', 'ngf', 'ndf', 'norm'].includes(f)) continue;
+    if (saved[f] !== now[f]) {
+      throw new Error(`${where} was made for another architecture: ${f} is ${JSON.stringify(saved[f])} there and ${JSON.stringify(now[f])} now`);
+    }
+  }
+}
+
+function tensorData(ckpt: LoadedCheckpoint, name: string, length: number, where: string): Float32Array {
+  const t = ckpt.tensors.get(name);
+  if (!t) throw new Error(`${where} lacks tensor '${name}'`);
+  if (t.data.length !== length) throw new Error(`${where}: tensor '${name}' has ${t.data.length} values, the model needs ${length}`);
+  return t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+}
+
+/** Loads weights, buffers and optimizer state into an already built state of the same architecture. */
+export function restoreState(s: TrainState, ckpt: LoadedCheckpoint, where: string): void {
+  for (const net of [s.gan.g, s.gan.d]) {
+    const parts = namedWeights(net);
+    const flat = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      flat.set(tensorData(ckpt, p.name, p.data.length, where), off);
+      off += p.data.length;
+    }
+    setFlatWeights(net, flat);
+  }
+  setFlatBuffers(s.gan.g, tensorData(ckpt, 'buffers.g', getFlatBuffers(s.gan.g).length, where));
+  setFlatBuffers(s.gan.d, tensorData(ckpt, 'buffers.d', getFlatBuffers(s.gan.d).length, where));
+  for (const [tag, adam] of [['g', s.adamG], ['d', s.adamD]] as const) {
+    const n = adamState(adam).m.length;
+    loadAdamState(adam, {
+      step: Number(ckpt.metadata[`adam_${tag}_step`]),
+      m: tensorData(ckpt, `adam.${tag}.m`, n, where),
+      v: tensorData(ckpt, `adam.${tag}.v`, n, where),
+    });
+  }
+  const step = Number(ckpt.metadata.step);
+  if (!Number.isInteger(step) || step < 0) throw new Error(`${where} has an invalid step ${JSON.stringify(ckpt.metadata.step)}`);
+  s.step = step;
+}

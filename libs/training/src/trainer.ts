@@ -1,0 +1,290 @@
+/**
+ * The training loop shared by the single-process trainer (`gan-train train`) and every distributed worker.
+ * One step, in the source document's order:
+ *   1. the rank's next batch x (its shard) and z seeded by (seed, step, global row);
+ *   2. D phase: gD = ∇D [BCE(D(x), real) + BCE(D(G(z)), 0)] with fakes detached → all-reduce mean → Adam(D);
+ *   3. G phase: gG = ∇G BCE(D(G(z)), 1) against the updated D → all-reduce mean → Adam(G);
+ *   4. rank 0 broadcasts [stop flag, BN running statistics] (PyTorch DDP's broadcast_buffers);
+ *   5. every `hashEvery` steps the ranks all-gather a hash of their weights; a mismatch stops the run loudly.
+ * With the LocalReducer (world of one) every collective is the identity.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import {
+  adamApply, buildGan, createAdam, dGradients, disposeGan, gGradients, generate, getFlatBuffers, getFlatWeights,
+  setFlatBuffers, setFlatWeights, adamState, loadAdamState,
+} from '@gan/model';
+import { openDataset, createBatchStream, type Dataset } from '@gan/data';
+import { CheckpointManager } from '@gan/checkpoint';
+import type { TrainConfig } from '@gan/config';
+import { MetricsWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
+import { batchNoise, NOISE_STREAM } from './noise';
+import { LocalReducer, type Reducer } from './reducer';
+import {
+  assertSameArchitecture, checkpointConfig, modelConfigOf, restoreState, serializeState,
+  type LoadedCheckpoint, type TrainState,
+} from './run-state';
+
+export interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug?(obj: object, msg?: string): void;
+}
+
+/** What one step cost and produced; timings in milliseconds. */
+export interface StepRecord {
+  step: number;
+  d_loss: number;
+  g_loss: number;
+  d_real: number;
+  d_fake: number;
+  step_ms: number;
+  compute_ms: number;
+  allreduce_ms: number;
+  data_wait_ms: number;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  logger: Log;
+  /** Collectives across workers; default: a world of one. */
+  reducer?: Reducer;
+  /** Drawn on the chief only. */
+  progress?: { update(step: number, fields: Record<string, number | string>): void; done(): void };
+  /** Called on every rank after every step (a worker reports to its coordinator here). */
+  onStep?: (r: StepRecord) => void | Promise<void>;
+  /** Consulted on rank 0 after each step; the decision reaches the other ranks in the step's broadcast. */
+  stopRequested?: () => boolean;
+}
+
+export interface TrainResult {
+  step: number;
+  stoppedEarly: boolean;
+  out: string;
+}
+
+/** Raised when replicas diverge: names the ranks whose weights differ from rank 0's. */
+export class ReplicaMismatchError extends Error {}
+
+export async function loadResumeCheckpoint(resume: string, config: TrainConfig, logger: Log): Promise<LoadedCheckpoint> {
+  const mgr = new CheckpointManager(resume, { keep: config.keepCheckpoints, logger });
+  const ckpt = (await mgr.load(resume)) as unknown as LoadedCheckpoint;
+  const where = `checkpoint ${ckpt.path ?? resume}`;
+  assertSameArchitecture(checkpointConfig(ckpt, where), config, where);
+  return ckpt;
+}
+
+/** 16-bit pieces of a SHA-256 of both networks' weights: exact in float32, so it survives an all-gather. */
+export function weightsDigest(st: TrainState): Float32Array {
+  const h = createHash('sha256');
+  for (const net of [st.gan.g, st.gan.d]) {
+    const w = getFlatWeights(net);
+    h.update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
+  }
+  const bytes = h.digest();
+  const out = new Float32Array(8);
+  for (let i = 0; i < 8; i++) out[i] = bytes.readUInt16LE(i * 2);
+  return out;
+}
+
+function checkDataset(config: TrainConfig, ds: Dataset): void {
+  const wantPoints = config.model === 'mlp';
+  if (wantPoints !== (ds.kind === 'points')) {
+    throw new Error(`dataset '${config.dataset}' holds ${ds.kind === 'points' ? '2-D points' : 'images'}: use --model ${ds.kind === 'points' ? 'mlp' : 'dcgan'}`);
+  }
+  if (ds.kind === 'image') {
+    const [h, w, c] = ds.sampleShape;
+    if (h !== config.imageSize || w !== config.imageSize || c !== config.channels) {
+      throw new Error(`dataset '${config.dataset}' yields ${h}x${w}x${c} samples but the model expects ${config.imageSize}x${config.imageSize}x${config.channels}`);
+    }
+  }
+}
+
+/** Copies root's full training state (weights, buffers, Adam) to every rank. */
+async function broadcastState(st: TrainState, reducer: Reducer): Promise<void> {
+  if (reducer.worldSize === 1) return;
+  for (const net of [st.gan.g, st.gan.d]) {
+    const w = getFlatWeights(net);
+    await reducer.broadcast(w, 0);
+    setFlatWeights(net, w);
+    const b = getFlatBuffers(net);
+    await reducer.broadcast(b, 0);
+    setFlatBuffers(net, b);
+  }
+  for (const adam of [st.adamG, st.adamD]) {
+    const s = adamState(adam);
+    const stepBuf = new Float32Array([s.step, st.step]);
+    await reducer.broadcast(stepBuf, 0);
+    await reducer.broadcast(s.m, 0);
+    await reducer.broadcast(s.v, 0);
+    loadAdamState(adam, { step: stepBuf[0], m: s.m, v: s.v });
+    st.step = stepBuf[1];
+  }
+}
+
+function writeSamples(st: TrainState, config: TrainConfig, ds: Dataset, file: string): void {
+  const n = config.model === 'mlp' ? 2500 : 64;
+  const zData = batchNoise(config.seed, 0, 0, n, config.nz, NOISE_STREAM.fixedSamples);
+  const z = tf.tensor2d(zData, [n, config.nz]);
+  try {
+    const x = generate(st.gan, z);
+    if (config.model === 'mlp') writeScatterPlot(file, x, { modes: ds.modes });
+    else writeImageGrid(file, x, { n, h: config.imageSize, w: config.imageSize, c: config.channels });
+  } finally {
+    z.dispose();
+  }
+}
+
+async function writeRealSamples(config: TrainConfig, ds: Dataset, file: string): Promise<void> {
+  const n = Math.min(config.model === 'mlp' ? 2500 : 64, ds.length);
+  const idx = Array.from({ length: n }, (_, i) => Math.floor((i * ds.length) / n));
+  const buf = new Float32Array(n * ds.sampleSize);
+  await ds.read(idx, buf);
+  if (config.model === 'mlp') writeScatterPlot(file, buf, { modes: ds.modes });
+  else writeImageGrid(file, buf, { n, h: config.imageSize, w: config.imageSize, c: config.channels });
+}
+
+const pad6 = (n: number) => String(n).padStart(6, '0');
+
+/**
+ * Trains until `config.steps` (or an agreed stop) and returns the final step. Rank 0 alone writes under
+ * `config.out`: real_samples.png, fake_samples_step_NNNNNN.png, metrics.jsonl and checkpoints.
+ */
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const { config, logger } = opts;
+  const reducer = opts.reducer ?? new LocalReducer();
+  const chief = reducer.rank === 0;
+  const out = path.resolve(config.out);
+
+  const resumeCkpt = config.resume ? await loadResumeCheckpoint(config.resume, config, logger) : null;
+  const ds = await openDataset({
+    name: config.dataset, root: config.dataRoot ?? undefined, imageSize: config.imageSize, channels: config.channels,
+    seed: config.seed, download: config.download, skipBadImages: config.skipBadImages, logger,
+  });
+  checkDataset(config, ds);
+
+  const gan = buildGan(modelConfigOf(config), config.seed);
+  const opt = { lr: config.lr, beta1: config.beta1, beta2: config.beta2 };
+  const st: TrainState = { gan, adamG: createAdam(gan.g, opt), adamD: createAdam(gan.d, opt), step: 0 };
+  const ckpts = chief ? new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger }) : null;
+  const metrics = chief ? new MetricsWriter(path.join(out, 'metrics.jsonl')) : null;
+  let stream: ReturnType<typeof createBatchStream> | null = null;
+  try {
+    if (resumeCkpt) {
+      restoreState(st, resumeCkpt, `checkpoint ${resumeCkpt.path ?? config.resume}`);
+      logger.info({ step: st.step, from: resumeCkpt.path ?? config.resume }, 'resumed');
+    }
+    await broadcastState(st, reducer);
+    if (chief) await writeRealSamples(config, ds, path.join(out, 'real_samples.png'));
+
+    const B = config.batchSize;
+    const sampleShape = ds.sampleShape;
+    stream = createBatchStream({
+      dataset: ds, batchSize: B, rank: reducer.rank, worldSize: reducer.worldSize, seed: config.seed,
+      dropLast: config.dropLast, startStep: st.step,
+    });
+    const realLabel = 1 - config.labelSmoothing;
+    const control = new Float32Array(1 + getFlatBuffers(gan.g).length + getFlatBuffers(gan.d).length);
+    let stoppedEarly = false;
+    let lastCheckpoint = st.step;
+
+    while (st.step < config.steps) {
+      const t0 = performance.now();
+      const batch = await stream.next();
+      const t1 = performance.now();
+      if (batch.step !== st.step) throw new Error(`internal: batch stream at step ${batch.step}, trainer at ${st.step}`);
+      const real = tf.tensor(batch.data, [B, ...sampleShape]);
+      const z = tf.tensor2d(batchNoise(config.seed, st.step, reducer.rank * B, B, config.nz), [B, config.nz]);
+      let arMs = 0;
+      let d: ReturnType<typeof dGradients>;
+      let g: ReturnType<typeof gGradients>;
+      try {
+        d = dGradients(gan, real, z, { realLabel });
+        let ta = performance.now();
+        await reducer.allReduceMean(d.grads);
+        arMs += performance.now() - ta;
+        adamApply(st.adamD, gan.d, d.grads);
+        g = gGradients(gan, z, { loss: config.loss });
+        ta = performance.now();
+        await reducer.allReduceMean(g.grads);
+        arMs += performance.now() - ta;
+        adamApply(st.adamG, gan.g, g.grads);
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/NaN|Inf|finite/i.test(msg)) throw new Error(`step ${st.step + 1}: ${msg} (weights left at step ${st.step}; lower --lr or check the data)`);
+        throw e;
+      } finally {
+        real.dispose();
+        z.dispose();
+      }
+
+      // Buffers and the stop decision travel together: one small broadcast per step keeps ranks in lockstep.
+      if (reducer.worldSize > 1) {
+        control[0] = chief && opts.stopRequested?.() ? 1 : 0;
+        control.set(getFlatBuffers(gan.g), 1);
+        control.set(getFlatBuffers(gan.d), 1 + getFlatBuffers(gan.g).length);
+        const ta = performance.now();
+        await reducer.broadcast(control, 0);
+        arMs += performance.now() - ta;
+        const ng = getFlatBuffers(gan.g).length;
+        setFlatBuffers(gan.g, control.subarray(1, 1 + ng));
+        setFlatBuffers(gan.d, control.subarray(1 + ng));
+      } else {
+        control[0] = opts.stopRequested?.() ? 1 : 0;
+      }
+      st.step += 1;
+
+      if (reducer.worldSize > 1 && config.hashEvery > 0 && (st.step % config.hashEvery === 0 || st.step === config.steps)) {
+        const all = await reducer.allGather(weightsDigest(st));
+        const bad = all.map((h, r) => (h.every((v, i) => v === all[0][i]) ? -1 : r)).filter((r) => r >= 0);
+        if (bad.length) throw new ReplicaMismatchError(`replicas diverged at step ${st.step}: weights of rank(s) ${bad.join(', ')} differ from rank 0's`);
+      }
+
+      const t2 = performance.now();
+      const rec: StepRecord = {
+        step: st.step, d_loss: d.dLoss, g_loss: g.gLoss, d_real: d.dReal, d_fake: d.dFake,
+        step_ms: t2 - t0, compute_ms: t2 - t1 - arMs, allreduce_ms: arMs, data_wait_ms: t1 - t0,
+      };
+      if (!Number.isFinite(rec.d_loss) || !Number.isFinite(rec.g_loss)) {
+        throw new Error(`step ${st.step}: loss is not finite (d_loss ${rec.d_loss}, g_loss ${rec.g_loss}); lower --lr or check the data`);
+      }
+      await opts.onStep?.(rec);
+      const last = st.step === config.steps || control[0] === 1;
+      if (chief) {
+        if (st.step % config.logEvery === 0 || st.step === 1 || last) {
+          metrics!.write({ ...rec, world_size: reducer.worldSize });
+          if (!opts.progress) logger.info(rec, 'step');
+        }
+        opts.progress?.update(st.step, {
+          d_loss: rec.d_loss.toFixed(3), g_loss: rec.g_loss.toFixed(3),
+          ...(reducer.worldSize > 1 ? { allreduce: `${Math.round((100 * arMs) / rec.step_ms)}%` } : {}),
+        });
+        if (st.step % config.sampleEvery === 0 || last) {
+          writeSamples(st, config, ds, path.join(out, `fake_samples_step_${pad6(st.step)}.png`));
+        }
+        if (st.step % config.checkpointEvery === 0 || last) {
+          const { tensors, metadata } = serializeState(st, config);
+          await ckpts!.save(st.step, tensors, metadata);
+          lastCheckpoint = st.step;
+        }
+      }
+      if (control[0] === 1) {
+        stoppedEarly = st.step < config.steps;
+        logger.info({ step: st.step }, 'stop requested: ended after this step');
+        break;
+      }
+    }
+    if (chief && lastCheckpoint !== st.step) {
+      const { tensors, metadata } = serializeState(st, config);
+      await ckpts!.save(st.step, tensors, metadata);
+    }
+    opts.progress?.done();
+    return { step: st.step, stoppedEarly, out };
+  } finally {
+    stream?.close();
+    await metrics?.close();
+    disposeGan(gan);
+  }
+}
