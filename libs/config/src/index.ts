@@ -1,2 +1,10 @@
-// Public API of @gan/config.
-export {};
+// Public API of @gan/config: the typed run configuration (defaults, field metadata), argv parsing and help,
+// validation of configs read as data, and the cross-worker fingerprint. No TF.js, no gRPC.
+export {
+  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, FINGERPRINT_FIELDS, flagName,
+  type ConfigFieldSpec, type ConfigKey, type FieldSpec, type TrainConfig,
+} from './fields';
+export { ConfigError, describeRule } from './values';
+export { parseArgs, formatHelp, configToArgs, type ParseOptions, type ParseResult, type HelpOptions } from './parse-args';
+export { validateConfig } from './validate';
+export { fingerprint, fingerprintFields, diffConfigs, formatConfigDiff } from './fingerprint';

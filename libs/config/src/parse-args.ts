@@ -1,0 +1,233 @@
+// Command-line parsing for the trainer's subcommands, driven entirely by CONFIG_FIELDS: `--flag value`,
+// `--flag=value`, booleans as `--flag` / `--no-flag` / `--flag=false`, `--` ending the flags, and `-h`/`--help`
+// detection. Also the aligned help text and the inverse (a config back to argv, for spawning workers).
+// Tested by libs/config/src/parse-args.test.ts (`node tools/run-tests.mjs libs/config`).
+import {
+  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, flagName,
+  type ConfigKey, type FieldSpec, type TrainConfig,
+} from './fields';
+import { checkCrossFields } from './validate';
+import { ConfigError, describeRule, parseRaw, suggest } from './values';
+
+export interface ParseOptions {
+  /** Config field names this subcommand accepts (default: all of them). */
+  allow?: readonly string[];
+  /** Command-specific flags (e.g. `listen`), keyed by the name they get in `extra`. */
+  extra?: Record<string, FieldSpec>;
+}
+
+export interface ParseResult {
+  /** Defaults overridden by the accepted flags. */
+  config: TrainConfig;
+  /** Values of the command-specific flags (their `default` when not given; null for nullable ones). */
+  extra: Record<string, unknown>;
+  /** Arguments that are not flags, and everything after `--`. */
+  positional: string[];
+  /** True when -h or --help was given; then nothing else was validated. */
+  help: boolean;
+}
+
+interface Entry {
+  name: string;
+  spec: FieldSpec;
+  isConfig: boolean;
+}
+
+/** Flag table of one subcommand: every accepted flag, plus the config flags it does not accept. */
+function buildTable(opts: ParseOptions): { accepted: Map<string, Entry>; refused: Set<string> } {
+  const allow = opts.allow ?? CONFIG_KEYS;
+  for (const k of allow) {
+    if (!Object.hasOwn(CONFIG_FIELDS, k)) throw new Error(`parseArgs: allow lists unknown config field '${k}'`);
+  }
+  const accepted = new Map<string, Entry>();
+  const refused = new Set<string>();
+  for (const k of CONFIG_KEYS) {
+    const spec = CONFIG_FIELDS[k];
+    if (allow.includes(k)) accepted.set(spec.flag, { name: k, spec, isConfig: true });
+    else refused.add(spec.flag);
+  }
+  for (const [name, spec] of Object.entries(opts.extra ?? {})) {
+    const flag = spec.flag ?? flagName(name);
+    if (accepted.has(flag) || refused.has(flag)) throw new Error(`parseArgs: extra flag ${flag} clashes with a config flag`);
+    accepted.set(flag, { name, spec, isConfig: false });
+  }
+  return { accepted, refused };
+}
+
+function extraDefaults(extra: Record<string, FieldSpec> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(extra ?? {})) {
+    if (spec.default !== undefined) out[name] = spec.default;
+    else if (spec.nullable) out[name] = null;
+    else if (spec.type === 'boolean') out[name] = false;
+  }
+  return out;
+}
+
+/**
+ * Parses a subcommand's argv (without the node binary, script and subcommand name).
+ * Throws ConfigError with a one-line message naming the offending flag. With -h/--help, returns help: true and
+ * whatever parsed, without throwing.
+ */
+export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): ParseResult {
+  const { accepted, refused } = buildTable(opts);
+  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const extra = extraDefaults(opts.extra);
+  const positional: string[] = [];
+  let help = false;
+  let firstError: ConfigError | undefined;
+  const fail = (msg: string): void => {
+    firstError ??= new ConfigError(msg);
+  };
+
+  let flagsDone = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (flagsDone) {
+      positional.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      flagsDone = true;
+      continue;
+    }
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-' || /^-\d/.test(arg)) {
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    let entry = accepted.get(flag);
+    let negated = false;
+    if (!entry && flag.startsWith('--no-') && inline === undefined) {
+      const base = accepted.get('--' + flag.slice(5));
+      if (base?.spec.type === 'boolean') [entry, negated] = [base, true];
+    }
+    if (!entry) {
+      if (refused.has(flag)) {
+        fail(`unknown flag ${flag} (this command does not take it)`);
+      } else {
+        const hint = suggest(flag, [...accepted.keys()]);
+        fail(`unknown flag ${flag}${hint ? ` (did you mean ${hint}?)` : ''}`);
+      }
+      continue;
+    }
+    const target = entry.isConfig ? config : extra;
+    const { spec } = entry;
+    if (spec.type === 'boolean') {
+      if (inline === undefined) {
+        target[entry.name] = !negated;
+        continue;
+      }
+      const value = parseRaw(spec, inline);
+      if (value === undefined) fail(`${flag} must be true or false, got ${JSON.stringify(inline)}`);
+      else target[entry.name] = value;
+      continue;
+    }
+    let raw = inline;
+    if (raw === undefined) {
+      const next = argv[i + 1];
+      // A following flag is not a value (negative numbers are: `--seed -1` reports the range, not "needs a value").
+      if (next !== undefined && next !== '--' && !(next.startsWith('--') || /^-[a-zA-Z]/.test(next))) {
+        raw = next;
+        i++;
+      }
+    }
+    if (raw === undefined) {
+      fail(`${flag} needs a value (${describeRule(spec)})`);
+      continue;
+    }
+    const value = parseRaw(spec, raw);
+    if (value === undefined) fail(`${flag} must be ${describeRule(spec)}, got ${JSON.stringify(raw)}`);
+    else target[entry.name] = value;
+  }
+
+  const result: ParseResult = { config: config as unknown as TrainConfig, extra, positional, help };
+  if (help) return result;
+  if (firstError) throw firstError;
+  checkCrossFields(result.config, (k) => CONFIG_FIELDS[k].flag);
+  return result;
+}
+
+export interface HelpOptions extends ParseOptions {
+  /** First line, e.g. 'gan-train train [options]'. */
+  usage?: string;
+  /** Paragraph under the usage line. */
+  description?: string;
+  /** Total width to wrap to; help lines are not wrapped below this, only aligned. */
+  width?: number;
+}
+
+function metavar(spec: FieldSpec): string {
+  if (spec.metavar) return spec.metavar;
+  switch (spec.type) {
+    case 'int':
+      return 'N';
+    case 'number':
+      return 'X';
+    case 'enum': {
+      const joined = (spec.values ?? []).join('|');
+      return joined.length <= 24 ? joined : 'NAME';
+    }
+    case 'string':
+      return 'VALUE';
+    case 'boolean':
+      return '';
+  }
+}
+
+function describeDefault(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return ` (default ${typeof value === 'string' ? value : JSON.stringify(value)})`;
+}
+
+function helpRow(flag: string, spec: FieldSpec, def: unknown): [string, string] {
+  const left = spec.type === 'boolean' ? `--[no-]${flag.slice(2)}` : `${flag} ${metavar(spec)}`;
+  let text = spec.help;
+  if (spec.type === 'enum' && metavar(spec) === 'NAME') text += `; one of ${(spec.values ?? []).join('|')}`;
+  return [left, text + describeDefault(def)];
+}
+
+/** Aligned help text for a subcommand: usage, description, command options, then the accepted config options. */
+export function formatHelp(opts: HelpOptions = {}): string {
+  const { accepted } = buildTable(opts);
+  const commandRows: [string, string][] = [];
+  const configRows: [string, string][] = [];
+  for (const [flag, e] of accepted) {
+    const def = e.isConfig ? DEFAULT_CONFIG[e.name as ConfigKey] : e.spec.default;
+    (e.isConfig ? configRows : commandRows).push(helpRow(flag, e.spec, def));
+  }
+  configRows.push(['-h, --help', 'show this help']);
+  const all = [...commandRows, ...configRows];
+  const col = Math.min(Math.max(...all.map(([l]) => l.length)) + 2, 34);
+  const fmt = ([l, r]: [string, string]): string =>
+    l.length + 2 > col ? `  ${l}\n  ${' '.repeat(col)}${r}` : `  ${l.padEnd(col)}${r}`;
+  const parts: string[] = [];
+  if (opts.usage) parts.push(`Usage: ${opts.usage}`, '');
+  if (opts.description) parts.push(opts.description, '');
+  if (commandRows.length) parts.push('Command options:', ...commandRows.map(fmt), '');
+  parts.push('Options:', ...configRows.map(fmt));
+  return parts.join('\n') + '\n';
+}
+
+/**
+ * The argv that makes parseArgs reproduce `config` (for spawning a worker with the coordinator's settings):
+ * only fields that differ from the defaults, as `--flag=value` so values starting with '-' survive.
+ * Null fields cannot be spelled on the command line and are left out (null is their default anyway).
+ */
+export function configToArgs(config: TrainConfig, keys: readonly ConfigKey[] = CONFIG_KEYS): string[] {
+  const args: string[] = [];
+  for (const k of keys) {
+    const value = config[k];
+    if (value === DEFAULT_CONFIG[k] || value === null) continue;
+    const { flag, type } = CONFIG_FIELDS[k];
+    if (type === 'boolean') args.push(value ? flag : `--no-${flag.slice(2)}`);
+    else args.push(`${flag}=${String(value)}`);
+  }
+  return args;
+}

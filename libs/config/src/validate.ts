@@ -1,0 +1,40 @@
+// Validation of configurations that arrive as data (checkpoint metadata, JSON files, a coordinator's handshake):
+// unknown keys and wrong types are errors, missing keys take their defaults, and the cross-field rules that the
+// argv parser also applies are checked. Tested by libs/config/src/validate.test.ts
+// (`node tools/run-tests.mjs libs/config`).
+import { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, type ConfigKey, type TrainConfig } from './fields';
+import { ConfigError, describeRule, isValid, suggest } from './values';
+
+/** Rules that involve more than one field; `name` turns a field into how the user spelled it (flag or key). */
+export function checkCrossFields(config: TrainConfig, name: (k: ConfigKey) => string): void {
+  if (config.minWorkers > config.workers) {
+    throw new ConfigError(
+      `${name('minWorkers')} (${config.minWorkers}) must not exceed ${name('workers')} (${config.workers})`,
+    );
+  }
+}
+
+/**
+ * Checks a configuration read from JSON or a checkpoint and returns a fresh TrainConfig: unknown keys fail
+ * (with a suggestion), wrong types or out-of-range values fail, missing keys are filled from DEFAULT_CONFIG.
+ */
+export function validateConfig(obj: unknown): TrainConfig {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new ConfigError(`config must be a JSON object, got ${obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj}`);
+  }
+  const out: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  for (const [key, value] of Object.entries(obj)) {
+    if (!Object.hasOwn(CONFIG_FIELDS, key)) {
+      const hint = suggest(key, CONFIG_KEYS);
+      throw new ConfigError(`config has unknown field '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+    }
+    const spec = CONFIG_FIELDS[key as ConfigKey];
+    if (!isValid(spec, value)) {
+      throw new ConfigError(`config field '${key}' must be ${describeRule(spec)}, got ${JSON.stringify(value) ?? String(value)}`);
+    }
+    out[key] = value;
+  }
+  const config = out as unknown as TrainConfig;
+  checkCrossFields(config, (k) => `config field '${k}'`);
+  return config;
+}
