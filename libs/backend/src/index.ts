@@ -1,2 +1,22 @@
-// Public API of @gan/backend.
-export {};
+// Public API of @gan/backend: picks and starts the TF.js compute backend (tensorflow > webgpu > wasm > cpu), adds
+// XNNPACK-based conv gradient kernels to wasm, and makes tfjs-core's gradients available under Node.
+export {
+  initBackend,
+  backendInfo,
+  defaultLoaders,
+  BACKEND_NAMES,
+  type BackendRequest,
+  type ConcreteBackend,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendLog,
+  type BackendLoader,
+  type InitBackendOptions,
+} from './init-backend';
+export { ensureGradients, gradientsRegistered } from './gradients';
+export {
+  registerWasmConvKernels,
+  wasmConvKernelsRegistered,
+  conv2DBackpropFilterWasm,
+  conv2DBackpropInputWasm,
+} from './wasm-conv-kernels';

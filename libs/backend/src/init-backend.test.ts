@@ -1,0 +1,82 @@
+// Tests for initBackend: the auto order's fallback (with simulated tensorflow/webgpu failures), explicit choices,
+// error messages, and real loads of wasm and cpu. Run: node tools/run-tests.mjs libs/backend init-backend
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { backendInfo, initBackend, type BackendLog, type BackendRequest } from './index';
+import { gradientsRegistered } from './gradients';
+import { wasmConvKernelsRegistered } from './wasm-conv-kernels';
+
+function recordingLog(): BackendLog & { lines: { obj: object; msg: string }[] } {
+  const lines: { obj: object; msg: string }[] = [];
+  return { lines, info: (obj, msg) => lines.push({ obj, msg }), warn: (obj, msg) => lines.push({ obj, msg }) };
+}
+
+const failing = (why: string) => async (): Promise<string> => {
+  throw new Error(why);
+};
+
+test('auto falls back past tensorflow and webgpu to wasm and says why', async () => {
+  const log = recordingLog();
+  const choice = await initBackend('auto', log, {
+    loaders: { tensorflow: failing('Cannot find package @tensorflow/tfjs-node'), webgpu: failing('no WebGPU adapter') },
+  });
+  assert.equal(choice.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.deepEqual(choice.tried.map((t) => t.name), ['tensorflow', 'webgpu']);
+  assert.match(choice.tried[0].error, /tfjs-node/);
+  assert.match(choice.reason, /no WebGPU adapter/);
+  assert.equal(log.lines.length, 1);
+  assert.match(log.lines[0].msg, /wasm/);
+  assert.ok(wasmConvKernelsRegistered(), 'wasm conv gradient kernels are registered');
+  assert.ok(gradientsRegistered(), 'tfjs-core gradients are registered');
+  const info = backendInfo();
+  assert.equal(info.name, 'wasm');
+  assert.equal(typeof info.threads, 'number');
+  assert.equal(typeof info.simd, 'boolean');
+});
+
+test('auto with real loaders picks wasm here (no tfjs-node, no GPU)', async (t) => {
+  const choice = await initBackend('auto');
+  if (choice.name !== 'wasm') t.diagnostic(`this machine has ${choice.name}; the fallback assertion below still holds`);
+  assert.notEqual(choice.name, 'cpu', 'conv models must not default to cpu when wasm loads');
+  for (const tr of choice.tried) assert.ok(tr.error.length > 0);
+});
+
+test('auto skips a failing wasm only to reach cpu', async () => {
+  const choice = await initBackend('auto', undefined, {
+    loaders: { tensorflow: failing('x'), webgpu: failing('y'), wasm: failing('z') },
+  });
+  assert.equal(choice.name, 'cpu');
+  assert.deepEqual(choice.tried.map((t) => t.name), ['tensorflow', 'webgpu', 'wasm']);
+});
+
+test('explicit cpu works and runs a conv gradient', async () => {
+  const choice = await initBackend('cpu');
+  assert.equal(choice.name, 'cpu');
+  assert.equal(tf.getBackend(), 'cpu');
+  assert.deepEqual(choice.tried, []);
+  const g = tf.tidy(() => tf.grad((f: tf.Tensor) => tf.sum(tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')))(tf.ones([2, 2, 1, 1]) as tf.Tensor4D));
+  assert.deepEqual(g.shape, [2, 2, 1, 1]);
+  g.dispose();
+});
+
+test('explicit wasm works', async () => {
+  const choice = await initBackend('wasm');
+  assert.equal(choice.name, 'wasm');
+  assert.equal(backendInfo().name, 'wasm');
+});
+
+test('an explicit backend that fails to load throws one line naming it and the cause', async () => {
+  await assert.rejects(
+    initBackend('webgpu', undefined, { loaders: { webgpu: failing('no WebGPU adapter (no GPU)\nstack...') } }),
+    (e: Error) => /backend 'webgpu' failed to load: no WebGPU adapter/.test(e.message) && !e.message.includes('\n'),
+  );
+  // The real loaders fail here too (no tfjs-node installed, no GPU): still a clear error, not a hang.
+  await assert.rejects(initBackend('tensorflow'), /backend 'tensorflow' failed to load: .*tfjs-node/);
+  await assert.rejects(initBackend('webgpu'), /backend 'webgpu' failed to load: /);
+});
+
+test('an unknown backend name lists the valid ones', async () => {
+  await assert.rejects(initBackend('cuda' as BackendRequest), /unknown backend 'cuda': valid names are auto, tensorflow, webgpu, wasm, cpu/);
+});

@@ -1,0 +1,197 @@
+// Chooses and starts the TF.js compute backend for this process, on the one shared @tensorflow/tfjs-core instance.
+//
+// 'auto' tries, in order: tensorflow (tfjs-node-gpu, then tfjs-node: native libtensorflow, optional dependencies
+// that need internet to install), webgpu (Dawn through the npm `webgpu` package, only when an adapter appears),
+// wasm (XNNPACK + SIMD, with our conv-gradient kernels), cpu (plain JS; far too slow for conv training, so it is
+// only the last resort). An explicitly named backend that fails to load is an error, never a silent fallback.
+//
+// Threads on wasm: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so the
+// single-threaded SIMD binary is used and setThreadsCount has no effect. Forcing the flag makes tfjs load the
+// threaded-SIMD binary, whose Emscripten pthread bootstrap builds its workers from a Blob URL of a browser worker
+// script (importScripts, self.onmessage): Node's worker_threads cannot run that, so init fails or hangs. See
+// probeWasmThreads() below and the report in libs/backend for what was tried. Data parallelism across worker
+// processes (one single-threaded wasm backend per core) is how this project uses both cores.
+//
+// Tests: node tools/run-tests.mjs libs/backend
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ensureGradients } from './gradients';
+import { registerWasmConvKernels } from './wasm-conv-kernels';
+
+export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendRequest = (typeof BACKEND_NAMES)[number];
+export type ConcreteBackend = Exclude<BackendRequest, 'auto'>;
+
+export interface BackendLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface BackendChoice {
+  /** tfjs backend name now active (tf.getBackend()). */
+  name: string;
+  /** Why this one runs (one line). */
+  reason: string;
+  /** Backends tried before it that did not load, with the cause. */
+  tried: { name: string; error: string }[];
+}
+
+/**
+ * A loader imports and prepares one backend so that tf.setBackend(name) can succeed, or throws with the cause.
+ * It returns the tfjs backend name to activate (tfjs-node registers 'tensorflow').
+ */
+export type BackendLoader = () => Promise<string>;
+
+export interface InitBackendOptions {
+  /** Replaces some or all of the default loaders (tests use this to simulate missing packages or GPUs). */
+  loaders?: Partial<Record<ConcreteBackend, BackendLoader>>;
+  /** Register tfjs-core's gradients too (default true: every user of this lib trains). */
+  gradients?: boolean;
+}
+
+const AUTO_ORDER: ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+/** The slice of the WebGPU API used here (the DOM lib in this TS setup has no WebGPU types). */
+interface GPU {
+  requestAdapter(opts?: { powerPreference?: string }): Promise<object | null>;
+}
+
+let simdSupported: boolean | undefined;
+let threadsCount: number | undefined;
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : typeof e === 'object' && e && 'message' in e ? String((e as { message: unknown }).message) : String(e);
+  return msg.split('\n')[0].trim() || 'unknown error';
+}
+
+async function loadTensorflow(): Promise<string> {
+  const errors: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(pkg);
+      if (!tf.findBackendFactory('tensorflow')) throw new Error(`${pkg} loaded but registered no 'tensorflow' backend`);
+      return 'tensorflow';
+    } catch (e) {
+      errors.push(`${pkg}: ${firstLine(e)}`);
+    }
+  }
+  throw new Error(errors.join('; '));
+}
+
+async function loadWebgpu(): Promise<string> {
+  let webgpu: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    webgpu = (await import('webgpu')) as unknown as typeof webgpu;
+  } catch (e) {
+    throw new Error(`npm package 'webgpu' not loadable: ${firstLine(e)}`);
+  }
+  const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
+  const gpu = g.navigator?.gpu ?? webgpu.create([]);
+  // Ask first, the same way tfjs-backend-webgpu will: without an adapter its factory would throw a TypeError.
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no WebGPU adapter (no GPU, or no usable Vulkan driver)');
+  Object.assign(globalThis, webgpu.globals);
+  if (!g.navigator?.gpu) {
+    // Node 20 has no navigator; later Node versions define a getter-only one, hence defineProperty.
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+  }
+  // tfjs-backend-webgpu registers its factory at import time only if navigator.gpu exists, so import it now.
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!tf.findBackendFactory('webgpu')) throw new Error('@tensorflow/tfjs-backend-webgpu registered no backend (was it imported before navigator.gpu existed?)');
+  return 'webgpu';
+}
+
+async function loadWasm(): Promise<string> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // Point Emscripten at the package's own .wasm files as a file path (Node reads them with fs); this keeps working
+  // when our code is bundled elsewhere and __dirname-relative lookup would not.
+  const require = createRequire(import.meta.url);
+  const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
+  try {
+    wasm.setWasmPaths(dist + path.sep);
+  } catch {
+    // A failed earlier init makes setWasmPaths refuse; the earlier paths stay in force and setBackend reports.
+  }
+  registerWasmConvKernels();
+  return 'wasm';
+}
+
+async function loadCpu(): Promise<string> {
+  await import('@tensorflow/tfjs-backend-cpu');
+  return 'cpu';
+}
+
+export const defaultLoaders: Record<ConcreteBackend, BackendLoader> = {
+  tensorflow: loadTensorflow,
+  webgpu: loadWebgpu,
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
+
+async function activate(loader: BackendLoader): Promise<string> {
+  const name = await loader();
+  // setBackend catches factory errors and returns false (after a console warning), so check its answer.
+  const ok = await tf.setBackend(name);
+  if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+  if (name === 'wasm') {
+    simdSupported = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    threadsCount = wasm.getThreadsCount();
+  }
+  return name;
+}
+
+/**
+ * Loads and activates a tfjs backend. 'auto' takes the first of tensorflow → webgpu → wasm → cpu that loads.
+ * Logs one line saying which backend runs and why the others did not.
+ * @throws Error naming the backend and the cause when an explicitly requested backend fails, or listing the valid
+ *   names for an unknown one
+ */
+export async function initBackend(requested: BackendRequest, log?: BackendLog, opts: InitBackendOptions = {}): Promise<BackendChoice> {
+  if (!(BACKEND_NAMES as readonly string[]).includes(requested)) {
+    throw new Error(`unknown backend '${String(requested)}': valid names are ${BACKEND_NAMES.join(', ')}`);
+  }
+  const loaders = { ...defaultLoaders, ...opts.loaders };
+  if (opts.gradients !== false) await ensureGradients();
+  const tried: { name: string; error: string }[] = [];
+  let choice: BackendChoice | undefined;
+  if (requested === 'auto') {
+    for (const candidate of AUTO_ORDER) {
+      try {
+        const name = await activate(loaders[candidate]);
+        const why = tried.length ? ` (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')})` : '';
+        choice = { name, reason: `auto: first backend that loaded in order ${AUTO_ORDER.join(' > ')}${why}`, tried };
+        break;
+      } catch (e) {
+        tried.push({ name: candidate, error: firstLine(e) });
+      }
+    }
+    if (!choice) throw new Error(`no tfjs backend could be loaded: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
+  } else {
+    try {
+      const name = await activate(loaders[requested]);
+      choice = { name, reason: `requested explicitly`, tried };
+    } catch (e) {
+      throw new Error(`backend '${requested}' failed to load: ${firstLine(e)}`);
+    }
+  }
+  log?.info({ backend: choice.name, requested, tried: choice.tried, ...backendInfo() }, `tfjs backend: ${choice.name} (${choice.reason})`);
+  return choice;
+}
+
+export interface BackendInfo {
+  name: string;
+  /** XNNPACK threads (wasm only). */
+  threads?: number;
+  /** Whether the SIMD wasm binary runs (wasm only). */
+  simd?: boolean;
+}
+
+/** Describes the active backend. */
+export function backendInfo(): BackendInfo {
+  const name = tf.getBackend();
+  if (name === 'wasm') return { name, threads: threadsCount, simd: simdSupported };
+  return { name };
+}
