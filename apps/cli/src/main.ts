@@ -1,0 +1,128 @@
+/**
+ * `gan-train`: the one command line of the distributed GAN trainer. Argument parsing and dispatch only; every
+ * subcommand's work lives in a lib.
+ *   npx gan-train train --model mlp --dataset ring8 --steps 2000 --out runs/ring8
+ *   npx gan-train eval --run runs/ring8 --json
+ *   npx gan-train local --workers 2 --image-size 32 --channels 1 --ngf 16 --ndf 16 --steps 200
+ *   npx gan-train coordinator --listen 0.0.0.0:29500 --workers 2 [train flags]
+ *   npx gan-train worker --coordinator HOST:29500 --advertise HOST [train flags]
+ */
+import { ConfigError, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
+import { createLogger, ProgressBar } from '@gan/telemetry';
+import { initBackend } from '@gan/backend';
+import { evaluateRun, train } from '@gan/training';
+import { runCoordinator, runLauncher, runWorker, DISTRIBUTED_FLAGS } from '@gan/distributed';
+
+const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
+  train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields() } },
+  eval: {
+    summary: 'score a run: mode coverage for 2-D data',
+    usage: 'gan-train eval --run DIR [--json]',
+    parse: {
+      allow: ['backend'],
+      extra: {
+        run: { type: 'string', help: 'run directory (its checkpoints/ folder) or a checkpoint file', metavar: 'DIR' },
+        json: { type: 'boolean', help: 'print one JSON line', default: false },
+        samples: { type: 'int', min: 1, help: 'samples to draw', default: 2500 },
+      },
+    },
+  },
+  local: {
+    summary: 'start a coordinator and N workers on this machine (like torchrun --nproc_per_node)',
+    usage: 'gan-train local --workers N [train options]',
+    parse: { extra: DISTRIBUTED_FLAGS.local },
+  },
+  coordinator: {
+    summary: 'run the control plane of a multi-machine job',
+    usage: 'gan-train coordinator --listen HOST:PORT --workers N [train options]',
+    parse: { extra: DISTRIBUTED_FLAGS.coordinator },
+  },
+  worker: {
+    summary: 'run one worker: joins the coordinator, trains its shard',
+    usage: 'gan-train worker --coordinator HOST:PORT --advertise HOST [train options]',
+    parse: { extra: DISTRIBUTED_FLAGS.worker },
+  },
+};
+
+function singleProcessFields(): string[] {
+  return [
+    'model', 'dataset', 'dataRoot', 'download', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
+    'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'out', 'seed', 'backend',
+    'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
+  ];
+}
+
+function topHelp(): string {
+  const rows = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
+  return ['Usage: gan-train <command> [options]', '', 'Commands:', ...rows, '', 'gan-train <command> --help shows the options of one command.', ''].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(topHelp());
+    return cmd ? 0 : 2;
+  }
+  const spec = COMMANDS[cmd];
+  if (!spec) throw new ConfigError(`unknown command '${cmd}': expected one of ${Object.keys(COMMANDS).join(', ')}`);
+  const parsed = parseArgs(rest, spec.parse);
+  if (parsed.help) {
+    process.stdout.write(formatHelp({ ...spec.parse, usage: spec.usage, description: spec.summary }));
+    return 0;
+  }
+  if (parsed.positional.length) throw new ConfigError(`unexpected argument '${parsed.positional[0]}' (flags start with --)`);
+  const { config, extra } = parsed;
+
+  switch (cmd) {
+    case 'train': {
+      const logger = createLogger({ role: 'trainer' });
+      await initBackend(config.backend, logger);
+      const progress = new ProgressBar({ total: config.steps, label: 'train' });
+      const stop = installStopHandler(logger);
+      const r = await train({ config, logger, progress: progress.isTTY ? progress : undefined, stopRequested: stop });
+      logger.info({ step: r.step, out: r.out, stoppedEarly: r.stoppedEarly }, 'training finished');
+      return 0;
+    }
+    case 'eval': {
+      const logger = createLogger({ role: 'eval' });
+      if (!extra.run) throw new ConfigError('eval needs --run DIR (a run directory or checkpoint)');
+      await initBackend(config.backend, logger);
+      const r = await evaluateRun(String(extra.run), logger, { samples: Number(extra.samples) });
+      if (extra.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else process.stdout.write(Object.entries(r).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+      return 0;
+    }
+    case 'local':
+      return runLauncher(config, extra, rest);
+    case 'coordinator':
+      return runCoordinator(config, extra);
+    case 'worker':
+      return runWorker(config, extra);
+  }
+  return 2;
+}
+
+/** First Ctrl-C: finish the step and checkpoint; a second one exits at once. */
+function installStopHandler(logger: { warn(o: object, m: string): void }): () => boolean {
+  let requested = false;
+  const onSignal = (sig: string) => {
+    if (requested) process.exit(130);
+    requested = true;
+    logger.warn({ signal: sig }, 'stopping after this step (again to abort)');
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  return () => requested;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    // Every failure is one line naming the problem; GAN_DEBUG=1 adds the stack for bug reports.
+    process.stderr.write(`gan-train: error: ${err?.message ?? err}\n`);
+    if (process.env.GAN_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+    process.exit(1);
+  },
+);
+
+export type { FieldSpec };

@@ -1,0 +1,26 @@
+/**
+ * `gan-train coordinator`: config → logger → CoordinatorServer → wait for the run to end. Prints one JSON line
+ * `{"event":"listening","address":"HOST:PORT"}` on stdout once bound (the launcher reads it to learn the port).
+ * SIGINT/SIGTERM request an orderly stop; exits non-zero when the run failed.
+ */
+import type { TrainConfig } from '@gan/config';
+import { createLogger } from '@gan/telemetry';
+import { CoordinatorServer } from './coordinator-server';
+import { exitWhenParentGoes } from './parent-watch';
+
+export async function runCoordinator(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
+  exitWhenParentGoes();
+  const logger = createLogger({ role: 'coordinator' });
+  const server = new CoordinatorServer({
+    config, logger, listen: String(extra.listen), joinTimeoutMs: Number(extra.joinTimeoutMs ?? 300_000),
+  });
+  const address = await server.start();
+  process.stdout.write(JSON.stringify({ event: 'listening', address }) + '\n');
+  const onSignal = (sig: string) => server.requestStop(`${sig} received`);
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const r = await server.done;
+  logger.info({ failed: r.failed, reason: r.reason }, 'run over');
+  await server.close();
+  return r.failed ? 1 : 0;
+}

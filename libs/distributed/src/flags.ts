@@ -1,0 +1,15 @@
+/** Command-specific flags of the distributed subcommands (the train flags come from @gan/config). */
+import type { FieldSpec } from '@gan/config';
+
+const listen: FieldSpec = { type: 'string', help: 'address the coordinator listens on', default: '127.0.0.1:29500', metavar: 'HOST:PORT' };
+const joinTimeoutMs: FieldSpec = { type: 'int', min: 1000, help: 'how long the coordinator waits for workers to join', default: 300_000, metavar: 'MS' };
+
+export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Record<string, FieldSpec>> = {
+  local: { joinTimeoutMs },
+  coordinator: { listen, joinTimeoutMs },
+  worker: {
+    coordinator: { type: 'string', help: 'the coordinator to join', default: '127.0.0.1:29500', metavar: 'HOST:PORT' },
+    advertise: { type: 'string', help: 'host or IP other workers reach this one at', default: '127.0.0.1', metavar: 'HOST' },
+    port: { type: 'int', min: 0, max: 65535, help: 'port of this worker\'s collective server (0 = any free port)', default: 0 },
+  },
+};

@@ -1,0 +1,11 @@
+/**
+ * @gan/distributed: the control plane (coordinator), the worker wiring (collective ring as the training loop's
+ * Reducer, heartbeats) and the local launcher. Entry points for `gan-train coordinator|worker|local`.
+ */
+export { runCoordinator } from './coordinator-runner';
+export { runWorker, collectiveReducer } from './worker-runner';
+export { runLauncher } from './launcher';
+export { CoordinatorServer } from './coordinator-server';
+export type { CoordinatorOptions, RunState } from './coordinator-server';
+export { DISTRIBUTED_FLAGS } from './flags';
+export { serverCredentials, channelCredentials } from './credentials';

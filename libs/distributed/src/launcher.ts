@@ -1,0 +1,130 @@
+/**
+ * `gan-train local --workers N`: starts a coordinator and N workers on this machine as separate processes (like
+ * `torchrun --nproc_per_node`), draws one progress bar from the coordinator's status, turns Ctrl-C into an
+ * orderly shutdown with a final checkpoint, and exits non-zero if any process failed.
+ *
+ * Children get their own process group (Ctrl-C reaches only the launcher, which decides) and a stdin pipe (they
+ * exit if the launcher dies). Worker logs pass through; on a terminal only warnings and errors are shown above
+ * the bar.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { TrainConfig } from '@gan/config';
+import { createLogger, ProgressBar } from '@gan/telemetry';
+import { call, coordinatorPackage } from './rpc';
+import { channelCredentials } from './credentials';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/gan-train.mjs');
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+  exit: Promise<number>;
+}
+
+function start(name: string, args: string[], filterLogs: boolean, onLine?: (line: string) => void): Child {
+  const proc = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, GAN_EXIT_WITH_PARENT: '1' },
+  });
+  readline.createInterface({ input: proc.stdout! }).on('line', (l) => (onLine ? onLine(l) : process.stdout.write(l + '\n')));
+  readline.createInterface({ input: proc.stderr! }).on('line', (l) => {
+    if (filterLogs && /"level":"(info|debug|trace)"/.test(l)) return;
+    process.stderr.write((filterLogs ? '\r\x1b[K' : '') + l + '\n');
+  });
+  const exit = new Promise<number>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 1))));
+  return { name, proc, exit };
+}
+
+function kill(c: Child, sig: NodeJS.Signals): void {
+  if (c.proc.exitCode !== null || c.proc.signalCode !== null || !c.proc.pid) return;
+  try {
+    process.kill(-c.proc.pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+export async function runLauncher(config: TrainConfig, extra: Record<string, unknown>, rawArgs: string[]): Promise<number> {
+  const logger = createLogger({ role: 'launcher' });
+  const progress = new ProgressBar({ total: config.steps, label: `${config.workers} workers` });
+  const filter = progress.isTTY;
+  // The user's train flags go to every process unchanged: the coordinator checks they agree (fingerprint).
+  const passthrough = rawArgs.filter((a, i) => !(a.startsWith('--join-timeout-ms') || rawArgs[i - 1] === '--join-timeout-ms'));
+  const joinArgs = [`--join-timeout-ms=${Number(extra.joinTimeoutMs ?? 300_000)}`];
+
+  let resolveAddr!: (a: string) => void;
+  const addr = new Promise<string>((r) => (resolveAddr = r));
+  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, ...passthrough], filter, (line) => {
+    try {
+      const m = JSON.parse(line);
+      if (m.event === 'listening') resolveAddr(m.address);
+    } catch {
+      process.stdout.write(line + '\n');
+    }
+  });
+  const address = await Promise.race([addr, coord.exit.then((c) => Promise.reject(new Error(`coordinator exited with code ${c} before listening`)))]);
+  logger.info({ coordinator: address, workers: config.workers }, 'coordinator up; starting workers');
+  const workers = Array.from({ length: config.workers }, (_, i) =>
+    start(`worker ${i}`, ['worker', '--coordinator', address, '--advertise', '127.0.0.1', ...joinArgs, ...passthrough], filter));
+  const all = [coord, ...workers];
+
+  const client = new (coordinatorPackage().Coordinator)(address, channelCredentials());
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted += 1;
+    if (interrupted === 1) {
+      logger.warn({}, 'Ctrl-C: stopping after the current step with a final checkpoint (again to kill)');
+      call(client, 'Shutdown', { reason: 'Ctrl-C in the launcher' }, 3000).catch(() => kill(coord, 'SIGTERM'));
+    } else {
+      all.forEach((c) => kill(c, 'SIGKILL'));
+    }
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const poll = setInterval(() => {
+    call<any>(client, 'GetStatus', {}, 1000).then(
+      (s) => {
+        if (s.state !== 'training' && s.state !== 'stopping') return;
+        const share = s.step_ms > 0 ? Math.round((100 * s.allreduce_ms) / s.step_ms) : 0;
+        if (progress.isTTY) progress.update(Number(s.step), { d_loss: s.d_loss.toFixed(3), g_loss: s.g_loss.toFixed(3), allreduce: `${share}%` });
+      },
+      () => {},
+    );
+  }, 1000);
+
+  // The first failure starts a countdown: peers must notice (collective deadline, heartbeats) and exit by
+  // themselves; whatever is still running afterwards is killed, so the launcher never hangs.
+  const codes = new Map<Child, number>();
+  let failedAt = 0;
+  const grace = config.opTimeoutMs + 4 * config.heartbeatMs + 10_000;
+  await new Promise<void>((resolve) => {
+    for (const c of all) {
+      c.exit.then((code) => {
+        codes.set(c, code);
+        if (code !== 0) {
+          logger.error({ process: c.name, code }, 'process failed');
+          if (!failedAt) {
+            failedAt = Date.now();
+            setTimeout(() => all.forEach((x) => kill(x, 'SIGKILL')), grace).unref();
+          }
+        }
+        if (codes.size === all.length) resolve();
+      });
+    }
+  });
+  clearInterval(poll);
+  client.close();
+  progress.done();
+  const bad = [...codes.entries()].filter(([, c]) => c !== 0).map(([ch, c]) => `${ch.name} (exit ${c})`);
+  if (bad.length) {
+    logger.error({ failed: bad }, 'run failed');
+    return 1;
+  }
+  logger.info({ workers: config.workers, out: config.out }, 'run finished');
+  return 0;
+}

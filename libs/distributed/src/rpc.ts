@@ -1,0 +1,61 @@
+/**
+ * gRPC plumbing of the control plane: loads protos/coordinator.proto, wraps async handlers so every rejection
+ * becomes a gRPC status with an actionable message, and computes deadlines (every call has one).
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import path from 'node:path';
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** protos/ is the single source of truth for the wire format; found relative to this file or the cwd. */
+export function protoPath(name: string): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [path.resolve(here, '../../../protos', name), path.resolve(process.cwd(), 'protos', name)];
+  const found = candidates.find((p) => fs.existsSync(p));
+  if (!found) throw new Error(`cannot find protos/${name} (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+let cached: grpc.GrpcObject | null = null;
+export function coordinatorPackage(): any {
+  if (!cached) {
+    const def = protoLoader.loadSync(protoPath('coordinator.proto'), {
+      keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true,
+    });
+    cached = grpc.loadPackageDefinition(def);
+  }
+  return (cached as any).gan.coordinator.v1;
+}
+
+/** An error that carries the gRPC status it should become. */
+export class StatusError extends Error {
+  constructor(readonly code: grpc.status, message: string) {
+    super(message);
+  }
+}
+
+/** Adapts an async unary handler: resolved values are sent, rejections become statuses (INTERNAL if untyped). */
+export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request, call).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        const code = err instanceof StatusError ? err.code : grpc.status.INTERNAL;
+        callback({ code, details: (err as Error)?.message ?? String(err) } as grpc.ServiceError);
+      },
+    );
+  };
+}
+
+export const deadline = (ms: number): Date => new Date(Date.now() + ms);
+
+/** Promise form of a unary client call with a deadline. */
+export function call<Res>(client: any, method: string, req: object, timeoutMs: number): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    client[method](req, { deadline: deadline(timeoutMs) }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+/** Status name for messages: 'UNAVAILABLE' rather than 14. */
+export const statusName = (code: number): string => grpc.status[code] ?? String(code);
