@@ -1,2 +1,42 @@
-// Public API of @gan/model.
-export {};
+/**
+ * Public API of @gan/model: DCGAN/MLP generator and discriminator on raw TF.js core ops, flat views of their
+ * weights (the all-reduce payload), the two gradient computations of a GAN step, and PyTorch-semantics Adam.
+ * The backend is chosen by the caller (@gan/backend) before buildGan. Not a runnable file.
+ *
+ * ## Flat order (the contract the all-reduce and checkpoints rely on)
+ * Each net's trainable variables, in build order, per layer weight then bias, per BatchNorm gamma then beta;
+ * getFlatWeights / gradients / Adam m,v all use it. Layouts are TF's, not PyTorch's (counts are identical):
+ * linear weight [in,out], conv weight [4,4,in,out], conv-transpose weight [4,4,out,in], NHWC activations (so
+ * flattening before D's linear, and the reshape after G's linear, order features as (h,w,c), not (c,h,w)).
+ *
+ * DCGAN with k stages (s0 = 4 for imageSize 4·2^k, s0 = 7 for 28 with k = 2), norm 'batch':
+ *   G: g.fc.weight [nz, C0·s0²], g.fc.bias, g.bn0.gamma [C0·s0²], g.bn0.beta,
+ *      then for i = 1..k: g.deconv{i}.weight, g.deconv{i}.bias, and for i < k: g.bn{i}.gamma, g.bn{i}.beta
+ *      (C0 = ngf·2^(k-1); deconv k outputs `channels`, then tanh)
+ *   D: for i = 1..k: d.conv{i}.weight, d.conv{i}.bias, and for i ≥ 2: d.bn{i}.gamma, d.bn{i}.beta;
+ *      then d.fc.weight [ndf·2^(k-1)·s0², 1], d.fc.bias [1]
+ *   norm 'none' drops every bn entry. BN buffers (getFlatBuffers): per BN in the same order,
+ *   `<bn>.running_mean` then `<bn>.running_var`.
+ * MLP: g.fc1, g.fc2, g.fc3 (weight, bias each); d.fc1, d.fc2, d.fc3. No buffers.
+ *
+ * D's forward yields logits; D(x) = sigmoid(logit), and the losses are computed from logits (numerically safe).
+ */
+export type { ModelConfig, DcganPlan } from './model-config';
+export { dcganPlan, validateModelConfig } from './model-config';
+export type { Gan, Net, NamedVariable } from './gan';
+export { buildGan, disposeGan } from './gan';
+export type { NamedWeight } from './flat';
+export {
+  paramCount,
+  bufferCount,
+  getFlatWeights,
+  setFlatWeights,
+  getFlatBuffers,
+  setFlatBuffers,
+  namedWeights,
+  namedBuffers,
+} from './flat';
+export type { GLoss, DGradResult, GGradResult } from './steps';
+export { dGradients, gGradients, sampleNoise, noiseData, generate } from './steps';
+export type { Adam, AdamOptions, AdamState } from './adam';
+export { createAdam, adamApply, adamState, loadAdamState } from './adam';

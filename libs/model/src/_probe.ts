@@ -1,0 +1,13 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { createRequire } from 'node:module';
+const req = createRequire(import.meta.url);
+console.log('before', !!tf.getGradient('Conv2D'));
+const t0 = Date.now();
+req('@tensorflow/tfjs-core/dist/register_all_gradients');
+console.log('after', !!tf.getGradient('Conv2D'), Date.now() - t0, 'ms');
+await tf.setBackend('cpu');
+const x = tf.variable(tf.ones([2,3]));
+const r = tf.variableGrads(() => tf.sum(tf.square(x)));
+r.grads[x.name].print();
+console.log(tf.memory().numTensors);

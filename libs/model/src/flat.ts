@@ -1,0 +1,112 @@
+/**
+ * Flat Float32Array views of a network's trainable weights and BatchNorm buffers: the buffers the all-reduce and
+ * checkpoints move. The order is the net's `params` / `buffers` order (see index.ts). Not a runnable file.
+ */
+import { tf } from './tf';
+import { assertAlive, type NamedVariable, type Net } from './gan';
+
+function count(vars: readonly NamedVariable[]): number {
+  let n = 0;
+  for (const p of vars) n += p.variable.size;
+  return n;
+}
+
+/**
+ * Host copy of a tensor's values that nothing else aliases. The cpu backend hands out its own storage from
+ * dataSync (wasm and webgpu return fresh copies), so only there do we copy.
+ */
+export function ownedData(t: tf.Tensor): Float32Array {
+  const d = t.dataSync() as Float32Array;
+  return tf.getBackend() === 'cpu' ? d.slice() : d;
+}
+
+function readAll(vars: readonly NamedVariable[]): Float32Array {
+  if (vars.length === 0) return new Float32Array(0);
+  // One concat and one read: a single device→host transfer on GPU backends.
+  const t = tf.tidy(() => tf.concat(vars.map((p) => tf.reshape(p.variable, [-1]))));
+  try {
+    return ownedData(t);
+  } finally {
+    t.dispose();
+  }
+}
+
+function writeAll(vars: readonly NamedVariable[], flat: Float32Array, what: string): void {
+  const n = count(vars);
+  if (!(flat instanceof Float32Array)) throw new Error(`${what}: expected a Float32Array`);
+  if (flat.length !== n) throw new Error(`${what}: expected ${n} values, got ${flat.length}`);
+  tf.tidy(() => {
+    let off = 0;
+    for (const p of vars) {
+      const size = p.variable.size;
+      // slice() copies: the cpu backend would otherwise keep a live reference to the caller's array.
+      p.variable.assign(tf.tensor(flat.slice(off, off + size), p.variable.shape, 'float32'));
+      off += size;
+    }
+  });
+}
+
+/** Number of trainable scalars in the network (the length of its flat weight/gradient vectors). */
+export function paramCount(net: Net): number {
+  return count(net.params);
+}
+
+/** Number of BatchNorm running-stat scalars (0 with norm 'none' or for the MLP). */
+export function bufferCount(net: Net): number {
+  return count(net.buffers);
+}
+
+/** All trainable weights, concatenated in the net's flat order. */
+export function getFlatWeights(net: Net): Float32Array {
+  assertAlive(net, 'getFlatWeights');
+  return readAll(net.params);
+}
+
+/** Overwrites all trainable weights from a flat vector in the net's flat order (throws on a wrong length). */
+export function setFlatWeights(net: Net, flat: Float32Array): void {
+  assertAlive(net, 'setFlatWeights');
+  writeAll(net.params, flat, `setFlatWeights(${net.role})`);
+  net.version++;
+}
+
+/** BatchNorm running stats (running_mean then running_var per BN, in build order); length 0 if none. */
+export function getFlatBuffers(net: Net): Float32Array {
+  assertAlive(net, 'getFlatBuffers');
+  return readAll(net.buffers);
+}
+
+/** Overwrites the BatchNorm running stats (throws on a wrong length). */
+export function setFlatBuffers(net: Net, flat: Float32Array): void {
+  assertAlive(net, 'setFlatBuffers');
+  writeAll(net.buffers, flat, `setFlatBuffers(${net.role})`);
+}
+
+/** One named tensor's host copy. */
+export interface NamedWeight {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+function named(vars: readonly NamedVariable[]): NamedWeight[] {
+  const flat = readAll(vars);
+  let off = 0;
+  return vars.map((p) => {
+    const size = p.variable.size;
+    const data = flat.slice(off, off + size);
+    off += size;
+    return { name: p.name, shape: [...p.variable.shape], data };
+  });
+}
+
+/** Trainable weights by name, in flat order (e.g. `g.fc.weight`, `g.bn0.gamma`, …). */
+export function namedWeights(net: Net): NamedWeight[] {
+  assertAlive(net, 'namedWeights');
+  return named(net.params);
+}
+
+/** BatchNorm running stats by name, in flat-buffer order (e.g. `g.bn0.running_mean`). */
+export function namedBuffers(net: Net): NamedWeight[] {
+  assertAlive(net, 'namedBuffers');
+  return named(net.buffers);
+}

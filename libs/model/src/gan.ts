@@ -1,0 +1,283 @@
+/**
+ * Builds the generator and discriminator (DCGAN family or MLP) as plain lists of layers over tf.variables, and
+ * runs their forward passes. Not a runnable file; see index.ts for the public API and the flat-order contract.
+ */
+import { tf } from './tf';
+import { conv4s2, convT4s2 } from './conv';
+import { dcganPlan, validateModelConfig, type ModelConfig } from './model-config';
+import { Rng, STREAM } from './rng';
+
+/** A variable with its stable, documented name (e.g. `g.fc.weight`). */
+export interface NamedVariable {
+  readonly name: string;
+  readonly variable: tf.Variable;
+}
+
+/** One step of a network's forward pass. Weights use TF layouts (see index.ts). */
+export type Layer =
+  | { kind: 'linear'; w: tf.Variable; b: tf.Variable }
+  | { kind: 'conv'; w: tf.Variable; b: tf.Variable }
+  | { kind: 'convT'; w: tf.Variable; b: tf.Variable }
+  | { kind: 'bn'; name: string; gamma: tf.Variable; beta: tf.Variable; mean: tf.Variable; var: tf.Variable }
+  | { kind: 'relu' }
+  | { kind: 'lrelu' }
+  | { kind: 'tanh' }
+  | { kind: 'reshape'; shape: number[] }
+  | { kind: 'flatten' };
+
+/** One network (G or D). Treat as opaque outside this lib except for `params`/`buffers` names and shapes. */
+export interface Net {
+  readonly role: 'g' | 'd';
+  /** Trainable variables in the fixed flat order (build order; weight then bias; gamma then beta). */
+  readonly params: readonly NamedVariable[];
+  /** Non-trainable BatchNorm running statistics in build order (running_mean then running_var per BN). */
+  readonly buffers: readonly NamedVariable[];
+  /** Per-sample input shape: G [nz]; D [H,W,C] (dcgan) or [dataDim] (mlp). */
+  readonly inputShape: readonly number[];
+  /** Per-sample output shape: G [H,W,C] or [dataDim]; D [1] (a logit; D(x) = sigmoid of it). */
+  readonly outputShape: readonly number[];
+  readonly layers: readonly Layer[];
+  /** Bumped on every weight write made through this lib (lets Adam keep a host copy of the weights). */
+  version: number;
+  disposed: boolean;
+}
+
+/** A generator/discriminator pair built from one config and seed. */
+export interface Gan {
+  readonly cfg: Readonly<ModelConfig>;
+  readonly seed: number;
+  readonly g: Net;
+  readonly d: Net;
+}
+
+const BN_EPS = 1e-5;
+const BN_MOMENTUM = 0.1;
+const LRELU_SLOPE = 0.2;
+const INIT_STD = 0.02;
+
+/** Collects variables in build order while drawing their init from one seeded stream. */
+class Builder {
+  readonly params: NamedVariable[] = [];
+  readonly buffers: NamedVariable[] = [];
+  readonly layers: Layer[] = [];
+  constructor(
+    private readonly prefix: 'g' | 'd',
+    private readonly rng: Rng,
+  ) {}
+
+  private param(name: string, shape: number[], init: 'normal' | 'one-normal' | 'zero'): tf.Variable {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    if (init === 'normal') this.rng.fillNormal(data, 0, INIT_STD);
+    else if (init === 'one-normal') this.rng.fillNormal(data, 1, INIT_STD);
+    // No tf name: tf variable names are process-global, and several GANs (replicas, tests) may coexist.
+    const v = tf.variable(tf.tensor(data, shape), true);
+    this.params.push({ name: `${this.prefix}.${name}`, variable: v });
+    return v;
+  }
+
+  private buffer(name: string, shape: number[], value: number): tf.Variable {
+    const v = tf.variable(tf.fill(shape, value), false);
+    this.buffers.push({ name: `${this.prefix}.${name}`, variable: v });
+    return v;
+  }
+
+  /** Linear in→out; weight [in,out] (PyTorch stores [out,in]), bias [out]. */
+  linear(name: string, inF: number, outF: number): void {
+    const w = this.param(`${name}.weight`, [inF, outF], 'normal');
+    const b = this.param(`${name}.bias`, [outF], 'zero');
+    this.layers.push({ kind: 'linear', w, b });
+  }
+
+  /** Conv k4 s2 p1; weight [4,4,in,out] (PyTorch [out,in,4,4]), bias [out]. */
+  conv(name: string, inC: number, outC: number): void {
+    const w = this.param(`${name}.weight`, [4, 4, inC, outC], 'normal');
+    const b = this.param(`${name}.bias`, [outC], 'zero');
+    this.layers.push({ kind: 'conv', w, b });
+  }
+
+  /** ConvTranspose k4 s2 p1; weight [4,4,out,in] (PyTorch [in,out,4,4]), bias [out]. */
+  convT(name: string, inC: number, outC: number): void {
+    const w = this.param(`${name}.weight`, [4, 4, outC, inC], 'normal');
+    const b = this.param(`${name}.bias`, [outC], 'zero');
+    this.layers.push({ kind: 'convT', w, b });
+  }
+
+  /** BatchNorm over the last axis (features of [B,F] or channels of [B,H,W,C]). */
+  bn(name: string, features: number): void {
+    const gamma = this.param(`${name}.gamma`, [features], 'one-normal');
+    const beta = this.param(`${name}.beta`, [features], 'zero');
+    const mean = this.buffer(`${name}.running_mean`, [features], 0);
+    const v = this.buffer(`${name}.running_var`, [features], 1);
+    this.layers.push({ kind: 'bn', name: `${this.prefix}.${name}`, gamma, beta, mean, var: v });
+  }
+
+  act(kind: 'relu' | 'lrelu' | 'tanh'): void {
+    this.layers.push({ kind });
+  }
+
+  net(inputShape: number[], outputShape: number[]): Net {
+    return {
+      role: this.prefix,
+      params: this.params,
+      buffers: this.buffers,
+      inputShape,
+      outputShape,
+      layers: this.layers,
+      version: 0,
+      disposed: false,
+    };
+  }
+}
+
+/**
+ * Builds G and D with the pytorch/examples DCGAN init (conv/linear weights N(0, 0.02), biases 0, BN gamma
+ * N(1, 0.02), beta 0), drawn from seeded streams: the same cfg and seed give bit-identical weights.
+ * G and D use separate streams, so changing one network's size leaves the other's init unchanged.
+ * Throws a one-line error for a bad config (e.g. an image size the family cannot make).
+ */
+export function buildGan(cfg: ModelConfig, seed: number): Gan {
+  validateModelConfig(cfg);
+  if (!Number.isSafeInteger(seed)) throw new Error(`buildGan: seed must be an integer, got ${seed}`);
+  const gb = new Builder('g', new Rng(seed, STREAM.g));
+  const db = new Builder('d', new Rng(seed, STREAM.d));
+  let g: Net;
+  let d: Net;
+  if (cfg.model === 'mlp') {
+    const h = cfg.mlpHidden;
+    gb.linear('fc1', cfg.nz, h);
+    gb.act('relu');
+    gb.linear('fc2', h, h);
+    gb.act('relu');
+    gb.linear('fc3', h, cfg.dataDim);
+    g = gb.net([cfg.nz], [cfg.dataDim]);
+    db.linear('fc1', cfg.dataDim, h);
+    db.act('lrelu');
+    db.linear('fc2', h, h);
+    db.act('lrelu');
+    db.linear('fc3', h, 1);
+    d = db.net([cfg.dataDim], [1]);
+  } else {
+    const { s0, stages, gWidths, dWidths } = dcganPlan(cfg);
+    const bn = cfg.norm === 'batch';
+    const c0 = gWidths[0];
+    gb.linear('fc', cfg.nz, c0 * s0 * s0);
+    if (bn) gb.bn('bn0', c0 * s0 * s0);
+    gb.act('relu');
+    gb.layers.push({ kind: 'reshape', shape: [s0, s0, c0] });
+    for (let i = 1; i <= stages; i++) {
+      gb.convT(`deconv${i}`, gWidths[i - 1], gWidths[i]);
+      if (i < stages) {
+        if (bn) gb.bn(`bn${i}`, gWidths[i]);
+        gb.act('relu');
+      } else {
+        gb.act('tanh');
+      }
+    }
+    const img = [cfg.imageSize, cfg.imageSize, cfg.channels];
+    g = gb.net([cfg.nz], img);
+    for (let i = 1; i <= stages; i++) {
+      db.conv(`conv${i}`, dWidths[i - 1], dWidths[i]);
+      if (i > 1 && bn) db.bn(`bn${i}`, dWidths[i]);
+      db.act('lrelu');
+    }
+    db.layers.push({ kind: 'flatten' });
+    db.linear('fc', dWidths[stages] * s0 * s0, 1);
+    d = db.net(img, [1]);
+  }
+  return { cfg: { ...cfg }, seed, g, d };
+}
+
+/** Frees every variable of both networks. Further use of the GAN throws. */
+export function disposeGan(gan: Gan): void {
+  for (const net of [gan.g, gan.d]) {
+    if (net.disposed) continue;
+    net.disposed = true;
+    for (const p of [...net.params, ...net.buffers]) p.variable.dispose();
+  }
+}
+
+/** A pending BatchNorm running-stat write, applied after the forward/backward pass. */
+export interface StatUpdate {
+  target: tf.Variable;
+  value: tf.Tensor;
+}
+
+export function assertAlive(net: Net, fn: string): void {
+  if (net.disposed) throw new Error(`${fn}: the GAN has been disposed`);
+}
+
+/**
+ * Forward pass in training mode (BatchNorm normalizes with batch statistics, like PyTorch's train()).
+ * When `pending` is given, each BN appends its new running mean/var (momentum 0.1; running var uses the unbiased
+ * batch variance) as kept tensors for the caller to assign afterwards; with null the running stats stay as they
+ * are. Returns G's images/points or D's logits [B,1]. Call inside tf.tidy.
+ */
+export function forward(net: Net, x: tf.Tensor, pending: StatUpdate[] | null): tf.Tensor {
+  let h = x;
+  for (const l of net.layers) {
+    switch (l.kind) {
+      case 'linear':
+        h = tf.add(tf.matMul(h as tf.Tensor2D, l.w as tf.Tensor2D), l.b);
+        break;
+      case 'conv':
+        h = tf.add(conv4s2(h as tf.Tensor4D, l.w as tf.Tensor4D), l.b);
+        break;
+      case 'convT':
+        h = tf.add(convT4s2(h as tf.Tensor4D, l.w as tf.Tensor4D), l.b);
+        break;
+      case 'bn':
+        h = batchNorm(h, l, pending);
+        break;
+      case 'relu':
+        h = tf.relu(h);
+        break;
+      case 'lrelu':
+        h = tf.leakyRelu(h, LRELU_SLOPE);
+        break;
+      case 'tanh':
+        h = tf.tanh(h);
+        break;
+      case 'reshape':
+        h = tf.reshape(h, [h.shape[0], ...l.shape]);
+        break;
+      case 'flatten':
+        h = tf.reshape(h, [h.shape[0], -1]);
+        break;
+    }
+  }
+  return h;
+}
+
+function batchNorm(x: tf.Tensor, l: Extract<Layer, { kind: 'bn' }>, pending: StatUpdate[] | null): tf.Tensor {
+  const axes = x.shape.slice(0, -1).map((_, i) => i);
+  const n = axes.reduce((p, a) => p * x.shape[a], 1);
+  if (n < 2) {
+    throw new Error(`${l.name}: batch norm in training mode needs more than 1 value per channel (got batch ${x.shape[0]})`);
+  }
+  const mean = tf.mean(x, axes);
+  const centered = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(centered), axes); // biased, as PyTorch normalizes with
+  const y = tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, tf.scalar(BN_EPS)))), l.gamma), l.beta);
+  if (pending) {
+    const m = tf.scalar(BN_MOMENTUM);
+    const keep = tf.scalar(1 - BN_MOMENTUM);
+    const unbiased = tf.mul(variance, tf.scalar(n / (n - 1)));
+    // Chain on an update still pending from an earlier pass in the same step (D sees real then fake), so two
+    // passes compose exactly like PyTorch's two in-place updates.
+    const base = (t: tf.Variable): tf.Tensor => pending.findLast((u) => u.target === t)?.value ?? t;
+    const newMean = tf.keep(tf.add(tf.mul(base(l.mean), keep), tf.mul(mean, m)));
+    const newVar = tf.keep(tf.add(tf.mul(base(l.var), keep), tf.mul(unbiased, m)));
+    pending.push({ target: l.mean, value: newMean }, { target: l.var, value: newVar });
+  }
+  return y;
+}
+
+/** Writes pending running stats (or just frees them when `apply` is false). */
+export function flushStats(pending: StatUpdate[], apply: boolean): void {
+  for (const u of pending) {
+    if (apply) u.target.assign(u.value);
+    u.value.dispose();
+  }
+  pending.length = 0;
+}

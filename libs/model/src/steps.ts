@@ -1,0 +1,160 @@
+/**
+ * One data-parallel GAN step split into pure pieces: gradient computations that return plain Float32Arrays (the
+ * all-reduce payload) and numbers, plus noise sampling and sample generation. No tensor escapes these functions.
+ * Not a runnable file.
+ */
+import { tf } from './tf';
+import { assertAlive, flushStats, forward, type Gan, type Net, type StatUpdate } from './gan';
+import { ownedData } from './flat';
+import { Rng, STREAM } from './rng';
+
+/** G's loss: 'non-saturating' minimizes BCE(D(G(z)), 1); 'minimax' minimizes mean log(1 − D(G(z))). */
+export type GLoss = 'non-saturating' | 'minimax';
+
+/**
+ * Mean binary cross-entropy of sigmoid(logits) against a constant target t, computed from logits so it never
+ * takes log(0): BCE = softplus(x) − t·x (= −t·log σ(x) − (1−t)·log(1−σ(x))).
+ */
+export function bceWithLogits(logits: tf.Tensor, target: number): tf.Scalar {
+  const sp = tf.softplus(logits);
+  return tf.mean(target === 0 ? sp : tf.sub(sp, tf.mul(logits, tf.scalar(target))));
+}
+
+function checkInput(t: tf.Tensor, net: Net, what: string, fn: string): void {
+  if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${what} must be a tf.Tensor`);
+  const want = net.inputShape;
+  if (t.rank !== want.length + 1 || want.some((d, i) => t.shape[i + 1] !== d)) {
+    throw new Error(`${fn}: ${what} must have shape [B,${want.join(',')}], got [${t.shape.join(',')}]`);
+  }
+  if (t.shape[0] < 1) throw new Error(`${fn}: ${what} has an empty batch`);
+  if (t.dtype !== 'float32') throw new Error(`${fn}: ${what} must be float32, got ${t.dtype}`);
+}
+
+/** Flattens variableGrads' result in the net's flat order (zeros for a variable the loss does not reach). */
+function flatGrads(net: Net, grads: tf.NamedTensorMap): Float32Array {
+  const parts = net.params.map((p) => {
+    const g = grads[p.variable.name];
+    return g ? tf.reshape(g, [-1]) : tf.zeros([p.variable.size]);
+  });
+  return ownedData(tf.concat(parts));
+}
+
+function scalarOf(t: tf.Tensor): number {
+  return t.dataSync()[0];
+}
+
+/** Runs `body` in a tidy; applies the BN running-stat updates it queued only if it succeeded. */
+function withStats<T extends tf.TensorContainer>(body: (pending: StatUpdate[]) => T): T {
+  const pending: StatUpdate[] = [];
+  let ok = false;
+  try {
+    const r = tf.tidy(() => body(pending));
+    ok = true;
+    return r;
+  } finally {
+    flushStats(pending, ok);
+  }
+}
+
+/** Result of a discriminator gradient computation. */
+export interface DGradResult {
+  /** ∂(dLoss)/∂θ_D in D's flat order, length paramCount(gan.d). */
+  grads: Float32Array;
+  /** BCE(D(real), realLabel) + BCE(D(G(z)), 0). */
+  dLoss: number;
+  /** Mean D output on the real batch. */
+  dReal: number;
+  /** Mean D output on the fake batch. */
+  dFake: number;
+}
+
+/**
+ * Discriminator gradients for one local batch, as in pytorch/examples dcgan: fakes = G(z) detached (no gradient
+ * to G, and G's running stats untouched), then two separate D passes (real, then fake), each updating D's BN
+ * running stats. Weights are not changed. `real`: [B,H,W,C] in [-1,1] (dcgan) or [B,dataDim] (mlp);
+ * `z`: [B',nz]. The caller owns and disposes both. `realLabel` (default 1; e.g. 0.9 for one-sided smoothing)
+ * is the target for real samples only.
+ */
+export function dGradients(
+  gan: Gan,
+  real: tf.Tensor,
+  z: tf.Tensor2D,
+  opts: { realLabel?: number } = {},
+): DGradResult {
+  assertAlive(gan.d, 'dGradients');
+  checkInput(real, gan.d, 'real', 'dGradients');
+  checkInput(z, gan.g, 'z', 'dGradients');
+  const realLabel = opts.realLabel ?? 1;
+  if (!Number.isFinite(realLabel) || realLabel < 0 || realLabel > 1) {
+    throw new Error(`dGradients: realLabel must be in [0,1], got ${realLabel}`);
+  }
+  const vars = gan.d.params.map((p) => p.variable);
+  return withStats((pending) => {
+    // Outside variableGrads, so nothing about G is recorded: the fakes are detached.
+    const fake = forward(gan.g, z, null);
+    let dReal = 0;
+    let dFake = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const lr = forward(gan.d, real, pending);
+      const lf = forward(gan.d, fake, pending);
+      dReal = scalarOf(tf.mean(tf.sigmoid(lr)));
+      dFake = scalarOf(tf.mean(tf.sigmoid(lf)));
+      return tf.add(bceWithLogits(lr, realLabel), bceWithLogits(lf, 0)) as tf.Scalar;
+    }, vars);
+    return { grads: flatGrads(gan.d, grads), dLoss: scalarOf(value), dReal, dFake };
+  });
+}
+
+/** Result of a generator gradient computation. */
+export interface GGradResult {
+  /** ∂(gLoss)/∂θ_G in G's flat order, length paramCount(gan.g). */
+  grads: Float32Array;
+  /** The loss G minimizes (negative for 'minimax'). */
+  gLoss: number;
+}
+
+/**
+ * Generator gradients: a fresh G(z) through D, gradient over G's variables only (D's weights are never
+ * changed). Both networks run BN in training mode and update their running stats, as the PyTorch example's G
+ * step does for D. `z`: [B,nz], owned by the caller.
+ */
+export function gGradients(gan: Gan, z: tf.Tensor2D, opts: { loss?: GLoss } = {}): GGradResult {
+  assertAlive(gan.g, 'gGradients');
+  checkInput(z, gan.g, 'z', 'gGradients');
+  const loss = opts.loss ?? 'non-saturating';
+  if (loss !== 'non-saturating' && loss !== 'minimax') {
+    throw new Error(`gGradients: loss must be 'non-saturating' or 'minimax', got ${String(loss)}`);
+  }
+  const vars = gan.g.params.map((p) => p.variable);
+  return withStats((pending) => {
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = forward(gan.d, forward(gan.g, z, pending), pending);
+      // minimax: minimize mean log(1 − σ(x)) = −BCE(σ(x), 0).
+      return loss === 'minimax' ? tf.neg(bceWithLogits(logits, 0)) : bceWithLogits(logits, 1);
+    }, vars);
+    return { grads: flatGrads(gan.g, grads), gLoss: scalarOf(value) };
+  });
+}
+
+/** Deterministic N(0,1) noise as a host array [batch·nz] (row-major [batch, nz]) from an integer seed. */
+export function noiseData(batch: number, nz: number, seed: number): Float32Array {
+  for (const [k, v] of [['batch', batch], ['nz', nz]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`sampleNoise: ${k} must be a positive integer, got ${v}`);
+  }
+  return new Rng(seed, STREAM.noise).fillNormal(new Float32Array(batch * nz), 0, 1);
+}
+
+/** Deterministic N(0,1) noise z: [batch, nz] from an integer seed (same seed → same bytes). Caller disposes. */
+export function sampleNoise(batch: number, nz: number, seed: number): tf.Tensor2D {
+  return tf.tensor2d(noiseData(batch, nz, seed), [batch, nz]);
+}
+
+/**
+ * G(z) as a host array ([B,H,W,C] in [-1,1] or [B,dataDim], row-major), BN in training mode with batch stats
+ * (as the PyTorch example samples) without touching running stats. z: [B,nz] (B ≥ 2 when G has BN).
+ */
+export function generate(gan: Gan, z: tf.Tensor2D): Float32Array {
+  assertAlive(gan.g, 'generate');
+  checkInput(z, gan.g, 'z', 'generate');
+  return tf.tidy(() => ownedData(forward(gan.g, z, null)));
+}
