@@ -71,13 +71,13 @@ class Builder {
     if (init === 'normal') this.rng.fillNormal(data, 0, INIT_STD);
     else if (init === 'one-normal') this.rng.fillNormal(data, 1, INIT_STD);
     // No tf name: tf variable names are process-global, and several GANs (replicas, tests) may coexist.
-    const v = tf.variable(tf.tensor(data, shape), true);
+    const v = tf.tidy(() => tf.variable(tf.tensor(data, shape), true)); // tidy frees the initial-value handle
     this.params.push({ name: `${this.prefix}.${name}`, variable: v });
     return v;
   }
 
   private buffer(name: string, shape: number[], value: number): tf.Variable {
-    const v = tf.variable(tf.fill(shape, value), false);
+    const v = tf.tidy(() => tf.variable(tf.fill(shape, value), false));
     this.buffers.push({ name: `${this.prefix}.${name}`, variable: v });
     return v;
   }
