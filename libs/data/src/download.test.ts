@@ -102,7 +102,8 @@ test('openDataset(kmnist, download) with no uncompressed checksum known: the syn
   );
 });
 
-const MNIST_DIR = path.resolve(import.meta.dirname, '../../../../shared/datasets/mnist');
+// The real MNIST test split lives outside the repo (../shared from the project root); GAN_MNIST_DIR overrides.
+const MNIST_DIR = process.env.GAN_MNIST_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/datasets/mnist');
 const haveMnist = fs.existsSync(path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz'));
 
 test('openDataset(mnist, download) fetches and verifies the real t10k pair from a local mirror, then reuses the cache', { skip: haveMnist ? false : `real MNIST not found at ${MNIST_DIR} (skipping real download check)` }, async () => {

@@ -85,7 +85,8 @@ test('IDX bad input: truncated data, truncated gzip, wrong magic, count mismatch
   await assert.rejects(open(tempDir()), /train-images-idx3-ubyte\[\.gz\] not found in .*download: true/);
 });
 
-const MNIST_DIR = path.resolve(import.meta.dirname, '../../../../shared/datasets/mnist');
+// The real MNIST test split lives outside the repo (../shared from the project root); GAN_MNIST_DIR overrides.
+const MNIST_DIR = process.env.GAN_MNIST_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/datasets/mnist');
 const haveMnist = fs.existsSync(path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz'));
 
 test('real MNIST test split: 10,000 digits, known first labels, plausible ink statistics', { skip: haveMnist ? false : `real MNIST not found at ${MNIST_DIR} (skipping real-data check)` }, async () => {

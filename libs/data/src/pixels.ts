@@ -54,23 +54,29 @@ export function resampleTaps(inSize: number, outSize: number): Taps {
  */
 export function makeImageConverter(srcH: number, srcW: number, srcC: 1 | 3, size: number, channels: 1 | 3, mode: ResizeMode = 'bilinear') {
   const C = channels;
-  const plane = new Float32Array(srcH * srcW * C);
-  /** src → plane: channel conversion, values stay 0..255 */
+  // Resample in the cheaper channel count: RGB→gray converts before resizing, gray→RGB replicates after.
+  const M = Math.min(srcC, C);
+  const plane = new Float32Array(srcH * srcW * M);
+  /** src → plane (M channels), values stay 0..255 */
   const toPlane = (src: Uint8Array, off: number) => {
-    const n = srcH * srcW;
-    if (srcC === C) {
-      for (let p = 0; p < n * C; p++) plane[p] = src[off + p];
-    } else if (srcC === 3) {
-      for (let p = 0; p < n; p++) plane[p] = 0.299 * src[off + 3 * p] + 0.587 * src[off + 3 * p + 1] + 0.114 * src[off + 3 * p + 2];
+    if (srcC === M) {
+      for (let p = 0; p < plane.length; p++) plane[p] = src[off + p];
     } else {
-      for (let p = 0; p < n; p++) plane[3 * p] = plane[3 * p + 1] = plane[3 * p + 2] = src[off + p];
+      for (let p = 0; p < plane.length; p++) plane[p] = 0.299 * src[off + 3 * p] + 0.587 * src[off + 3 * p + 1] + 0.114 * src[off + 3 * p + 2];
     }
   };
   const k = 2 / 255;
+  /** writes value v (0..255) of pixel p, channel c < M, expanding gray to RGB when needed */
+  const expand = C !== M;
+  const put = (out: Float32Array, outOff: number, p: number, c: number, v: number) => {
+    const f = v * k - 1;
+    if (expand) out[outOff + 3 * p] = out[outOff + 3 * p + 1] = out[outOff + 3 * p + 2] = f;
+    else out[outOff + p * M + c] = f;
+  };
   if (srcH === size && srcW === size) {
     return (src: Uint8Array, srcOff: number, out: Float32Array, outOff: number) => {
       toPlane(src, srcOff);
-      for (let p = 0; p < plane.length; p++) out[outOff + p] = plane[p] * k - 1;
+      for (let p = 0; p < srcH * srcW; p++) for (let c = 0; c < M; c++) put(out, outOff, p, c, plane[p * M + c]);
     };
   }
   if (mode === 'pad') {
@@ -81,31 +87,35 @@ export function makeImageConverter(srcH: number, srcW: number, srcC: 1 | 3, size
       toPlane(src, srcOff);
       out.fill(-1, outOff, outOff + size * size * C);
       for (let y = 0; y < srcH; y++) {
-        for (let x = 0; x < srcW * C; x++) out[outOff + ((y + top) * size + left) * C + x] = plane[y * srcW * C + x] * k - 1;
+        for (let x = 0; x < srcW; x++) {
+          for (let c = 0; c < M; c++) put(out, outOff, (y + top) * size + left + x, c, plane[(y * srcW + x) * M + c]);
+        }
       }
     };
   }
   const tx = resampleTaps(srcW, size);
   const ty = resampleTaps(srcH, size);
-  const rows = new Float32Array(srcH * size * C); // horizontally resampled
+  const rows = new Float32Array(srcH * size * M); // horizontally resampled
   return (src: Uint8Array, srcOff: number, out: Float32Array, outOff: number) => {
     toPlane(src, srcOff);
     for (let y = 0; y < srcH; y++) {
       for (let x = 0; x < size; x++) {
         const s = tx.start[x], n = tx.count[x], wo = x * tx.maxTaps;
-        for (let c = 0; c < C; c++) {
+        for (let c = 0; c < M; c++) {
           let acc = 0;
-          for (let t = 0; t < n; t++) acc += tx.w[wo + t] * plane[(y * srcW + s + t) * C + c];
-          rows[(y * size + x) * C + c] = acc;
+          for (let t = 0; t < n; t++) acc += tx.w[wo + t] * plane[(y * srcW + s + t) * M + c];
+          rows[(y * size + x) * M + c] = acc;
         }
       }
     }
     for (let y = 0; y < size; y++) {
       const s = ty.start[y], n = ty.count[y], wo = y * ty.maxTaps;
-      for (let x = 0; x < size * C; x++) {
-        let acc = 0;
-        for (let t = 0; t < n; t++) acc += ty.w[wo + t] * rows[(s + t) * size * C + x];
-        out[outOff + y * size * C + x] = acc * k - 1;
+      for (let x = 0; x < size; x++) {
+        for (let c = 0; c < M; c++) {
+          let acc = 0;
+          for (let t = 0; t < n; t++) acc += ty.w[wo + t] * rows[((s + t) * size + x) * M + c];
+          put(out, outOff, y * size + x, c, acc);
+        }
       }
     }
   };

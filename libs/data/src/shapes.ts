@@ -72,12 +72,18 @@ export function renderShape(seed: number, i: number, size: number, channels: 1 |
   }
   const C = channels;
   const fgL = luma(...fg), bgL = luma(...bg);
+  // Outside the circumcircle's bounding box plus 2 pixels every pixel is pure background (even for the triangle,
+  // whose edge-distance bound is cos(60°) × the distance beyond the circumcircle), so skip the distance maths.
+  const x0 = Math.max(0, Math.floor(cx - r - 2)), x1 = Math.min(S, Math.ceil(cx + r + 2));
+  const y0 = Math.max(0, Math.floor(cy - r - 2)), y1 = Math.min(S, Math.ceil(cy + r + 2));
   for (let y = 0; y < S; y++) {
     const py = y + 0.5;
     for (let x = 0; x < S; x++) {
       const px = x + 0.5;
       let d: number;
-      if (kind === 0) {
+      if (y < y0 || y >= y1 || x < x0 || x >= x1) {
+        d = 1;
+      } else if (kind === 0) {
         d = Math.hypot(px - cx, py - cy) - r * 0.85;
       } else {
         d = -Infinity;
