@@ -1,7 +1,7 @@
 // MNIST, Fashion-MNIST and KMNIST from their IDX files (`train-images-idx3-ubyte[.gz]` + `train-labels-idx1-ubyte
 // [.gz]`, or the `t10k-` pair for split 'test'), optionally downloaded from a base URL with checksums. 28×28
 // images reach imageSize by bilinear resampling (default) or by a centred pad (idxResize: 'pad', the DCGAN
-// 28→32 habit). Tested in idx.test.ts and download.test.ts.
+// 28→32 habit). With no split given and only the t10k pair present, the test split is used (with a warning). Tested in idx.test.ts and download.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_BASE_URLS, IDX_CHECKSUMS, downloadVerified, joinUrl } from './download';
@@ -51,7 +51,19 @@ async function locate(spec: DatasetSpec & { name: IdxDatasetName }, base: string
 }
 
 export async function openIdxDataset(spec: DatasetSpec & { name: IdxDatasetName }): Promise<Dataset> {
-  const names = idxFileNames(spec.split ?? 'train');
+  let split = spec.split ?? 'train';
+  if (spec.split === undefined && !spec.download) {
+    // Only the 10,000-image test split ships with some setups (e.g. ../shared/datasets/mnist): when no split was
+    // asked for and the train pair is absent but the t10k pair is there, use it rather than fail.
+    const root = spec.root ?? defaultDataDir(spec.name);
+    const dirs = [...new Set([root, spec.cacheDir ?? root])];
+    const train = idxFileNames('train'), test = idxFileNames('test');
+    if (!findFile(dirs, train.images) && findFile(dirs, test.images) && findFile(dirs, test.labels)) {
+      spec.logger?.warn({ dataset: spec.name, root }, `${spec.name}: no train split in ${root}; using the t10k (test) split`);
+      split = 'test';
+    }
+  }
+  const names = idxFileNames(split);
   const imgFile = await locate(spec, names.images);
   const lblFile = await locate(spec, names.labels);
   const img = readIdxFile(imgFile, IDX_IMAGES_MAGIC);

@@ -27,6 +27,15 @@ test('IDX: plain and gzipped files load the same pixels, labels, shape and range
   writeIdxPair(plain, 't10k', 3);
   const t = await openDataset({ name: 'kmnist', root: plain, imageSize: 28, channels: 1, seed: 0, split: 'test' });
   assert.equal(t.length, 3);
+  // only a t10k pair and no split asked for: the test split is used, with a warning
+  const only = tempDir();
+  writeIdxPair(only, 't10k', 6, { gzip: true });
+  const warns: string[] = [];
+  const logger = { warn: (_o: object, m: string) => { warns.push(m); }, info: () => {} };
+  const f = await openDataset({ name: 'mnist', root: only, imageSize: 28, channels: 1, seed: 0, logger });
+  assert.equal(f.length, 6);
+  assert.match(warns.join(), /no train split .*using the t10k \(test\) split/);
+  await assert.rejects(openDataset({ name: 'mnist', root: only, imageSize: 28, channels: 1, seed: 0, split: 'train' }), /train-images-idx3-ubyte\[\.gz\] not found/);
 });
 
 test('IDX: resized to 32 (bilinear and pad) and to 3 channels', async () => {
