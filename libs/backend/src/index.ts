@@ -20,3 +20,4 @@ export {
   conv2DBackpropFilterWasm,
   conv2DBackpropInputWasm,
 } from './wasm-conv-kernels';
+export { withWasmThreads } from './wasm-threads';

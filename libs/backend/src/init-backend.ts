@@ -5,12 +5,9 @@
 // wasm (XNNPACK + SIMD, with our conv-gradient kernels), cpu (plain JS; far too slow for conv training, so it is
 // only the last resort). An explicitly named backend that fails to load is an error, never a silent fallback.
 //
-// Threads on wasm: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so the
-// single-threaded SIMD binary is used and setThreadsCount has no effect. Forcing the flag makes tfjs load the
-// threaded-SIMD binary, whose Emscripten pthread bootstrap builds its workers from a Blob URL of a browser worker
-// script (importScripts, self.onmessage): Node's worker_threads cannot run that, so init fails or hangs. See
-// probeWasmThreads() below and the report in libs/backend for what was tried. Data parallelism across worker
-// processes (one single-threaded wasm backend per core) is how this project uses both cores.
+// Threads on wasm: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so by
+// default the single-threaded SIMD binary runs. opts.wasmThreads > 1 (or GAN_WASM_THREADS) starts the threaded-SIMD
+// build through the workarounds in wasm-threads.ts. One worker process per core with 1 thread each is the default.
 //
 // Tests: node tools/run-tests.mjs libs/backend
 import * as tf from '@tensorflow/tfjs-core';
@@ -18,6 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensureGradients } from './gradients';
 import { registerWasmConvKernels } from './wasm-conv-kernels';
+import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -48,6 +46,11 @@ export interface InitBackendOptions {
   loaders?: Partial<Record<ConcreteBackend, BackendLoader>>;
   /** Register tfjs-core's gradients too (default true: every user of this lib trains). */
   gradients?: boolean;
+  /**
+   * XNNPACK threads for wasm (default $GAN_WASM_THREADS or 1). Above 1 the threaded-SIMD build is started through
+   * the Node workarounds in wasm-threads.ts; it takes effect only on the first wasm initialisation in a process.
+   */
+  wasmThreads?: number;
 }
 
 const AUTO_ORDER: ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -57,6 +60,7 @@ interface GPU {
   requestAdapter(opts?: { powerPreference?: string }): Promise<object | null>;
 }
 
+let wasmInitialised = false;
 let simdSupported: boolean | undefined;
 let threadsCount: number | undefined;
 
@@ -129,10 +133,12 @@ export const defaultLoaders: Record<ConcreteBackend, BackendLoader> = {
   cpu: loadCpu,
 };
 
-async function activate(loader: BackendLoader): Promise<string> {
+async function activate(loader: BackendLoader, wasmThreads: number): Promise<string> {
   const name = await loader();
   // setBackend catches factory errors and returns false (after a console warning), so check its answer.
-  const ok = await tf.setBackend(name);
+  const firstWasm = name === 'wasm' && !wasmInitialised;
+  const ok = firstWasm && wasmThreads > 1 ? await withWasmThreads(wasmThreads, () => tf.setBackend(name)) : await tf.setBackend(name);
+  if (name === 'wasm' && ok) wasmInitialised = true;
   if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed`);
   await tf.ready();
   if (name === 'wasm') {
@@ -154,13 +160,15 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
     throw new Error(`unknown backend '${String(requested)}': valid names are ${BACKEND_NAMES.join(', ')}`);
   }
   const loaders = { ...defaultLoaders, ...opts.loaders };
+  const wasmThreads = opts.wasmThreads ?? Number(process.env.GAN_WASM_THREADS ?? 1);
+  if (!Number.isInteger(wasmThreads) || wasmThreads < 1) throw new Error(`wasmThreads must be a positive integer, got ${wasmThreads}`);
   if (opts.gradients !== false) await ensureGradients();
   const tried: { name: string; error: string }[] = [];
   let choice: BackendChoice | undefined;
   if (requested === 'auto') {
     for (const candidate of AUTO_ORDER) {
       try {
-        const name = await activate(loaders[candidate]);
+        const name = await activate(loaders[candidate], wasmThreads);
         const why = tried.length ? ` (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')})` : '';
         choice = { name, reason: `auto: first backend that loaded in order ${AUTO_ORDER.join(' > ')}${why}`, tried };
         break;
@@ -171,7 +179,7 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
     if (!choice) throw new Error(`no tfjs backend could be loaded: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
   } else {
     try {
-      const name = await activate(loaders[requested]);
+      const name = await activate(loaders[requested], wasmThreads);
       choice = { name, reason: `requested explicitly`, tried };
     } catch (e) {
       throw new Error(`backend '${requested}' failed to load: ${firstLine(e)}`);
