@@ -7,11 +7,10 @@
  *   npx gan-train coordinator --listen 0.0.0.0:29500 --workers 2 [train flags]
  *   npx gan-train worker --coordinator HOST:29500 --advertise HOST [train flags]
  */
-import { ConfigError, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
+import { ConfigError, DISTRIBUTED_FLAGS, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
 import { createLogger, ProgressBar } from '@gan/telemetry';
 import { initBackend } from '@gan/backend';
 import { evaluateRun, train } from '@gan/training';
-import { runCoordinator, runLauncher, runWorker, DISTRIBUTED_FLAGS } from '@gan/distributed';
 
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
   train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields() } },
@@ -80,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
       const progress = new ProgressBar({ total: config.steps, label: 'train' });
       const stop = installStopHandler(logger);
       const r = await train({ config, logger, progress: progress.isTTY ? progress : undefined, stopRequested: stop });
-      logger.info({ step: r.step, out: r.out, stoppedEarly: r.stoppedEarly }, 'training finished');
+      logger.info({ step: r.step, out: r.out, stoppedEarly: r.stoppedEarly, digest: r.digest }, 'training finished');
       return 0;
     }
     case 'eval': {
@@ -92,12 +91,13 @@ async function main(argv: string[]): Promise<number> {
       else process.stdout.write(Object.entries(r).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
       return 0;
     }
+    // gRPC is loaded only by the commands that use it: train and eval start faster without it.
     case 'local':
-      return runLauncher(config, extra, rest);
+      return (await import('@gan/distributed')).runLauncher(config, extra, rest);
     case 'coordinator':
-      return runCoordinator(config, extra);
+      return (await import('@gan/distributed')).runCoordinator(config, extra);
     case 'worker':
-      return runWorker(config, extra);
+      return (await import('@gan/distributed')).runWorker(config, extra);
   }
   return 2;
 }

@@ -2,8 +2,8 @@
  * The coordinator app: `node --import tsx apps/coordinator/src/main.ts --listen HOST:PORT --workers N [train flags]`
  * (the same as `gan-train coordinator`). Config → logger → server → bind; the logic is in @gan/distributed.
  */
-import { parseArgs } from '@gan/config';
-import { DISTRIBUTED_FLAGS, runCoordinator } from '@gan/distributed';
+import { DISTRIBUTED_FLAGS, parseArgs } from '@gan/config';
+import { runCoordinator } from '@gan/distributed';
 
 const { config, extra } = parseArgs(process.argv.slice(2), { extra: DISTRIBUTED_FLAGS.coordinator });
 runCoordinator(config, extra).then(

@@ -3,8 +3,8 @@
  * (the same as `gan-train worker`). Config → logger → collective server → join → train; the wiring is in
  * @gan/distributed, the loop in @gan/training.
  */
-import { parseArgs } from '@gan/config';
-import { DISTRIBUTED_FLAGS, runWorker } from '@gan/distributed';
+import { DISTRIBUTED_FLAGS, parseArgs } from '@gan/config';
+import { runWorker } from '@gan/distributed';
 
 const { config, extra } = parseArgs(process.argv.slice(2), { extra: DISTRIBUTED_FLAGS.worker });
 runWorker(config, extra).then(

@@ -7,5 +7,5 @@ export { runWorker, collectiveReducer } from './worker-runner';
 export { runLauncher } from './launcher';
 export { CoordinatorServer } from './coordinator-server';
 export type { CoordinatorOptions, RunState } from './coordinator-server';
-export { DISTRIBUTED_FLAGS } from './flags';
+
 export { serverCredentials, channelCredentials } from './credentials';

@@ -127,7 +127,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       },
     });
     if (fatal) throw fatal;
-    logger.info({ step: result.step }, 'worker finished');
+    logger.info({ step: result.step, digest: result.digest }, 'worker finished');
     await leave(false, result.stoppedEarly ? 'stopped' : 'finished');
     return 0;
   } catch (e) {

@@ -61,6 +61,8 @@ export interface TrainOptions {
 
 export interface TrainResult {
   step: number;
+  /** SHA-256 (hex) of G's and D's weights at the end: equal on every replica of a healthy run. */
+  digest: string;
   stoppedEarly: boolean;
   out: string;
 }
@@ -76,14 +78,18 @@ export async function loadResumeCheckpoint(resume: string, config: TrainConfig, 
   return ckpt;
 }
 
-/** 16-bit pieces of a SHA-256 of both networks' weights: exact in float32, so it survives an all-gather. */
-export function weightsDigest(st: TrainState): Float32Array {
+function weightsSha256(st: TrainState): Buffer {
   const h = createHash('sha256');
   for (const net of [st.gan.g, st.gan.d]) {
     const w = getFlatWeights(net);
     h.update(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
   }
-  const bytes = h.digest();
+  return h.digest();
+}
+
+/** 16-bit pieces of a SHA-256 of both networks' weights: exact in float32, so it survives an all-gather. */
+export function weightsDigest(st: TrainState): Float32Array {
+  const bytes = weightsSha256(st);
   const out = new Float32Array(8);
   for (let i = 0; i < 8; i++) out[i] = bytes.readUInt16LE(i * 2);
   return out;
@@ -281,7 +287,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       await ckpts!.save(st.step, tensors, metadata);
     }
     opts.progress?.done();
-    return { step: st.step, stoppedEarly, out };
+    return { step: st.step, stoppedEarly, out, digest: weightsSha256(st).toString('hex') };
   } finally {
     stream?.close();
     await metrics?.close();

@@ -1,5 +1,5 @@
 /** Command-specific flags of the distributed subcommands (the train flags come from @gan/config). */
-import type { FieldSpec } from '@gan/config';
+import type { FieldSpec } from './fields';
 
 const listen: FieldSpec = { type: 'string', help: 'address the coordinator listens on', default: '127.0.0.1:29500', metavar: 'HOST:PORT' };
 const joinTimeoutMs: FieldSpec = { type: 'int', min: 1000, help: 'how long the coordinator waits for workers to join', default: 300_000, metavar: 'MS' };
