@@ -1,7 +1,7 @@
 // Times one DCGAN training step (D step + G step) on a TF.js backend and the same work in PyTorch.
 //
 // Run: npm run bench:step [-- --json] [--backend auto|wasm|cpu|webgpu|tensorflow] [--steps 5] [--warmup 2]
-//      [--cases seed:16,small:64] [--no-torch] [--torch-threads 2]
+//      [--cases seed:16,small:64] [--no-torch] [--torch-threads 2] [--threads N (wasm XNNPACK threads, default 1)]
 // Both sides do, per step:
 //   D step: fakes = G(z) without a tape; loss_D = BCE(D(real), 1) + BCE(D(fakes), 0); backward over D; Adam on D.
 //   G step: loss_G = BCE(D(G(z)), 1) (D frozen: no D weight gradients); backward over G; Adam on G.
@@ -260,7 +260,7 @@ export function parseCases(spec: string): { cfg: DcganConfig; batch: number }[] 
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const known = ['json', 'no-torch', 'backend', 'steps', 'warmup', 'cases', 'torch-threads'];
+  const known = ['json', 'no-torch', 'backend', 'steps', 'warmup', 'cases', 'torch-threads', 'threads'];
   for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`unknown option --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
   const json = args.json === true;
   const steps = Number(args.steps ?? 5);
@@ -269,7 +269,7 @@ async function main(): Promise<void> {
   const cases = parseCases(String(args.cases ?? 'seed:16,small:64'));
   // Imported here, not at the top, so bench/gpu-step.ts can bundle this file without the backend lib's esbuild use.
   const { initBackend, backendInfo } = await import('@gan/backend');
-  const choice = await initBackend((args.backend ?? 'auto') as 'auto');
+  const choice = await initBackend((args.backend ?? 'auto') as 'auto', undefined, args.threads ? { wasmThreads: Number(args.threads) } : {});
   const info = backendInfo();
   const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
   const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'torch_step.py');
