@@ -1,0 +1,8 @@
+// Original file: /work/main/protos/coordinator.proto
+
+
+export interface Ack {
+}
+
+export interface Ack__Output {
+}

@@ -1,0 +1,14 @@
+// Original file: /work/main/protos/coordinator.proto
+
+
+export interface HeartbeatReply {
+  'stop'?: (boolean);
+  'reason'?: (string);
+  'failed'?: (boolean);
+}
+
+export interface HeartbeatReply__Output {
+  'stop': (boolean);
+  'reason': (string);
+  'failed': (boolean);
+}

@@ -1,0 +1,10 @@
+// Original file: /work/main/protos/coordinator.proto
+
+
+export interface ShutdownRequest {
+  'reason'?: (string);
+}
+
+export interface ShutdownRequest__Output {
+  'reason': (string);
+}

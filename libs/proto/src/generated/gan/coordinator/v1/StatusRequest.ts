@@ -1,0 +1,8 @@
+// Original file: /work/main/protos/coordinator.proto
+
+
+export interface StatusRequest {
+}
+
+export interface StatusRequest__Output {
+}
