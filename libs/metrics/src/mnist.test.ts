@@ -1,5 +1,5 @@
 // Real-MNIST check of trainClassifier + scoreImages on the wasm backend, kept small: a narrow CNN (8/16/32) trains
-// one epoch on 2,000 of the t10k images at 28 px and must beat 85% on the 2,000 held-out ones; then real digits
+// two epochs on 3,000 of the t10k images at 28 px and must beat 85% on the 2,000 held-out ones; then real digits
 // score as confident, cover all 10 classes and sit much closer (classifier Fréchet) to other real digits than
 // noise does. Skipped, with the reason, when /work/shared/datasets/mnist (or $GAN_MNIST_DIR) is absent or when a
 // timed probe step predicts more than ~60 s.
@@ -15,7 +15,8 @@ import { createClassifier, disposeClassifier, fitClassifier, loadClassifier, sco
 
 const MNIST_DIR = process.env.GAN_MNIST_DIR ?? '/work/shared/datasets/mnist';
 const ARCH = { conv1: 8, conv2: 16, hidden: 32 };
-const TRAIN = 2000;
+const TRAIN = 3000;
+const EPOCHS = 2;
 const BATCH = 64;
 const BUDGET_S = 60;
 
@@ -37,7 +38,7 @@ async function predictSeconds(): Promise<number> {
     await fitClassifier(c, x, y, { epochs: 1, batchSize: BATCH, seed: 0 });
     const perStep = (performance.now() - t0) / 2000;
     // Training steps + forward passes over ~16k images for accuracy and scoring (≈ 1/3 of a step each) + loading.
-    return perStep * (TRAIN / BATCH) + (perStep / 3) * (16_000 / BATCH) + 3;
+    return perStep * ((EPOCHS * TRAIN) / BATCH) + (perStep / 3) * (16_000 / BATCH) + 3;
   } finally {
     disposeClassifier(c);
   }
@@ -59,7 +60,7 @@ test('real MNIST: a briefly trained classifier is accurate, confident on real di
   let c: Classifier | undefined;
   try {
     const out = path.join(dir, 'mnist-28.safetensors');
-    const r = await trainClassifier({ dataRoot: MNIST_DIR, imageSize: 28, epochs: 1, batchSize: BATCH, seed: 3, out, arch: ARCH, trainLimit: TRAIN, lr: 2e-3 });
+    const r = await trainClassifier({ dataRoot: MNIST_DIR, imageSize: 28, epochs: EPOCHS, batchSize: BATCH, seed: 3, out, arch: ARCH, trainLimit: TRAIN, lr: 2e-3 });
     t.diagnostic(`train ${r.trainAccuracy.toFixed(4)}, held-out ${r.heldOutAccuracy.toFixed(4)}, ${r.seconds.toFixed(1)} s`);
     assert.equal(r.trainCount, TRAIN);
     assert.equal(r.heldOutCount, 2000);
@@ -95,7 +96,9 @@ test('real MNIST: a briefly trained classifier is accurate, confident on real di
     await ds.read(ones, onesX);
     const collapsed = scoreImages(c, onesX, heldB);
     t.diagnostic(`only 1s vs real: ${JSON.stringify({ ...collapsed, histogram: collapsed.histogram.join(',') })}`);
-    assert.ok(collapsed.histogram[1] > 0.9 * ones.length, `histogram ${collapsed.histogram}`);
+    // The briefly trained net gets ~85% of 1s right; the full one (≈98%) does far better.
+    assert.ok(collapsed.histogram[1] > 0.7 * ones.length, `histogram ${collapsed.histogram}`);
+    assert.ok(collapsed.classesCovered < realVsReal.classesCovered, `covered ${collapsed.classesCovered}`);
     assert.ok(collapsed.frechet > 5 * realVsReal.frechet, `collapsed ${collapsed.frechet} vs real ${realVsReal.frechet}`);
   } finally {
     if (c) disposeClassifier(c);
