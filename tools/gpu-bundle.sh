@@ -8,6 +8,14 @@ set -euo pipefail
 root=$(git rev-parse --show-toplevel)
 cd "$root"
 [ -s .gpu/node.xz ] || bash ../shared/gpu/prepare.sh
+# prepare.sh brings only libvulkan1 + libglvnd0; on the H200 the NVIDIA ICD (libGLX_nvidia) also needs the GLX/EGL
+# dispatch libraries, or vkCreateInstance finds no driver (seen 2026-11-26). Fetch them once.
+if [ ! -s .gpu/debs/libglx0_*.deb ] 2>/dev/null || ! ls .gpu/debs/libglx0_*.deb >/dev/null 2>&1; then
+  lists=$(mktemp -d); mkdir -p "$lists/partial"
+  o="-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=$lists"
+  apt-get $o update >/dev/null 2>&1 || true
+  (cd .gpu/debs && apt-get $o download libegl1 libopengl0 libgl1 libglx0 libgles2 >/dev/null 2>&1) || echo "could not download the GLX/EGL packages" >&2
+fi
 app=.gpu/app
 rm -rf "$app"
 mkdir -p "$app/node_modules/webgpu/dist/linux-x64"
