@@ -1,0 +1,709 @@
+// The Collective: a gRPC server + clients that run ring all-reduce, broadcast, all-gather and barrier between the
+// ranks of one generation. Data flows server -> client: each rank PULLS its predecessor's stream for every op
+// (grpc-js lets only the client enlarge its HTTP/2 receive window). See ring-plan.ts for the ring geometry.
+//
+// Life of an op on rank r: take the next seq, open Pull(op) to the predecessor, wait for the successor's Pull(op)
+// to arrive at our server, send our first chunks, then every received chunk is reduced (or copied) into place and,
+// in the same tick, forwarded. The op resolves once all expected chunks are in and all writes have been flushed.
+// Failure anywhere ends the op's outgoing stream with the failure's status (the origin rank in trailing metadata),
+// so the abort travels round the ring in milliseconds; a stall is caught by an inactivity deadline, and the stall
+// inspector probes every peer to name the ranks that have not joined or do not answer.
+import * as grpc from '@grpc/grpc-js';
+import { loadDefinition, type ProbeReply, type ProbeRequest__Output, type PullRequest, type PullRequest__Output } from '@gan/proto';
+import { decodeChunk, encodeChunk, payloadView, PHASE, WIRE_CODE, type InChunk, type OutChunk } from './chunk-codec';
+import { CollectiveError, peerName, type PeerRef } from './errors';
+import {
+  checkChunk, chunkRange, expectedReceives, hasPredecessorStream, hasSuccessorStream, makePlan, sendSegment,
+  slotCount, type RingPlan,
+} from './ring-plan';
+import { addInto, assertWire, decode16, decodeAdd16, quantizeInPlace, type WireFormat } from './wire-format';
+
+const { status } = grpc;
+
+/** pino-like logger; every method takes (object, message) or (message). */
+export interface Logger {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+}
+const noopLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/**
+ * Where transport security plugs in (TLS, tokens as call credentials): one factory for both ends.
+ * Default: insecure, for 127.0.0.1 / trusted networks.
+ */
+export interface CredentialsFactory {
+  server(): grpc.ServerCredentials;
+  channel(address: string): grpc.ChannelCredentials;
+}
+export const insecureCredentials: CredentialsFactory = {
+  server: () => grpc.ServerCredentials.createInsecure(),
+  channel: () => grpc.credentials.createInsecure(),
+};
+
+export interface ListenOptions {
+  host?: string;
+  /** 0 picks a free port */
+  port?: number;
+  jobId: string;
+  logger?: Logger;
+  /** an op rejects with DEADLINE_EXCEEDED after this long without progress (default 5000) */
+  opTimeoutMs?: number;
+  /** the stall inspector logs the ranks that have not joined an op after this long without progress (default 2000) */
+  stallWarnMs?: number;
+  /** default wire format of allReduce (default fp32) */
+  wire?: WireFormat;
+  credentials?: CredentialsFactory;
+  /** payload bytes per chunk at fp32 (default 1 MiB) */
+  chunkBytes?: number;
+  /** HTTP/2 receive window of the pulling side, bytes (default 32 MiB) */
+  flowControlWindow?: number;
+  /** how long a rank whose successor hung up waits for the abort reason to come round the ring (default 300) */
+  abortGraceMs?: number;
+}
+
+export interface GroupSpec {
+  rank: number;
+  worldSize: number;
+  /** address of every rank, index = rank */
+  peers: string[];
+  generation: number;
+}
+
+export interface AllReduceOptions {
+  op: 'sum' | 'mean';
+  wire?: WireFormat;
+}
+
+type OpKindName = 'allReduce' | 'broadcast' | 'allGather' | 'barrier';
+const KIND_CODE: Record<OpKindName, string> = {
+  allReduce: 'ALL_REDUCE', broadcast: 'BROADCAST', allGather: 'ALL_GATHER', barrier: 'BARRIER',
+};
+
+const SERVICE = 'gan.collective.v1.Collective';
+let serviceDef: grpc.ServiceDefinition | undefined;
+let ClientCtor: grpc.ServiceClientConstructor | undefined;
+/** The proto's service with the Pull stream's messages (de)serialized by the raw chunk codec. */
+function service(): { def: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } {
+  if (!serviceDef || !ClientCtor) {
+    const loaded = loadDefinition('collective')[SERVICE] as grpc.ServiceDefinition;
+    if (!loaded?.Pull || !loaded?.Probe) throw new Error(`${SERVICE} in protos/collective.proto lacks Pull/Probe`);
+    serviceDef = {
+      ...loaded,
+      Pull: { ...loaded.Pull, responseSerialize: encodeChunk, responseDeserialize: decodeChunk },
+    } as grpc.ServiceDefinition;
+    ClientCtor = grpc.makeGenericClientConstructor(serviceDef, 'Collective');
+  }
+  return { def: serviceDef, Client: ClientCtor };
+}
+
+const ORIGIN_RANK = 'gan-origin-rank';
+const ORIGIN_ADDR = 'gan-origin-address';
+
+interface Group extends GroupSpec {}
+
+/** One op in flight on this rank. */
+class Op {
+  readonly plan: RingPlan;
+  readonly seen: Uint8Array;
+  readonly expected: number;
+  received = 0;
+  outPending = 0;
+  out?: grpc.ServerWritableStream<PullRequest__Output, OutChunk>;
+  in?: grpc.ClientReadableStream<InChunk>;
+  queue: OutChunk[] = [];
+  settled = false;
+  error?: CollectiveError;
+  readonly startedAt = Date.now();
+  lastProgress = Date.now();
+  stallWarned = false;
+  timingOut = false;
+  graceTimer?: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private rejectDone!: (e: Error) => void;
+
+  constructor(
+    readonly c: Collective,
+    readonly kind: OpKindName,
+    readonly group: Group,
+    readonly seq: number,
+    /** the buffer the ring works on: the caller's (allReduce, broadcast) or the gathered result */
+    readonly buf: Float32Array,
+    readonly wire: WireFormat,
+    readonly mean: boolean,
+    plan: RingPlan,
+    readonly shape: PullRequest,
+  ) {
+    this.plan = plan;
+    this.seen = new Uint8Array(slotCount(plan));
+    this.expected = expectedReceives(plan);
+    this.done = new Promise((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+  }
+
+  get name(): string {
+    return `${this.kind} #${this.seq} (generation ${this.group.generation})`;
+  }
+  peer(rank: number): PeerRef {
+    const n = this.group.worldSize;
+    const r = ((rank % n) + n) % n;
+    return { rank: r, address: this.group.peers[r] };
+  }
+  get pred(): PeerRef {
+    return this.peer(this.group.rank - 1);
+  }
+  get succ(): PeerRef {
+    return this.peer(this.group.rank + 1);
+  }
+
+  progress(): void {
+    this.lastProgress = Date.now();
+  }
+
+  send(ch: OutChunk): void {
+    if (this.settled) return;
+    if (!this.out) {
+      this.queue.push(ch);
+      return;
+    }
+    this.outPending++;
+    this.out.write(ch, (err?: Error | null) => {
+      this.outPending--;
+      if (err) return; // the 'cancelled'/'error' path reports it
+      this.progress();
+      this.maybeFinish();
+    });
+  }
+
+  /** chunk k of segment seg at (phase, step), from this.buf */
+  sendChunk(phase: number, step: number, seg: number, k: number): void {
+    const [offset, count] = chunkRange(this.plan, seg, k);
+    this.send({
+      jobId: this.c.jobId, generation: this.group.generation, seq: this.seq, phase, step, segment: seg, index: k,
+      offset, count, wire: WIRE_CODE[this.wire], src: this.buf,
+    });
+  }
+
+  /** Send everything this rank sends before it has received anything. */
+  start(): void {
+    const p = this.plan;
+    if (p.mode === 'reduce') {
+      const seg = sendSegment(p, PHASE.REDUCE_SCATTER, 0);
+      for (let k = 0; k < p.nChunks[seg]; k++) this.sendChunk(PHASE.REDUCE_SCATTER, 0, seg, k);
+    } else if (p.mode === 'gather') {
+      const seg = sendSegment(p, PHASE.GATHER, 0);
+      for (let k = 0; k < p.nChunks[seg]; k++) this.sendChunk(PHASE.GATHER, 0, seg, k);
+    } else if (p.rank === p.root) {
+      for (let k = 0; k < p.nChunks[0]; k++) this.sendChunk(PHASE.CHAIN, 0, 0, k);
+    }
+    this.maybeFinish();
+  }
+
+  attachOut(call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>): void {
+    this.out = call;
+    this.progress();
+    call.on('cancelled', () => this.onSuccessorGone());
+    call.on('error', () => {}); // a failed write surfaces as 'cancelled'
+    const q = this.queue;
+    this.queue = [];
+    for (const ch of q) this.send(ch);
+    this.maybeFinish();
+  }
+
+  onChunk(c: InChunk): void {
+    if (this.settled) return;
+    const why = checkChunk(this.plan, { jobId: this.c.jobId, generation: this.group.generation, seq: this.seq, wire: WIRE_CODE[this.wire] }, c, this.seen);
+    if (why) {
+      this.fail(new CollectiveError(status.FAILED_PRECONDITION, `${this.name}: refused a chunk from ${peerName(this.pred)}: ${why}`, this.pred));
+      return;
+    }
+    this.progress();
+    this.received++;
+    const p = this.plan;
+    const n = p.n;
+    if (c.count > 0) {
+      const data = payloadView(c);
+      const dst = this.buf.subarray(c.offset, c.offset + c.count);
+      if (c.phase === PHASE.REDUCE_SCATTER) {
+        if (data instanceof Float32Array) addInto(dst, data);
+        else decodeAdd16(data, dst, this.wire as 'fp16' | 'bf16');
+        if (c.step === n - 2) {
+          // This rank now holds the finished sum of this chunk: it alone scales and rounds it, then passes copies.
+          if (this.mean) for (let i = 0; i < dst.length; i++) dst[i] = dst[i] / n;
+          quantizeInPlace(dst, this.wire);
+        }
+      } else if (data instanceof Float32Array) dst.set(data);
+      else decode16(data, dst, this.wire as 'fp16' | 'bf16');
+    }
+    if (c.phase === PHASE.REDUCE_SCATTER) {
+      if (c.step < n - 2) this.sendChunk(PHASE.REDUCE_SCATTER, c.step + 1, c.segment, c.index);
+      else this.sendChunk(PHASE.GATHER, 0, c.segment, c.index);
+    } else if (c.phase === PHASE.GATHER) {
+      if (c.step < n - 2) this.sendChunk(PHASE.GATHER, c.step + 1, c.segment, c.index);
+    } else if (hasSuccessorStream(p)) this.sendChunk(PHASE.CHAIN, 0, 0, c.index);
+    this.maybeFinish();
+  }
+
+  maybeFinish(): void {
+    if (this.settled || this.received < this.expected || this.outPending > 0 || this.queue.length > 0) return;
+    if (hasSuccessorStream(this.plan) && !this.out) return;
+    this.settled = true;
+    this.cleanup();
+    this.out?.end();
+    this.resolveDone();
+  }
+
+  /** The predecessor's stream failed or ended. */
+  onInError(err: grpc.ServiceError): void {
+    if (this.settled) return;
+    const md = err.metadata;
+    const oRank = md?.get(ORIGIN_RANK)[0];
+    const oAddr = md?.get(ORIGIN_ADDR)[0];
+    if (oRank !== undefined) {
+      const origin = { rank: Number(oRank), address: String(oAddr ?? '') };
+      this.fail(new CollectiveError(err.code, `${this.name} aborted: ${err.details}`, origin));
+      return;
+    }
+    const code = err.code === status.CANCELLED || err.code === status.UNKNOWN || err.code === status.INTERNAL ? status.UNAVAILABLE : err.code;
+    this.fail(new CollectiveError(code, `${this.name}: lost the stream from predecessor ${peerName(this.pred)}: ${err.details || err.message}`, this.pred));
+  }
+
+  onInEnd(): void {
+    if (this.settled || this.received >= this.expected) return;
+    this.fail(new CollectiveError(status.UNAVAILABLE, `${this.name}: predecessor ${peerName(this.pred)} ended its stream after ${this.received} of ${this.expected} chunks`, this.pred));
+  }
+
+  /** The successor hung up: died, or aborted. Give the abort reason a moment to come round the ring. */
+  onSuccessorGone(): void {
+    if (this.settled || this.graceTimer) return;
+    this.graceTimer = setTimeout(() => {
+      this.fail(new CollectiveError(status.UNAVAILABLE, `${this.name}: successor ${peerName(this.succ)} closed its stream (died or aborted)`, this.succ));
+    }, this.c.abortGraceMs);
+  }
+
+  cleanup(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.timer = this.graceTimer = undefined;
+  }
+
+  fail(e: CollectiveError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.error = e;
+    this.cleanup();
+    this.queue = [];
+    const origin = e.peer && e.peer.rank !== this.group.rank ? e.peer : { rank: this.group.rank, address: this.c.address };
+    const md = new grpc.Metadata();
+    md.set(ORIGIN_RANK, String(origin.rank));
+    md.set(ORIGIN_ADDR, origin.address);
+    if (this.out && !this.out.cancelled) this.out.emit('error', { code: e.code, details: e.message, metadata: md });
+    this.c.rememberAbort(this, { code: e.code, details: e.message, metadata: md });
+    this.in?.cancel();
+    this.c.log.warn({ op: this.name, code: e.codeName, peer: e.peer }, e.message);
+    this.rejectDone(e);
+  }
+}
+
+export class Collective {
+  readonly jobId: string;
+  readonly log: Logger;
+  readonly opTimeoutMs: number;
+  readonly stallWarnMs: number;
+  readonly abortGraceMs: number;
+  readonly defaultWire: WireFormat;
+  readonly chunkElems: number;
+  private readonly flowControlWindow: number;
+  private readonly creds: CredentialsFactory;
+  private server!: grpc.Server;
+  private boundAddress = '';
+  private group?: Group;
+  private seq = 0;
+  private current?: Op;
+  private readonly pending = new Map<string, grpc.ServerWritableStream<PullRequest__Output, OutChunk>>();
+  private lastAbort?: { generation: number; seq: number; status: Partial<grpc.StatusObject> };
+  private readonly clients = new Map<string, grpc.Client>();
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(o: ListenOptions) {
+    if (typeof o.jobId !== 'string' || o.jobId === '') throw new Error('Collective.listen: jobId must be a non-empty string');
+    this.jobId = o.jobId;
+    this.log = o.logger ?? noopLogger;
+    this.opTimeoutMs = positive(o.opTimeoutMs ?? 5000, 'opTimeoutMs');
+    this.stallWarnMs = positive(o.stallWarnMs ?? 2000, 'stallWarnMs');
+    this.abortGraceMs = positive(o.abortGraceMs ?? 300, 'abortGraceMs');
+    this.defaultWire = o.wire ?? 'fp32';
+    assertWire(this.defaultWire);
+    this.chunkElems = Math.max(1, Math.floor(positive(o.chunkBytes ?? 1 << 20, 'chunkBytes') / 4));
+    this.flowControlWindow = positive(o.flowControlWindow ?? 32 << 20, 'flowControlWindow');
+    this.creds = o.credentials ?? insecureCredentials;
+  }
+
+  /** Start the collective server; the worker advertises `address` before it knows its rank. */
+  static async listen(o: ListenOptions): Promise<Collective> {
+    const c = new Collective(o);
+    const host = o.host ?? '127.0.0.1';
+    const { def } = service();
+    c.server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    c.server.addService(def, {
+      Pull: (call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>) => c.onPull(call),
+      Probe: (call: grpc.ServerUnaryCall<ProbeRequest__Output, ProbeReply>, cb: grpc.sendUnaryData<ProbeReply>) => c.onProbe(call, cb),
+    });
+    const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+    const port = await new Promise<number>((res, rej) =>
+      c.server.bindAsync(`${hostPart}:${o.port ?? 0}`, c.creds.server(), (e, p) => (e ? rej(new Error(`collective: cannot listen on ${hostPart}:${o.port ?? 0}: ${e.message}`)) : res(p))),
+    );
+    c.boundAddress = `${hostPart}:${port}`;
+    c.log.info({ address: c.boundAddress, jobId: c.jobId }, 'collective listening');
+    return c;
+  }
+
+  /** 'host:port' actually bound */
+  get address(): string {
+    return this.boundAddress;
+  }
+  get rank(): number {
+    return this.group?.rank ?? -1;
+  }
+  get worldSize(): number {
+    return this.group?.worldSize ?? 0;
+  }
+  get generation(): number {
+    return this.group?.generation ?? -1;
+  }
+
+  /** Set (or replace, with a higher generation) the group. Ops of older generations are refused from then on. */
+  setGroup(g: GroupSpec): void {
+    const { rank, worldSize, peers, generation } = g;
+    if (!Number.isInteger(worldSize) || worldSize < 1 || worldSize > 64) throw new Error(`setGroup: worldSize must be an integer in 1..64, got ${worldSize}`);
+    if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new Error(`setGroup: rank must be an integer in 0..${worldSize - 1}, got ${rank}`);
+    if (!Array.isArray(peers) || peers.length !== worldSize || peers.some((p) => typeof p !== 'string' || !p)) {
+      throw new Error(`setGroup: peers must list ${worldSize} addresses (index = rank), got ${JSON.stringify(peers)}`);
+    }
+    if (!Number.isSafeInteger(generation) || generation < 0) throw new Error(`setGroup: generation must be a non-negative integer, got ${generation}`);
+    if (this.group && generation <= this.group.generation) {
+      throw new Error(`setGroup: generation ${generation} is not newer than the current ${this.group.generation}`);
+    }
+    if (this.closed) throw new Error('setGroup: collective is closed');
+    this.current?.fail(new CollectiveError(status.ABORTED, `${this.current.name} superseded by generation ${generation}`));
+    this.group = { rank, worldSize, peers: [...peers], generation };
+    this.seq = 0;
+    for (const [key, call] of this.pending) {
+      const gen = Number(key.split(':')[0]);
+      if (gen < generation) {
+        this.pending.delete(key);
+        call.emit('error', { code: status.FAILED_PRECONDITION, details: `generation ${gen} is over (now ${generation})` });
+      }
+    }
+    this.log.info({ rank, worldSize, generation }, 'collective group set');
+  }
+
+  /** In place: buf becomes the element-wise sum (or mean) over all ranks, bit-identical everywhere. */
+  allReduce(buf: Float32Array, opts: AllReduceOptions = { op: 'sum' }): Promise<void> {
+    checkBuf(buf, 'allReduce');
+    if (opts?.op !== 'sum' && opts?.op !== 'mean') throw new Error(`allReduce: op must be 'sum' or 'mean', got ${JSON.stringify(opts?.op)}`);
+    const wire = opts.wire ?? this.defaultWire;
+    assertWire(wire);
+    return this.enqueue('allReduce', (g) => ({
+      buf, wire, mean: opts.op === 'mean', plan: makePlan({ mode: 'reduce', n: g.worldSize, rank: g.rank, chunkElems: this.chunkElems, length: buf.length }),
+      shape: { length: String(buf.length), wire: wire.toUpperCase() as never, reduce: opts.op === 'mean' ? 'MEAN' : 'SUM' },
+    })).then(() => undefined);
+  }
+
+  /** In place: every rank's buf becomes root's. */
+  broadcast(buf: Float32Array, root: number): Promise<void> {
+    checkBuf(buf, 'broadcast');
+    return this.enqueue('broadcast', (g) => {
+      if (!Number.isInteger(root) || root < 0 || root >= g.worldSize) throw new Error(`broadcast: root must be an integer in 0..${g.worldSize - 1}, got ${root}`);
+      return {
+        buf, wire: 'fp32', mean: false, plan: makePlan({ mode: 'chain', n: g.worldSize, rank: g.rank, chunkElems: this.chunkElems, length: buf.length, root }),
+        shape: { length: String(buf.length), root },
+      };
+    }).then(() => undefined);
+  }
+
+  /** Every rank's buffer (same length on all ranks), index = rank. For small buffers (hashes, losses). */
+  async allGather(buf: Float32Array): Promise<Float32Array[]> {
+    checkBuf(buf, 'allGather');
+    const L = buf.length;
+    let out!: Float32Array;
+    await this.enqueue('allGather', (g) => {
+      out = new Float32Array(L * g.worldSize);
+      out.set(buf, g.rank * L);
+      return {
+        buf: out, wire: 'fp32', mean: false, plan: makePlan({ mode: 'gather', n: g.worldSize, rank: g.rank, chunkElems: this.chunkElems, length: L }),
+        shape: { length: String(L) },
+      };
+    });
+    return Array.from({ length: out.length / Math.max(1, L) || this.worldSize }, (_, j) => out.slice(j * L, (j + 1) * L));
+  }
+
+  /** Resolves once every rank has entered the barrier. */
+  barrier(): Promise<void> {
+    return this.enqueue('barrier', (g) => ({
+      buf: new Float32Array(0), wire: 'fp32', mean: false, plan: makePlan({ mode: 'gather', n: g.worldSize, rank: g.rank, chunkElems: this.chunkElems, length: 0 }),
+      shape: { length: '0' },
+    })).then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.current?.fail(new CollectiveError(status.CANCELLED, `${this.current.name}: collective closed`));
+    for (const call of this.pending.values()) call.emit('error', { code: status.UNAVAILABLE, details: 'collective closed' });
+    this.pending.clear();
+    for (const cl of this.clients.values()) cl.close();
+    this.clients.clear();
+    await new Promise<void>((res) => {
+      const t = setTimeout(() => {
+        this.server.forceShutdown();
+        res();
+      }, 500);
+      this.server.tryShutdown(() => {
+        clearTimeout(t);
+        res();
+      });
+    });
+  }
+
+  // ---- internals ----
+
+  private enqueue(
+    kind: OpKindName,
+    setup: (g: Group) => { buf: Float32Array; wire: WireFormat; mean: boolean; plan: RingPlan; shape: Partial<PullRequest> },
+  ): Promise<void> {
+    const run = async () => {
+      if (this.closed) throw new CollectiveError(status.CANCELLED, `${kind}: collective is closed`);
+      const g = this.group;
+      if (!g) throw new Error(`${kind}: setGroup() must be called before any collective op`);
+      const s = setup(g);
+      const seq = ++this.seq;
+      const shape: PullRequest = {
+        job_id: this.jobId, generation: String(g.generation), seq: String(seq), kind: KIND_CODE[kind] as never,
+        from_rank: (g.rank + 1) % g.worldSize, to_rank: g.rank, world_size: g.worldSize, length: '0', wire: 'FP32',
+        reduce: 'SUM', root: 0, chunk_elems: this.chunkElems, ...s.shape,
+      };
+      const op = new Op(this, kind, g, seq, s.buf, s.wire, s.mean, s.plan, shape);
+      if (g.worldSize === 1) return;
+      this.current = op;
+      try {
+        this.runOp(op);
+        await op.done;
+      } finally {
+        if (this.current === op) this.current = undefined;
+      }
+    };
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  private runOp(op: Op): void {
+    const g = op.group;
+    const tick = Math.max(10, Math.min(250, Math.floor(Math.min(this.opTimeoutMs, this.stallWarnMs) / 4)));
+    op.timer = setInterval(() => this.inspect(op), tick);
+    if (hasPredecessorStream(op.plan)) {
+      const pred = op.pred;
+      const req: PullRequest = { ...op.shape, from_rank: g.rank, to_rank: pred.rank };
+      const call = (this.client(pred.address) as any).Pull(req) as grpc.ClientReadableStream<InChunk>;
+      op.in = call;
+      call.on('data', (c: InChunk) => op.onChunk(c));
+      call.on('error', (e: grpc.ServiceError) => op.onInError(e));
+      call.on('end', () => op.onInEnd());
+    }
+    if (hasSuccessorStream(op.plan)) {
+      const key = `${g.generation}:${op.seq}`;
+      const call = this.pending.get(key);
+      if (call) {
+        this.pending.delete(key);
+        this.attach(op, call);
+      }
+    }
+    op.start();
+  }
+
+  /** Hook the successor's Pull call up to our op once its request proves it is in the same op. */
+  private attach(op: Op, call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>): void {
+    const r = call.request;
+    const mine = op.shape;
+    const diffs: string[] = [];
+    for (const k of ['kind', 'world_size', 'length', 'wire', 'reduce', 'root', 'chunk_elems'] as const) {
+      if (String(r[k]) !== String(mine[k])) diffs.push(`${k} ${r[k]} vs ${mine[k]} here`);
+    }
+    if (diffs.length) {
+      const e = new CollectiveError(status.FAILED_PRECONDITION, `${op.name}: successor ${peerName(op.succ)} is in a different op: ${diffs.join(', ')}`, op.succ);
+      call.emit('error', { code: e.code, details: e.message });
+      op.fail(e);
+      return;
+    }
+    op.attachOut(call);
+  }
+
+  private onPull(call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>): void {
+    const r = call.request;
+    const gen = Number(r.generation);
+    const seq = Number(r.seq);
+    const refuse = (code: number, details: string) => {
+      this.log.debug({ from: r.from_rank, gen, seq, details }, 'collective refused a pull');
+      call.emit('error', { code, details });
+    };
+    if (r.job_id !== this.jobId) return refuse(status.FAILED_PRECONDITION, `foreign job ${JSON.stringify(r.job_id)}: this is job ${JSON.stringify(this.jobId)}`);
+    if (this.closed) return refuse(status.UNAVAILABLE, 'collective closed');
+    const g = this.group;
+    if (g && gen < g.generation) return refuse(status.FAILED_PRECONDITION, `generation ${gen} is over (now ${g.generation})`);
+    if (g && gen === g.generation) {
+      if (r.to_rank !== g.rank || r.from_rank !== (g.rank + 1) % g.worldSize) {
+        return refuse(status.FAILED_PRECONDITION, `rank ${r.from_rank} pulled from rank ${r.to_rank}, but this is rank ${g.rank} whose successor is ${(g.rank + 1) % g.worldSize}`);
+      }
+      const a = this.lastAbort;
+      if (a && a.generation === gen && a.seq === seq) {
+        call.emit('error', a.status);
+        return;
+      }
+      const cur = this.current;
+      if (cur && cur.seq === seq && !cur.settled) {
+        if (cur.out) return refuse(status.ALREADY_EXISTS, `op #${seq} already has a successor stream`);
+        if (!hasSuccessorStream(cur.plan)) return refuse(status.FAILED_PRECONDITION, `${cur.name}: rank ${g.rank} sends nothing in this op`);
+        this.attach(cur, call);
+        return;
+      }
+      if (seq <= this.seq) return refuse(status.FAILED_PRECONDITION, `op #${seq} of generation ${gen} is already over here (at #${this.seq})`);
+    }
+    // An op this rank has not reached yet (or a generation it has not been told of): hold the call until then.
+    const key = `${gen}:${seq}`;
+    if (this.pending.has(key)) return refuse(status.ALREADY_EXISTS, `op #${seq} already has a pending successor stream`);
+    if (this.pending.size >= 64) return refuse(status.RESOURCE_EXHAUSTED, 'too many pending pulls');
+    this.pending.set(key, call);
+    call.on('cancelled', () => {
+      if (this.pending.get(key) === call) this.pending.delete(key);
+    });
+  }
+
+  private onProbe(call: grpc.ServerUnaryCall<ProbeRequest__Output, ProbeReply>, cb: grpc.sendUnaryData<ProbeReply>): void {
+    if (call.request.job_id !== this.jobId) {
+      cb({ code: status.FAILED_PRECONDITION, details: `foreign job ${JSON.stringify(call.request.job_id)}` });
+      return;
+    }
+    const cur = this.current;
+    cb(null, {
+      job_id: this.jobId, generation: String(this.generation), rank: this.rank, seq: String(this.seq),
+      in_op: !!cur && !cur.settled, chunks_received: String(cur?.received ?? 0),
+    });
+  }
+
+  rememberAbort(op: Op, s: Partial<grpc.StatusObject>): void {
+    this.lastAbort = { generation: op.group.generation, seq: op.seq, status: s };
+    const key = `${op.group.generation}:${op.seq}`;
+    const call = this.pending.get(key);
+    if (call) {
+      this.pending.delete(key);
+      call.emit('error', s);
+    }
+  }
+
+  private client(address: string): grpc.Client {
+    let cl = this.clients.get(address);
+    if (!cl) {
+      const { Client } = service();
+      cl = new Client(address, this.creds.channel(address), {
+        'grpc-node.flow_control_window': this.flowControlWindow,
+        'grpc.max_receive_message_length': -1,
+        'grpc.max_send_message_length': -1,
+        // Each peer gets its own connection even if two Collectives share a process (tests, benches).
+        'grpc.use_local_subchannel_pool': 1,
+      });
+      this.clients.set(address, cl);
+    }
+    return cl;
+  }
+
+  /** Periodic check of the running op: stall warning, then the inactivity deadline. */
+  private inspect(op: Op): void {
+    if (op.settled || op.timingOut) return;
+    const idle = Date.now() - op.lastProgress;
+    if (idle >= this.opTimeoutMs) {
+      op.timingOut = true;
+      void this.probeAll(op, Math.min(1000, Math.max(100, this.opTimeoutMs / 4))).then((probes) => {
+        if (op.settled) return;
+        op.fail(this.blame(op, idle, probes));
+      });
+    } else if (idle >= this.stallWarnMs && !op.stallWarned) {
+      op.stallWarned = true;
+      void this.probeAll(op, Math.min(1000, this.stallWarnMs)).then((probes) => {
+        if (op.settled) return;
+        const { notJoined, unresponsive } = classify(op, probes);
+        this.log.warn(
+          { op: op.name, waitingMs: Date.now() - op.startedAt, notJoined, unresponsive, receivedChunks: op.received, expectedChunks: op.expected },
+          `stall: ${op.name} has made no progress for ${idle} ms; ranks not joined: ${notJoined.map((x) => x.rank).join(', ') || 'none'}; unresponsive: ${unresponsive.map((x) => x.rank).join(', ') || 'none'}`,
+        );
+      });
+    }
+  }
+
+  private probeAll(op: Op, deadlineMs: number): Promise<Probe[]> {
+    const g = op.group;
+    const jobs: Promise<Probe>[] = [];
+    for (let r = 0; r < g.worldSize; r++) {
+      if (r === g.rank) continue;
+      const peer = { rank: r, address: g.peers[r] };
+      jobs.push(new Promise<Probe>((res) => {
+        (this.client(peer.address) as any).Probe(
+          { job_id: this.jobId, from_rank: g.rank },
+          { deadline: Date.now() + deadlineMs },
+          (err: grpc.ServiceError | null, reply?: ProbeReply) => res({ peer, err: err ?? undefined, reply }),
+        );
+      }));
+    }
+    return Promise.all(jobs);
+  }
+
+  private blame(op: Op, idle: number, probes: Probe[]): CollectiveError {
+    const head = `${op.name} made no progress for ${idle} ms`;
+    const { notJoined, unresponsive } = classify(op, probes);
+    const dead = probes.find((p) => p.err && p.err.code !== status.DEADLINE_EXCEEDED);
+    const hung = probes.find((p) => p.err?.code === status.DEADLINE_EXCEEDED);
+    if (hung) return new CollectiveError(status.DEADLINE_EXCEEDED, `${head}: ${peerName(hung.peer)} does not answer (stopped or hung); unresponsive: ${unresponsive.map((x) => x.rank).join(', ')}`, hung.peer);
+    if (dead) return new CollectiveError(status.UNAVAILABLE, `${head}: ${peerName(dead.peer)} is unreachable: ${dead.err!.details}`, dead.peer);
+    if (notJoined.length) {
+      const p = notJoined[0];
+      return new CollectiveError(status.DEADLINE_EXCEEDED, `${head}: ${peerName(p)} has not joined it (it is at generation ${p.generation} op #${p.seq}); not joined: ${notJoined.map((x) => x.rank).join(', ')}`, { rank: p.rank, address: p.address });
+    }
+    return new CollectiveError(status.DEADLINE_EXCEEDED, `${head}: waiting on predecessor ${peerName(op.pred)}`, op.pred);
+  }
+}
+
+interface Probe {
+  peer: PeerRef;
+  err?: grpc.ServiceError;
+  reply?: ProbeReply;
+}
+
+function classify(op: Op, probes: Probe[]) {
+  const notJoined: (PeerRef & { generation: number; seq: number })[] = [];
+  const unresponsive: (PeerRef & { error: string })[] = [];
+  for (const p of probes) {
+    if (p.err || !p.reply) {
+      unresponsive.push({ ...p.peer, error: p.err ? status[p.err.code] : 'no reply' });
+      continue;
+    }
+    const gen = Number(p.reply.generation);
+    const seq = Number(p.reply.seq);
+    if (gen < op.group.generation || (gen === op.group.generation && seq < op.seq)) notJoined.push({ ...p.peer, generation: gen, seq });
+  }
+  return { notJoined, unresponsive };
+}
+
+function positive(v: number, name: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`Collective.listen: ${name} must be a positive number, got ${v}`);
+  return v;
+}
+
+function checkBuf(buf: unknown, op: string): asserts buf is Float32Array {
+  if (!(buf instanceof Float32Array)) throw new Error(`${op}: buffer must be a Float32Array, got ${Object.prototype.toString.call(buf)}`);
+}

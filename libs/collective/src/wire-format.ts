@@ -1,0 +1,128 @@
+// 16-bit wire formats for the all-reduce: float32 <-> IEEE fp16 / bfloat16, round to nearest even.
+// Pure functions over typed arrays, no allocation per call (the fp16 decode table is built once, 256 KiB).
+
+export type WireFormat = 'fp32' | 'fp16' | 'bf16';
+
+/** Bytes per element on the wire. */
+export function wireBytes(wire: WireFormat): number {
+  return wire === 'fp32' ? 4 : 2;
+}
+
+export function assertWire(wire: unknown): asserts wire is WireFormat {
+  if (wire !== 'fp32' && wire !== 'fp16' && wire !== 'bf16') {
+    throw new Error(`wire must be 'fp32', 'fp16' or 'bf16', got ${JSON.stringify(wire)}`);
+  }
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** fp16 bits of float32 bits `x` (round to nearest even; overflow to ±Inf; NaN stays NaN). */
+export function f32BitsToF16(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
+  const e = exp - 112; // rebias 127 -> 15
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // below half the smallest subnormal
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rem > halfway || (rem === halfway && (h & 1) !== 0)) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  // A carry out of the mantissa correctly bumps the exponent (and yields Inf at the top).
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1) !== 0)) h++;
+  return sign | h;
+}
+
+/** bfloat16 bits of float32 bits `x` (round to nearest even; NaN stays quiet NaN). */
+export function f32BitsToBf16(x: number): number {
+  if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0) return ((x >>> 16) & 0x8000) | 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+function buildF16Table(): Float32Array {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const sign = h & 0x8000 ? -1 : 1;
+    const e = (h >>> 10) & 0x1f;
+    const m = h & 0x3ff;
+    if (e === 0) t[h] = sign * m * 2 ** -24;
+    else if (e === 31) t[h] = m ? NaN : sign * Infinity;
+    else t[h] = sign * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return t;
+}
+let f16Table: Float32Array | undefined;
+/** float32 value of every fp16 bit pattern. */
+export function f16Table32(): Float32Array {
+  return (f16Table ??= buildF16Table());
+}
+
+/** Encode src (float32 bits as Uint32Array) into dst (16-bit), n elements. */
+export function encode16(src: Uint32Array, dst: Uint16Array, wire: 'fp16' | 'bf16'): void {
+  const n = src.length;
+  if (wire === 'fp16') for (let i = 0; i < n; i++) dst[i] = f32BitsToF16(src[i]);
+  else for (let i = 0; i < n; i++) dst[i] = f32BitsToBf16(src[i]);
+}
+
+/** dst[i] = decode(src[i]) */
+export function decode16(src: Uint16Array, dst: Float32Array, wire: 'fp16' | 'bf16'): void {
+  const n = src.length;
+  if (wire === 'fp16') {
+    const t = f16Table32();
+    for (let i = 0; i < n; i++) dst[i] = t[src[i]];
+  } else {
+    const d = new Uint32Array(dst.buffer, dst.byteOffset, n);
+    for (let i = 0; i < n; i++) d[i] = src[i] << 16;
+  }
+}
+
+/** dst[i] += decode(src[i]) (float32 add, as every rank would do it) */
+export function decodeAdd16(src: Uint16Array, dst: Float32Array, wire: 'fp16' | 'bf16'): void {
+  const n = src.length;
+  if (wire === 'fp16') {
+    const t = f16Table32();
+    for (let i = 0; i < n; i++) dst[i] += t[src[i]];
+  } else {
+    for (let i = 0; i < n; i++) {
+      u32[0] = src[i] << 16;
+      dst[i] += f32[0];
+    }
+  }
+}
+
+/** Round every element of v to the wire precision in place (so the owner of a sum holds what the others receive). */
+export function quantizeInPlace(v: Float32Array, wire: WireFormat): void {
+  if (wire === 'fp32') return;
+  const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
+  const n = v.length;
+  if (wire === 'fp16') {
+    const t = f16Table32();
+    for (let i = 0; i < n; i++) v[i] = t[f32BitsToF16(bits[i])];
+  } else {
+    for (let i = 0; i < n; i++) bits[i] = f32BitsToBf16(bits[i]) << 16;
+  }
+}
+
+/** Float32 add in place: dst[i] += src[i]. A plain loop: V8 keeps it monomorphic and bounds-check free. */
+export function addInto(dst: Float32Array, src: Float32Array): void {
+  const n = src.length;
+  for (let i = 0; i < n; i++) dst[i] += src[i];
+}
+
+/** For tests: round one number through a wire format. */
+export function roundTrip(x: number, wire: WireFormat): number {
+  f32[0] = x;
+  if (wire === 'fp32') return f32[0];
+  if (wire === 'fp16') return f16Table32()[f32BitsToF16(u32[0])];
+  u32[0] = f32BitsToBf16(u32[0]) << 16;
+  return f32[0];
+}
