@@ -8,6 +8,7 @@ export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Recor
   local: { joinTimeoutMs },
   coordinator: { listen, joinTimeoutMs },
   worker: {
+    joinTimeoutMs,
     coordinator: { type: 'string', help: 'the coordinator to join', default: '127.0.0.1:29500', metavar: 'HOST:PORT' },
     advertise: { type: 'string', help: 'host or IP other workers reach this one at', default: '127.0.0.1', metavar: 'HOST' },
     port: { type: 'int', min: 0, max: 65535, help: 'port of this worker\'s collective server (0 = any free port)', default: 0 },

@@ -12,3 +12,6 @@ export function serverCredentials(): grpc.ServerCredentials {
 export function channelCredentials(): grpc.ChannelCredentials {
   return grpc.credentials.createInsecure();
 }
+
+/** The same credentials in the shape the collective takes (per-peer channels). */
+export const collectiveCredentials = { server: serverCredentials, channel: (_address: string) => channelCredentials() };

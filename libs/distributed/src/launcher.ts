@@ -113,6 +113,8 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
             setTimeout(() => all.forEach((x) => kill(x, 'SIGKILL')), grace).unref();
           }
         }
+        // Workers all gone: the coordinator has nobody left to wait for.
+        if (workers.every((w) => codes.has(w)) && !codes.has(coord)) kill(coord, 'SIGTERM');
         if (codes.size === all.length) resolve();
       });
     }

@@ -13,7 +13,7 @@ import { initBackend } from '@gan/backend';
 import { train, type Reducer } from '@gan/training';
 import { Collective } from '@gan/collective';
 import { call, coordinatorPackage, statusName } from './rpc';
-import { channelCredentials } from './credentials';
+import { channelCredentials, collectiveCredentials } from './credentials';
 import { HeartbeatThread, type HeartbeatEvent } from './heartbeat-thread';
 import { exitWhenParentGoes } from './parent-watch';
 
@@ -69,6 +69,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   const bindHost = advertise === '127.0.0.1' || advertise === 'localhost' ? '127.0.0.1' : '0.0.0.0';
   const collective = await Collective.listen({
     host: bindHost, port: Number(extra.port ?? 0), jobId: 'gan-train', logger, opTimeoutMs: config.opTimeoutMs, wire: config.wire,
+    credentials: collectiveCredentials,
   });
   const port = collective.address.slice(collective.address.lastIndexOf(':') + 1);
   const address = `${advertise}:${port}`;
