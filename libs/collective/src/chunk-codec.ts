@@ -89,9 +89,11 @@ export function encodeChunk(c: OutChunk): Buffer {
   const pad = (3 - (head % 4) + 4) % 4;
   head += pad;
   const total = head + dataBytes;
-  if (scratch.length < total) scratch = Buffer.allocUnsafeSlow(Math.max(total, scratch.length * 2));
+  // The message starts at scratch byte 1 so the payload is 4-byte aligned in the scratch too (16-bit encode view).
+  if (scratch.length < total + 1) scratch = Buffer.allocUnsafeSlow(Math.max(total + 1, scratch.length * 2));
   const b = scratch;
-  let p = 0;
+  head += 1;
+  let p = 1;
   b[p++] = 0x0a;
   p = putVarint(b, p, job.length);
   job.copy(b, p);
@@ -109,18 +111,18 @@ export function encodeChunk(c: OutChunk): Buffer {
   b.fill(0, p, p + pad);
   p += pad;
   b[p++] = 0x7a; p = putVarint(b, p, dataBytes);
-  if (p !== head) throw new Error(`chunk header length mismatch ${p} != ${head}`);
+  if (p !== head || p % 4 !== 0) throw new Error(`chunk header length mismatch ${p} != ${head}`);
   if (c.count > 0) {
     const src = c.src;
     if (c.offset + c.count > src.length) throw new Error(`chunk [${c.offset}, +${c.count}) outside buffer of ${src.length}`);
     if (wire === 'fp32') {
       b.set(new Uint8Array(src.buffer, src.byteOffset + c.offset * 4, dataBytes), p);
     } else {
-      // p is a multiple of 4 relative to the scratch start (byteOffset 0), so the Uint16Array view is aligned.
+      // p is a multiple of 4 from the scratch start (byteOffset 0), so the Uint16Array view is aligned.
       encode16(new Uint32Array(src.buffer, src.byteOffset + c.offset * 4, c.count), new Uint16Array(b.buffer, b.byteOffset + p, c.count), wire);
     }
   }
-  return b.subarray(0, total);
+  return b.subarray(1, total + 1);
 }
 
 function readVarint(b: Buffer, pos: number, end: number): [number, number] {

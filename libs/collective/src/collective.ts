@@ -101,7 +101,7 @@ function service(): { def: grpc.ServiceDefinition; Client: grpc.ServiceClientCon
 const ORIGIN_RANK = 'gan-origin-rank';
 const ORIGIN_ADDR = 'gan-origin-address';
 
-interface Group extends GroupSpec {}
+type Group = GroupSpec;
 
 /** One op in flight on this rank. */
 class Op {
