@@ -1,0 +1,125 @@
+// Chunk tags: the hand-written codec is real protobuf, and a late, duplicated or foreign chunk is refused rather
+// than mixed into an op — checked on the pure checker and over real sockets against a rogue predecessor.
+// Run: node tools/run-tests.mjs libs/collective tags
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { loadDefinition } from '@gan/proto';
+import { decodeChunk, encodeChunk, PHASE, type OutChunk } from './chunk-codec';
+import { Collective } from './collective';
+import { CollectiveError } from './errors';
+import { checkChunk, chunkRange, makePlan, recvSegment, slotCount } from './ring-plan';
+
+const svc = loadDefinition('collective')['gan.collective.v1.Collective'] as grpc.ServiceDefinition;
+const cleanup: (() => unknown)[] = [];
+after(async () => {
+  for (const f of cleanup) await f();
+});
+
+test('encodeChunk writes protobuf that protobufjs decodes, and decodeChunk reads it back', () => {
+  const src = Float32Array.from({ length: 100 }, (_, i) => i * 0.5 - 7);
+  for (const wire of [0, 1, 2]) {
+    const c: OutChunk = { jobId: 'job-ü', generation: 2 ** 40 + 3, seq: 77, phase: PHASE.GATHER, step: 3, segment: 5, index: 2, offset: 10, count: 33, wire, src };
+    const bytes = Buffer.from(encodeChunk(c));
+    const pb = svc.Pull.responseDeserialize(bytes) as any;
+    assert.equal(pb.job_id, 'job-ü');
+    assert.equal(pb.generation, String(2 ** 40 + 3));
+    assert.equal(pb.seq, '77');
+    assert.equal(pb.phase, 'GATHER');
+    assert.equal(pb.offset, '10');
+    assert.equal(pb.count, 33);
+    assert.equal(pb.data.length, 33 * (wire === 0 ? 4 : 2));
+    if (wire === 0) assert.deepEqual(new Float32Array(new Uint8Array(pb.data).buffer), src.subarray(10, 43));
+    const back = decodeChunk(bytes);
+    for (const k of ['jobId', 'generation', 'seq', 'phase', 'step', 'segment', 'index', 'offset', 'count', 'wire'] as const) assert.equal(back[k], c[k]);
+    // Framed by grpc-js the payload sits at byte 5 + dataStart of a fresh allocation: 4-byte aligned.
+    assert.equal((5 + back.dataStart) % 4, 0);
+  }
+});
+
+test('checkChunk refuses foreign, stale-generation, late, misplaced and duplicated chunks', () => {
+  const plan = makePlan({ mode: 'reduce', n: 4, rank: 1, chunkElems: 10, length: 95 });
+  const op = { jobId: 'j', generation: 3, seq: 9, wire: 0 };
+  const seen = new Uint8Array(slotCount(plan));
+  const seg = recvSegment(plan, PHASE.REDUCE_SCATTER, 0);
+  const [offset, count] = chunkRange(plan, seg, 1);
+  const good = { jobId: 'j', generation: 3, seq: 9, phase: PHASE.REDUCE_SCATTER, step: 0, segment: seg, index: 1, offset, count, wire: 0 };
+  assert.match(checkChunk(plan, op, { ...good, jobId: 'other' }, seen)!, /foreign chunk/);
+  assert.match(checkChunk(plan, op, { ...good, generation: 2 }, seen)!, /generation 2/);
+  assert.match(checkChunk(plan, op, { ...good, seq: 8 }, seen)!, /late chunk of op #8/);
+  assert.match(checkChunk(plan, op, { ...good, seq: 10 }, seen)!, /early chunk/);
+  assert.match(checkChunk(plan, op, { ...good, segment: seg + 1 }, seen)!, /expected segment/);
+  assert.match(checkChunk(plan, op, { ...good, offset: offset + 1 }, seen)!, /expected \[/);
+  assert.match(checkChunk(plan, op, { ...good, step: 3 }, seen)!, /unexpected phase/);
+  assert.match(checkChunk(plan, op, { ...good, wire: 1 }, seen)!, /wire format/);
+  assert.equal(checkChunk(plan, op, good, seen), null);
+  assert.match(checkChunk(plan, op, good, seen)!, /duplicate chunk/);
+});
+
+/** A fake rank 0 whose Pull stream sends whatever chunks `script` returns. */
+async function rogue(script: (req: any) => OutChunk[]): Promise<{ address: string; server: grpc.Server }> {
+  const server = new grpc.Server();
+  server.addService({ ...svc, Pull: { ...svc.Pull, responseSerialize: encodeChunk } } as grpc.ServiceDefinition, {
+    Pull: (call: grpc.ServerWritableStream<any, OutChunk>) => {
+      for (const c of script(call.request)) call.write(c);
+      // Leave the stream open: the victim must decide from the tags alone.
+    },
+    Probe: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, {}),
+  });
+  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  cleanup.push(() => server.forceShutdown());
+  return { address: `127.0.0.1:${port}`, server };
+}
+
+for (const [name, mutate, pattern] of [
+  ['a late chunk (previous op)', (c: OutChunk) => ({ ...c, seq: c.seq - 1 }), /late chunk of op #1/],
+  ['a foreign chunk (other job)', (c: OutChunk) => ({ ...c, jobId: 'intruder' }), /foreign chunk/],
+  ['a chunk of an old generation', (c: OutChunk) => ({ ...c, generation: c.generation - 1 }), /generation 4 in an op of generation 5/],
+  ['a duplicated chunk', null, /duplicate chunk/],
+] as const) {
+  test(`over a socket, ${name} is refused and never reaches the buffer`, { timeout: 15_000 }, async () => {
+    const L = 64;
+    const poison = new Float32Array(L).fill(999);
+    const fake = await rogue((req) => {
+      const base: OutChunk = {
+        jobId: req.job_id, generation: Number(req.generation), seq: Number(req.seq), phase: PHASE.REDUCE_SCATTER, step: 0,
+        segment: 0, index: 0, offset: 0, count: L / 2, wire: 0, src: poison,
+      };
+      return mutate ? [mutate(base)] : [{ ...base, src: new Float32Array(L) }, base];
+    });
+    const c = await Collective.listen({ jobId: 'j', opTimeoutMs: 5000 });
+    cleanup.push(() => c.close());
+    c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 5 });
+    await c.barrier().catch(() => undefined); // op #1, so the late chunk of the next op can be #1
+    const buf = new Float32Array(L).fill(1);
+    await assert.rejects(c.allReduce(buf, { op: 'sum' }), (e: unknown) => {
+      assert.ok(e instanceof CollectiveError);
+      assert.equal(e.code, grpc.status.FAILED_PRECONDITION);
+      assert.equal(e.peer?.rank, 0);
+      assert.match(e.message, pattern);
+      return true;
+    });
+    assert.ok(!buf.includes(999), 'a refused chunk was added into the buffer');
+  });
+}
+
+test('a Pull of another job or of an old generation is refused with FAILED_PRECONDITION', { timeout: 15_000 }, async () => {
+  const c = await Collective.listen({ jobId: 'job-a' });
+  cleanup.push(() => c.close());
+  c.setGroup({ rank: 0, worldSize: 2, peers: [c.address, '127.0.0.1:1'], generation: 1 });
+  c.setGroup({ rank: 0, worldSize: 2, peers: [c.address, '127.0.0.1:1'], generation: 2 });
+  const Client = grpc.makeGenericClientConstructor({ ...svc, Pull: { ...svc.Pull, responseDeserialize: decodeChunk } } as grpc.ServiceDefinition, 'C');
+  const client = new Client(c.address, grpc.credentials.createInsecure());
+  cleanup.push(() => client.close());
+  const pull = (req: object) => new Promise<grpc.ServiceError>((res) => {
+    const call = (client as any).Pull({ job_id: 'job-a', generation: '2', seq: '1', from_rank: 1, to_rank: 0, world_size: 2, ...req });
+    call.on('error', res);
+    call.on('data', () => res(new Error('got data') as grpc.ServiceError));
+  });
+  const foreign = await pull({ job_id: 'job-b' });
+  assert.equal(foreign.code, grpc.status.FAILED_PRECONDITION);
+  assert.match(foreign.details, /foreign job/);
+  const stale = await pull({ generation: '1' });
+  assert.equal(stale.code, grpc.status.FAILED_PRECONDITION);
+  assert.match(stale.details, /generation 1 is over/);
+});
