@@ -2,7 +2,7 @@
  * Trains the eval classifier on the real MNIST t10k split (first 8,000 images; accuracy on the last 2,000) for each
  * requested image size with the wasm backend, and prints held-out accuracy and wall time. Weights go to --out-dir
  * (default /tmp/gan-metrics-classifier); they are not meant to be committed.
- * Run: npx tsx libs/metrics/scripts/train-mnist.ts [--sizes 28,32] [--epochs 3] [--batch 64] [--data DIR]
+ * Run: npx tsx libs/metrics/scripts/train-mnist.ts [--sizes 28,32] [--epochs 5] [--batch 64] [--data DIR]
  *      [--out-dir DIR] [--backend wasm|cpu|auto] [--limit N]
  */
 import fs from 'node:fs';
@@ -16,7 +16,7 @@ function arg(name: string, def: string): string {
 }
 
 const sizes = arg('sizes', '28,32').split(',').map(Number);
-const epochs = Number(arg('epochs', '3'));
+const epochs = Number(arg('epochs', '5'));
 const batchSize = Number(arg('batch', '64'));
 const dataRoot = arg('data', process.env.GAN_MNIST_DIR ?? '/work/shared/datasets/mnist');
 const outDir = arg('out-dir', '/tmp/gan-metrics-classifier');
