@@ -1,0 +1,46 @@
+// One rank of the all-reduce bench (spawned by bench/allreduce.ts): listens, prints its address, reads the group
+// from stdin, times `iters` all-reduces after `warmup` (each preceded by a barrier), prints the times as JSON.
+import readline from 'node:readline';
+import { Collective, wireRoundTrip, type WireFormat } from '@gan/collective';
+
+async function main() {
+  const cfg = JSON.parse(process.argv[2]) as { elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number };
+  const c = await Collective.listen({ jobId: 'bench', opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes });
+  process.stdout.write(JSON.stringify({ address: c.address }) + '\n');
+  const rl = readline.createInterface({ input: process.stdin });
+  const g = JSON.parse(await new Promise<string>((res) => rl.once('line', res)));
+  c.setGroup({ ...g, generation: 1 });
+  const n = g.worldSize;
+  const buf = new Float32Array(cfg.elems);
+  // Values that stay finite when summed repeatedly: the op is `mean`, so the buffer stays in range.
+  for (let i = 0; i < buf.length; i++) buf[i] = Math.sin(i * 0.001 + g.rank);
+  const times: number[] = [];
+  for (let i = 0; i < cfg.warmup + cfg.iters; i++) {
+    await c.barrier();
+    const t0 = performance.now();
+    await c.allReduce(buf, { op: 'mean', wire: cfg.wire });
+    if (i >= cfg.warmup) times.push(performance.now() - t0);
+  }
+  // Wire error against fp32 on the first 1M elements: one all-reduce of known data, compared with a float64 mean.
+  const m = Math.min(cfg.elems, 1 << 20);
+  const probe = new Float32Array(m);
+  for (let i = 0; i < m; i++) probe[i] = Math.sin(i * 0.37 + g.rank * 1.3) * 2 ** ((i % 9) - 4);
+  await c.allReduce(probe, { op: 'mean', wire: cfg.wire });
+  let maxAbs = 0;
+  let sumSq = 0;
+  let refSq = 0;
+  for (let i = 0; i < m; i++) {
+    let ref = 0;
+    for (let r = 0; r < n; r++) ref += Math.fround(Math.sin(i * 0.37 + r * 1.3) * 2 ** ((i % 9) - 4));
+    ref /= n;
+    const e = probe[i] - ref;
+    maxAbs = Math.max(maxAbs, Math.abs(e) / Math.max(Math.abs(ref), 1e-6));
+    sumSq += e * e;
+    refSq += ref * ref;
+  }
+  process.stdout.write(JSON.stringify({ times, err: { maxRel: maxAbs, rmsRel: Math.sqrt(sumSq / Math.max(refSq, 1e-30)), roundTrip1: wireRoundTrip(1 / 3, cfg.wire) - 1 / 3 } }) + '\n');
+  await c.close();
+  process.exit(0);
+}
+
+void main();

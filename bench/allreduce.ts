@@ -1,0 +1,122 @@
+// All-reduce bench: raw TCP (ceiling), the gRPC ring all-reduce (2 and 3 processes; fp32 and a 16-bit wire) and
+// PyTorch gloo (when /usr/bin/python3 can import torch), all in one run on this machine.
+// Run: npm run bench:allreduce [-- --json] [--bytes 62000000] [--iters 10] [--warmup 3] [--reps 1]
+//      [--wire16 fp16|bf16] [--chunk-bytes 1048576] [--no-gloo] [--no-tcp] [--n 2,3]
+// busbw = 2(n-1)/n * bytes / time (NCCL's bus bandwidth); the TCP line reports bytes / time per direction.
+// --reps R repeats the whole set R times, interleaved, so a noisy machine affects every impl alike; each line is
+// the median over its iterations. --json prints one JSON line per case.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const argv = process.argv.slice(2);
+const flag = (k: string) => argv.includes(`--${k}`);
+const opt = (k: string, d: string) => {
+  const i = argv.indexOf(`--${k}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : d;
+};
+const BYTES = Number(opt('bytes', '62000000'));
+const ITERS = Number(opt('iters', '10'));
+const WARMUP = Number(opt('warmup', '3'));
+const REPS = Number(opt('reps', '1'));
+const WIRE16 = opt('wire16', 'fp16');
+const CHUNK = Number(opt('chunk-bytes', String(1 << 20)));
+const NS = opt('n', '2,3').split(',').map(Number);
+const JSON_OUT = flag('json');
+if (!(BYTES > 0 && BYTES % 4 === 0)) throw new Error(`--bytes must be a positive multiple of 4, got ${BYTES}`);
+if (WIRE16 !== 'fp16' && WIRE16 !== 'bf16') throw new Error(`--wire16 must be fp16 or bf16, got ${WIRE16}`);
+
+interface Result {
+  impl: 'grpc-ring' | 'gloo' | 'tcp';
+  n: number;
+  wire: string;
+  bytes: number;
+  ms: number;
+  busGBps: number;
+  err?: object;
+}
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const busbw = (n: number, ms: number) => (n === 1 ? 0 : ((2 * (n - 1)) / n) * BYTES / (ms * 1e6));
+
+const children = new Set<ChildProcess>();
+const killAll = () => {
+  for (const p of children) if (p.exitCode === null && p.signalCode === null) try { process.kill(p.pid!, 'SIGKILL'); } catch { /* gone */ }
+};
+process.on('exit', killAll);
+process.on('SIGINT', () => process.exit(130));
+
+async function ring(n: number, wire: string): Promise<Result> {
+  const worker = path.join(HERE, 'allreduce-worker.ts');
+  const procs = Array.from({ length: n }, () => {
+    const p = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.add(p);
+    return p;
+  });
+  const lines = procs.map((p) => readline.createInterface({ input: p.stdout! })[Symbol.asyncIterator]());
+  const next = async (i: number) => {
+    const r = await Promise.race([lines[i].next(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`rank ${i} silent for 300 s`)), 300_000))]);
+    if (r.done) throw new Error(`rank ${i} exited early`);
+    return JSON.parse(r.value);
+  };
+  try {
+    const addrs = await Promise.all(procs.map((_, i) => next(i)));
+    procs.forEach((p, i) => p.stdin!.write(JSON.stringify({ rank: i, worldSize: n, peers: addrs.map((a) => a.address) }) + '\n'));
+    const res = await Promise.all(procs.map((_, i) => next(i)));
+    // An op ends when its slowest rank ends: per iteration, the max over ranks.
+    const times = res[0].times.map((_: number, k: number) => Math.max(...res.map((r) => r.times[k])));
+    const ms = median(times);
+    return { impl: 'grpc-ring', n, wire, bytes: BYTES, ms, busGBps: busbw(n, ms), ...(wire !== 'fp32' ? { err: res[0].err } : {}) };
+  } finally {
+    killAll();
+  }
+}
+
+function external(cmd: string, args: string[]): any {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, killSignal: 'SIGKILL' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error ?? r.stderr.slice(-1000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+const hasTorch = !flag('no-gloo') && spawnSync('/usr/bin/python3', ['-c', 'import torch'], { timeout: 60_000 }).status === 0;
+if (!hasTorch && !flag('no-gloo')) process.stderr.write('gloo skipped: /usr/bin/python3 cannot import torch\n');
+
+function print(r: Result, gloo?: number) {
+  if (JSON_OUT) {
+    console.log(JSON.stringify({ ...r, ms: +r.ms.toFixed(2), busGBps: +r.busGBps.toFixed(3), ...(gloo ? { vsGloo: +(r.busGBps / gloo).toFixed(3) } : {}) }));
+    return;
+  }
+  const bw = r.impl === 'tcp' ? `${r.busGBps.toFixed(2)} GB/s per direction` : `busbw ${r.busGBps.toFixed(2)} GB/s`;
+  const ratio = gloo && r.impl !== 'tcp' ? `  ${(r.busGBps / gloo).toFixed(2)}x gloo` : '';
+  const err = r.err ? `  wire error vs fp32 mean: ${JSON.stringify(r.err)}` : '';
+  console.log(`${r.impl.padEnd(9)} n=${r.n} ${r.wire.padEnd(4)} ${(r.bytes / 1e6).toFixed(0)} MB  ${r.ms.toFixed(1).padStart(7)} ms  ${bw}${ratio}${err}`);
+}
+
+async function main() {
+  if (!JSON_OUT) console.log(`all-reduce of ${BYTES} bytes fp32, median of ${ITERS} (after ${WARMUP} warm-up), ${REPS} rep(s); node ${process.version}`);
+  for (let rep = 0; rep < REPS; rep++) {
+    const glooBw = new Map<number, number>();
+    if (hasTorch) {
+      for (const n of NS) {
+        const g = external('/usr/bin/python3', [path.join(HERE, 'gloo_allreduce.py'), '--n', String(n), '--bytes', String(BYTES), '--iters', String(ITERS), '--warmup', String(WARMUP)]);
+        const r: Result = { impl: 'gloo', n, wire: 'fp32', bytes: BYTES, ms: g.ms, busGBps: busbw(n, g.ms) };
+        glooBw.set(n, r.busGBps);
+        print(r);
+      }
+    }
+    if (!flag('no-tcp')) {
+      const t = external(process.execPath, ['--import', 'tsx', path.join(HERE, 'tcp-baseline.ts'), '--bytes', String(BYTES), '--iters', String(ITERS), '--warmup', String(WARMUP)]);
+      print({ impl: 'tcp', n: 2, wire: 'fp32', bytes: BYTES, ms: t.ms, busGBps: BYTES / (t.ms * 1e6) });
+    }
+    for (const n of NS) {
+      for (const wire of ['fp32', WIRE16]) print(await ring(n, wire), glooBw.get(n));
+    }
+  }
+}
+
+main().then(() => process.exit(0), (e) => {
+  console.error(e);
+  process.exit(1);
+});
