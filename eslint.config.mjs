@@ -29,7 +29,7 @@ export default [
           { sourceTag: 'scope:proto', onlyDependOnLibsWithTags: ['scope:proto'], bannedExternalImports: ['@tensorflow/*'] },
           { sourceTag: 'scope:collective', onlyDependOnLibsWithTags: ['scope:proto', 'scope:telemetry'], bannedExternalImports: ['@tensorflow/*'] },
           { sourceTag: 'scope:metrics', onlyDependOnLibsWithTags: ['scope:metrics', 'scope:data', 'scope:checkpoint', 'scope:backend'], bannedExternalImports: ['@grpc/*', '@gan/collective', '@gan/proto'] },
-          { sourceTag: 'scope:training', onlyDependOnLibsWithTags: ['scope:model', 'scope:backend', 'scope:data', 'scope:checkpoint', 'scope:config', 'scope:telemetry'], bannedExternalImports: noGrpc },
+          { sourceTag: 'scope:training', onlyDependOnLibsWithTags: ['scope:model', 'scope:backend', 'scope:data', 'scope:checkpoint', 'scope:config', 'scope:telemetry', 'scope:metrics'], bannedExternalImports: noGrpc },
         ],
       }],
     },

@@ -26,16 +26,20 @@ interface Member {
   step: number;
   left: boolean;
   failed: boolean;
+  dead: boolean;
 }
 
 interface PendingJoin {
   workerId: string;
   address: string;
+  committedStep: number;
+  /** Rank in the previous generation (for a stable order among equals); Infinity for newcomers. */
+  prevRank: number;
   reply: (err: grpc.ServiceError | null, res?: object) => void;
   call: grpc.ServerUnaryCall<any, any>;
 }
 
-export type RunState = 'waiting' | 'training' | 'stopping' | 'finished' | 'failed';
+export type RunState = 'waiting' | 'training' | 'reforming' | 'stopping' | 'finished' | 'failed';
 
 export interface CoordinatorOptions {
   config: TrainConfig;
@@ -43,7 +47,7 @@ export interface CoordinatorOptions {
   listen: string;
   /** Grace period after `minWorkers` have joined before training starts without the rest. */
   joinGraceMs?: number;
-  /** Give up when the generation is not full after this long. */
+  /** Give up when the generation is not full after this long (also the wait for workers below --min-workers). */
   joinTimeoutMs?: number;
 }
 
@@ -60,10 +64,14 @@ export class CoordinatorServer {
   private monitor: NodeJS.Timeout | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
   private joinTimer: NodeJS.Timeout | null = null;
+  private reformDeadline = 0;
+  private reformWanted = false;
   private finish!: (r: { failed: boolean; reason: string }) => void;
   /** Resolves when the run is over and every worker has left or been declared dead. */
   readonly done = new Promise<{ failed: boolean; reason: string }>((r) => (this.finish = r));
   address = '';
+  /** Generations formed so far, with their sizes (for tests and status). */
+  readonly history: { generation: number; worldSize: number; step: number; at: number }[] = [];
 
   constructor(private readonly opts: CoordinatorOptions) {
     this.fp = fingerprint(opts.config);
@@ -85,6 +93,20 @@ export class CoordinatorServer {
     return this.opts.config.heartbeatMs;
   }
 
+  /** Elastic runs re-form on a lost worker; static runs (the default) fail fast, like torchrun without restarts. */
+  get elastic(): boolean {
+    const { minWorkers, workers, maxRestarts } = this.opts.config;
+    return (minWorkers > 0 && minWorkers < workers) || maxRestarts > 0;
+  }
+
+  private get minCount(): number {
+    return this.opts.config.minWorkers || this.opts.config.workers;
+  }
+
+  private get joinTimeoutMs(): number {
+    return this.opts.joinTimeoutMs ?? 300_000;
+  }
+
   async start(): Promise<string> {
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.opts.listen, serverCredentials(), (err, p) => (err ? reject(new Error(`coordinator cannot listen on ${this.opts.listen}: ${err.message}`)) : resolve(p))),
@@ -93,18 +115,19 @@ export class CoordinatorServer {
     this.address = `${host}:${port}`;
     this.monitor = setInterval(() => this.checkHealth(), Math.max(100, this.heartbeatMs / 2));
     this.joinTimer = setTimeout(() => {
-      if (this.state === 'waiting') this.fail(`only ${this.pending.length} of ${this.opts.config.workers} workers joined within ${this.opts.joinTimeoutMs ?? 300_000} ms`);
-    }, this.opts.joinTimeoutMs ?? 300_000);
-    this.opts.logger.info({ address: this.address, workers: this.opts.config.workers, jobId: this.jobId }, 'coordinator listening');
+      if (this.state === 'waiting') this.fail(`only ${this.pending.length} of ${this.opts.config.workers} workers joined within ${this.joinTimeoutMs} ms`);
+    }, this.joinTimeoutMs);
+    this.opts.logger.info({ address: this.address, workers: this.opts.config.workers, minWorkers: this.minCount, elastic: this.elastic, jobId: this.jobId }, 'coordinator listening');
     return this.address;
   }
 
   /** Orderly stop: rank 0 hears it on its next heartbeat, every rank stops after the same step. */
   requestStop(reason: string): void {
-    if (this.state === 'training') {
-      this.state = 'stopping';
+    if (this.state === 'training' || this.state === 'reforming') {
+      this.state = this.state === 'reforming' ? 'failed' : 'stopping';
       this.reason = reason;
       this.opts.logger.info({ reason }, 'stopping: workers finish the current step and checkpoint');
+      if (this.state === 'failed') this.fail(`stopped while re-forming: ${reason}`, true);
     } else if (this.state === 'waiting') {
       this.fail(`stopped before training started: ${reason}`);
     }
@@ -136,37 +159,122 @@ export class CoordinatorServer {
       this.opts.logger.warn({ worker: req.worker_id, address: req.advertise_address, detail }, 'refused a worker');
       return refuse(grpc.status.FAILED_PRECONDITION, `${detail}; start every worker with the coordinator's training flags`);
     }
-    if (this.state !== 'waiting') {
-      return refuse(grpc.status.FAILED_PRECONDITION, `run ${this.jobId} is already ${this.state} (generation ${this.generation}); this coordinator admits workers only before training starts`);
+    if (this.state === 'finished' || this.state === 'failed' || this.state === 'stopping') {
+      return refuse(grpc.status.ABORTED, `run ${this.jobId} is ${this.state}${this.reason ? `: ${this.reason}` : ''}`);
     }
-    if (this.pending.some((p) => p.workerId === req.worker_id)) {
-      // A retried Join after the client's deadline: replace the stale call.
-      const i = this.pending.findIndex((p) => p.workerId === req.worker_id);
-      this.pending.splice(i, 1);
+    const committedStep = Number(req.committed_step ?? -1);
+
+    // A restarted coordinator knows nobody: it adopts the generation the workers report instead of restarting it.
+    if (req.still_training && req.generation > 0 && (this.generation === 0 || this.generation === req.generation)) {
+      return this.adopt(req, callback);
     }
-    const entry: PendingJoin = { workerId: req.worker_id, address: req.advertise_address, reply: callback, call };
+    const member = this.members.find((m) => m.workerId === req.worker_id && !m.dead && !m.left);
+    if (member && (this.state === 'training' || this.state === 'reforming')) {
+      // A member's collective failed (or it finished a step after a reform request): the generation is over.
+      if (!this.elastic) {
+        this.fail(`worker rank ${member.rank} (${member.address}) lost its group at step ${committedStep}: ${req.reason || 'a collective op failed'}`);
+        return refuse(grpc.status.ABORTED, this.reason);
+      }
+      this.beginReform(`rank ${member.rank} asked to re-form`);
+      this.addPending(call, callback, committedStep, member.rank);
+      this.tryReform();
+      return;
+    }
+    if (this.state === 'waiting') {
+      this.addPending(call, callback, committedStep, Infinity);
+      this.opts.logger.info({ worker: req.worker_id, address: req.advertise_address, joined: this.pending.length, of: this.opts.config.workers }, 'worker joined');
+      const { workers } = this.opts.config;
+      if (this.pending.length >= workers) this.formGeneration(this.pending.splice(0, workers));
+      else if (this.pending.length >= this.minCount && !this.graceTimer) {
+        this.graceTimer = setTimeout(() => {
+          this.graceTimer = null;
+          if (this.state === 'waiting' && this.pending.length >= this.minCount) this.formGeneration(this.pending.splice(0));
+        }, this.opts.joinGraceMs ?? 10_000);
+      }
+      return;
+    }
+    // A new worker while training: admitted at the next step boundary (elastic runs only, up to --workers).
+    if (!this.elastic) {
+      return refuse(grpc.status.FAILED_PRECONDITION, `run ${this.jobId} already started (generation ${this.generation}) and is not elastic; use --min-workers below --workers or --max-restarts to admit workers mid-run`);
+    }
+    const live = this.members.filter((m) => !m.dead && !m.left).length;
+    const newcomers = this.pending.filter((p) => p.prevRank === Infinity).length;
+    if (live + newcomers >= this.opts.config.workers && this.state === 'training') {
+      return refuse(grpc.status.RESOURCE_EXHAUSTED, `run ${this.jobId} already has ${live} of ${this.opts.config.workers} workers`);
+    }
+    this.addPending(call, callback, committedStep, Infinity);
+    this.opts.logger.info({ worker: req.worker_id, address: req.advertise_address }, 'new worker waits for the next step boundary');
+    if (this.state === 'training') this.reformWanted = true;
+    else this.tryReform();
+  };
+
+  private addPending(call: grpc.ServerUnaryCall<any, any>, reply: grpc.sendUnaryData<any>, committedStep: number, prevRank: number): void {
+    const req = call.request;
+    const old = this.pending.findIndex((p) => p.workerId === req.worker_id);
+    if (old >= 0) this.pending.splice(old, 1); // a retried Join replaces the stale call
+    const entry: PendingJoin = { workerId: req.worker_id, address: req.advertise_address, committedStep, prevRank, reply, call };
     this.pending.push(entry);
     call.on('cancelled', () => {
       const i = this.pending.indexOf(entry);
       if (i >= 0) this.pending.splice(i, 1);
     });
-    this.opts.logger.info({ worker: req.worker_id, address: req.advertise_address, joined: this.pending.length, of: this.opts.config.workers }, 'worker joined');
-    const { workers, minWorkers } = this.opts.config;
-    if (this.pending.length >= workers) this.formGeneration();
-    else if (minWorkers > 0 && this.pending.length >= minWorkers && !this.graceTimer) {
-      this.graceTimer = setTimeout(() => {
-        this.graceTimer = null;
-        if (this.state === 'waiting' && this.pending.length >= minWorkers) this.formGeneration();
-      }, this.opts.joinGraceMs ?? 10_000);
-    }
-  };
+  }
 
-  private formGeneration(): void {
+  private adopt(req: any, callback: grpc.sendUnaryData<any>): void {
+    if (this.generation === 0) {
+      this.generation = req.generation;
+      const now = Date.now();
+      this.members = (req.peers as string[]).map((address, rank) => ({
+        workerId: '', address, rank, lastSeen: now, step: 0, left: false, failed: false, dead: false,
+      }));
+      this.state = 'training';
+      if (this.joinTimer) clearTimeout(this.joinTimer);
+      this.opts.logger.warn({ generation: this.generation, worldSize: this.members.length }, 'adopted a running generation from its workers (coordinator restart)');
+    }
+    const m = this.members[req.rank];
+    if (!m || m.address !== req.advertise_address) {
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: `rank ${req.rank} at ${req.advertise_address} is not part of generation ${this.generation}` } as grpc.ServiceError);
+      return;
+    }
+    m.workerId = req.worker_id;
+    m.lastSeen = Date.now();
+    m.step = Math.max(m.step, Number(req.committed_step));
+    callback(null, {
+      job_id: this.jobId, generation: this.generation, rank: m.rank, world_size: this.members.length,
+      peers: this.members.map((x) => x.address), config_json: JSON.stringify(this.opts.config), heartbeat_ms: this.heartbeatMs,
+    });
+  }
+
+  private beginReform(why: string): void {
+    if (this.state !== 'training') return;
+    this.state = 'reforming';
+    this.reformDeadline = Date.now() + this.joinTimeoutMs;
+    this.opts.logger.warn({ generation: this.generation, why }, 'generation over: re-forming');
+  }
+
+  /** Forms the next generation once every live member of the old one has re-joined and there are enough. */
+  private tryReform(): void {
+    if (this.state !== 'reforming') return;
+    const waiting = this.members.filter((m) => !m.dead && !m.left && !this.pending.some((p) => p.workerId === m.workerId));
+    if (waiting.length > 0) return; // survivors still finishing their failed op (bounded by the collective deadline)
+    const candidates = this.pending.slice(0, this.opts.config.workers);
+    if (candidates.length >= this.minCount) {
+      this.pending.splice(0, candidates.length);
+      this.formGeneration(candidates);
+    } else if (Date.now() > this.reformDeadline) {
+      this.fail(`only ${candidates.length} worker(s) left, below --min-workers ${this.minCount}; waited ${this.joinTimeoutMs} ms for more`);
+    }
+  }
+
+  private formGeneration(joined: PendingJoin[]): void {
+    // The newest commit becomes rank 0 (it broadcasts its state); survivors keep their relative order; joiners last.
+    joined.sort((a, b) => b.committedStep - a.committedStep || a.prevRank - b.prevRank);
     this.generation += 1;
-    const joined = this.pending.splice(0, this.opts.config.workers);
     const now = Date.now();
-    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, rank, lastSeen: now, step: 0, left: false, failed: false }));
+    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, rank, lastSeen: now, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
     this.state = 'training';
+    this.reformWanted = false;
+    this.lastReport.clear();
     const peers = joined.map((p) => p.address);
     for (const [rank, p] of joined.entries()) {
       p.reply(null, {
@@ -174,7 +282,9 @@ export class CoordinatorServer {
         config_json: JSON.stringify(this.opts.config), heartbeat_ms: this.heartbeatMs,
       });
     }
-    this.opts.logger.info({ generation: this.generation, worldSize: joined.length, peers }, 'generation formed: training starts');
+    const step = Math.max(0, joined[0]?.committedStep ?? 0);
+    this.history.push({ generation: this.generation, worldSize: joined.length, step, at: now });
+    this.opts.logger.info({ generation: this.generation, worldSize: joined.length, step, peers }, this.generation === 1 ? 'generation formed: training starts' : 'generation formed: training continues');
   }
 
   private member(workerId: string): Member {
@@ -184,13 +294,16 @@ export class CoordinatorServer {
   }
 
   private heartbeat(req: any): object {
-    const m = this.member(req.worker_id);
-    if (req.generation !== this.generation) throw new StatusError(grpc.status.FAILED_PRECONDITION, `generation ${req.generation} is over (now ${this.generation})`);
-    m.lastSeen = Date.now();
-    m.step = Math.max(m.step, Number(req.step));
+    const p = this.pending.find((x) => x.workerId === req.worker_id);
+    const m = this.members.find((x) => x.workerId === req.worker_id);
+    if (!m && !p) throw new StatusError(grpc.status.NOT_FOUND, `worker ${req.worker_id} is not a member of run ${this.jobId}; join first`);
+    if (m) {
+      m.lastSeen = Date.now();
+      if (req.generation === this.generation) m.step = Math.max(m.step, Number(req.step));
+    }
     if (this.state === 'failed') return { stop: true, failed: true, reason: this.reason };
     if (this.state === 'stopping') return { stop: true, failed: false, reason: this.reason };
-    return { stop: false, failed: false, reason: '' };
+    return { stop: false, failed: false, reason: '', reform: this.reformWanted };
   }
 
   private report(req: any): object {
@@ -206,21 +319,22 @@ export class CoordinatorServer {
     m.left = true;
     m.failed = !!req.failed;
     if (req.failed) this.fail(`worker rank ${m.rank} (${m.address}) failed at step ${req.step}: ${req.reason}`);
-    else if (this.state === 'training' && m.step < this.opts.config.steps) {
-      this.fail(`worker rank ${m.rank} (${m.address}) left at step ${m.step} before the run ended`);
+    else if (this.state === 'training' && Number(req.step) < this.opts.config.steps) {
+      this.fail(`worker rank ${m.rank} (${m.address}) left at step ${req.step} before the run ended`);
     }
     this.opts.logger.info({ rank: m.rank, failed: m.failed, reason: req.reason }, 'worker left');
     this.maybeDone();
     return {};
   }
 
-  private fail(reason: string): void {
-    if (this.state === 'failed' || this.state === 'finished') return;
+  private fail(reason: string, force = false): void {
+    if ((this.state === 'failed' && !force) || this.state === 'finished') return;
     this.state = 'failed';
     this.reason = reason;
     this.opts.logger.error({ reason }, 'run failed');
     for (const p of this.pending.splice(0)) p.reply({ code: grpc.status.ABORTED, details: reason } as grpc.ServiceError);
     if (this.members.length === 0) this.finish({ failed: true, reason });
+    this.maybeDone();
   }
 
   private checkHealth(): void {
@@ -229,18 +343,27 @@ export class CoordinatorServer {
     // Three missed heartbeats: the worker is dead or stopped (a SIGSTOPped process looks exactly like this).
     const limit = 3 * this.heartbeatMs + 1000;
     for (const m of this.members) {
-      if (m.left || m.failed) continue;
+      if (m.left || m.dead) continue;
       if (now - m.lastSeen > limit) {
-        m.failed = true;
+        m.dead = true;
         m.left = true;
-        this.fail(`worker rank ${m.rank} (${m.address}) missed heartbeats for ${now - m.lastSeen} ms`);
+        const why = `worker rank ${m.rank} (${m.address}) missed heartbeats for ${now - m.lastSeen} ms`;
+        if (this.elastic && (this.state === 'training' || this.state === 'reforming')) {
+          this.opts.logger.warn({ rank: m.rank, address: m.address }, why);
+          this.beginReform(why);
+        } else {
+          m.failed = true;
+          this.fail(why);
+        }
       }
     }
+    this.tryReform();
     this.maybeDone();
   }
 
   private maybeDone(): void {
     if (!this.members.length || !this.members.every((m) => m.left)) return;
+    if (this.state === 'reforming' || this.pending.length > 0) return;
     if (this.state !== 'failed') {
       this.state = 'finished';
       this.reason = this.reason || 'all workers finished';
@@ -252,10 +375,11 @@ export class CoordinatorServer {
     const reports = [...this.lastReport.values()];
     const mean = (k: string) => (reports.length ? reports.reduce((a, r) => a + Number(r[k] ?? 0), 0) / reports.length : 0);
     const live = this.members.filter((m) => !m.left);
+    const steps = (live.length ? live : this.members).map((m) => m.step);
     return {
-      job_id: this.jobId, state: this.state, generation: this.generation, world_size: this.members.length,
-      joined: this.state === 'waiting' ? this.pending.length : this.members.length,
-      step: (live.length ? live : this.members).reduce((a, m) => Math.min(a, m.step), Number.MAX_SAFE_INTEGER) % Number.MAX_SAFE_INTEGER,
+      job_id: this.jobId, state: this.state, generation: this.generation, world_size: live.length,
+      joined: this.state === 'waiting' ? this.pending.length : live.length,
+      step: steps.length ? Math.min(...steps) : 0,
       total_steps: this.opts.config.steps, d_loss: mean('d_loss'), g_loss: mean('g_loss'), step_ms: mean('step_ms'),
       allreduce_ms: mean('allreduce_ms'), data_wait_ms: mean('data_wait_ms'), reason: this.reason,
     };

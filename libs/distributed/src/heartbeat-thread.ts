@@ -10,7 +10,10 @@ import { protoPath } from './rpc';
 
 export type HeartbeatEvent =
   | { type: 'stop'; failed: boolean; reason: string }
-  | { type: 'lost'; reason: string };
+  | { type: 'reform' }
+  | { type: 'unknown'; reason: string }
+  | { type: 'lost'; reason: string }
+  | { type: 'back' };
 
 // Plain CommonJS so it runs in a thread without the TypeScript loader; module paths come in through workerData.
 const THREAD_SOURCE = `
@@ -20,23 +23,31 @@ const loader = require(w.loaderPath);
 const def = loader.loadSync(w.protoPath, { keepCase: true, longs: Number, defaults: true });
 const pkg = grpc.loadPackageDefinition(def).gan.coordinator.v1;
 const client = new pkg.Coordinator(w.coordinator, grpc.credentials.createInsecure());
-const step = new Float64Array(w.stepBuffer);
+const shared = new Float64Array(w.stateBuffer); // [step, generation], written by the main thread
 let lastOk = Date.now();
+let lost = false;
 let stopSent = false;
+let reformSent = false;
 function beat() {
   const deadline = new Date(Date.now() + Math.max(1000, 2 * w.heartbeatMs));
-  client.Heartbeat({ worker_id: w.workerId, generation: w.generation, step: step[0] }, { deadline }, (err, res) => {
+  client.Heartbeat({ worker_id: w.workerId, generation: shared[1], step: shared[0] }, { deadline }, (err, res) => {
     if (!err) {
       lastOk = Date.now();
+      if (lost) { lost = false; parentPort.postMessage({ type: 'back' }); }
       if (res.stop && (!stopSent || res.failed)) {
         stopSent = !res.failed;
         parentPort.postMessage({ type: 'stop', failed: res.failed, reason: res.reason });
       }
-    } else if (err.code === grpc.status.NOT_FOUND || err.code === grpc.status.FAILED_PRECONDITION) {
-      parentPort.postMessage({ type: 'stop', failed: true, reason: 'coordinator no longer knows this worker: ' + err.details });
-    } else if (Date.now() - lastOk > w.lostAfterMs) {
+      if (res.reform !== reformSent) {
+        reformSent = res.reform;
+        if (res.reform) parentPort.postMessage({ type: 'reform' });
+      }
+    } else if (err.code === grpc.status.NOT_FOUND) {
+      // A restarted coordinator: the main thread re-registers this worker.
+      parentPort.postMessage({ type: 'unknown', reason: err.details });
+    } else if (!lost && Date.now() - lastOk > w.lostAfterMs) {
+      lost = true;
       parentPort.postMessage({ type: 'lost', reason: 'coordinator ' + w.coordinator + ' unreachable for ' + (Date.now() - lastOk) + ' ms: ' + err.details });
-      lastOk = Date.now();
     }
   });
 }
@@ -48,7 +59,6 @@ parentPort.on('message', (m) => { if (m === 'close') { clearInterval(timer); cli
 export interface HeartbeatOptions {
   coordinator: string;
   workerId: string;
-  generation: number;
   heartbeatMs: number;
   /** Declare the coordinator lost after this long without a successful heartbeat. */
   lostAfterMs: number;
@@ -57,18 +67,18 @@ export interface HeartbeatOptions {
 
 export class HeartbeatThread {
   private readonly worker: Worker;
-  private readonly step: Float64Array;
+  private readonly shared: Float64Array;
 
   constructor(o: HeartbeatOptions) {
     const req = createRequire(import.meta.url);
-    const stepBuffer = new SharedArrayBuffer(8);
-    this.step = new Float64Array(stepBuffer);
+    const stateBuffer = new SharedArrayBuffer(16);
+    this.shared = new Float64Array(stateBuffer);
     this.worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: {
         grpcPath: req.resolve('@grpc/grpc-js'), loaderPath: req.resolve('@grpc/proto-loader'),
         protoPath: protoPath('coordinator.proto'), coordinator: o.coordinator, workerId: o.workerId,
-        generation: o.generation, heartbeatMs: o.heartbeatMs, lostAfterMs: o.lostAfterMs, stepBuffer,
+        heartbeatMs: o.heartbeatMs, lostAfterMs: o.lostAfterMs, stateBuffer,
       },
     });
     this.worker.on('message', (m: HeartbeatEvent) => o.onEvent(m));
@@ -77,7 +87,11 @@ export class HeartbeatThread {
   }
 
   setStep(step: number): void {
-    this.step[0] = step;
+    this.shared[0] = step;
+  }
+
+  setGeneration(generation: number): void {
+    this.shared[1] = generation;
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
  * Reducer, heartbeats) and the local launcher. Entry points for `gan-train coordinator|worker|local`.
  */
 export { runCoordinator } from './coordinator-runner';
-export { runWorker, collectiveReducer } from './worker-runner';
+export { runWorker, collectiveGroup } from './worker-runner';
 export { runLauncher } from './launcher';
 export { CoordinatorServer } from './coordinator-server';
 export type { CoordinatorOptions, RunState } from './coordinator-server';

@@ -68,9 +68,12 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   });
   const address = await Promise.race([addr, coord.exit.then((c) => Promise.reject(new Error(`coordinator exited with code ${c} before listening`)))]);
   logger.info({ coordinator: address, workers: config.workers }, 'coordinator up; starting workers');
-  const workers = Array.from({ length: config.workers }, (_, i) =>
-    start(`worker ${i}`, ['worker', '--coordinator', address, '--advertise', '127.0.0.1', ...joinArgs, ...passthrough], filter));
+  const workerArgs = ['worker', '--coordinator', address, '--advertise', '127.0.0.1', ...joinArgs, ...passthrough];
+  const workers = Array.from({ length: config.workers }, (_, i) => start(`worker ${i}`, workerArgs, filter));
   const all = [coord, ...workers];
+  // Elastic runs outlive a lost worker (the coordinator re-forms the group); static runs fail with it.
+  const elastic = (config.minWorkers > 0 && config.minWorkers < config.workers) || config.maxRestarts > 0;
+  let restarts = 0;
 
   const client = new (coordinatorPackage().Coordinator)(address, channelCredentials());
   let interrupted = 0;
@@ -97,32 +100,46 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
     );
   }, 1000);
 
-  // The first failure starts a countdown: peers must notice (collective deadline, heartbeats) and exit by
-  // themselves; whatever is still running afterwards is killed, so the launcher never hangs.
+  // In a static run the first failure starts a countdown: peers must notice (collective deadline, heartbeats) and
+  // exit by themselves; whatever is still running afterwards is killed, so the launcher never hangs.
   const codes = new Map<Child, number>();
+  const lost: string[] = [];
   let failedAt = 0;
   const grace = config.opTimeoutMs + 4 * config.heartbeatMs + 10_000;
   await new Promise<void>((resolve) => {
-    for (const c of all) {
+    const watch = (c: Child) => {
       c.exit.then((code) => {
         codes.set(c, code);
+        const isWorker = c !== coord;
         if (code !== 0) {
           logger.error({ process: c.name, code }, 'process failed');
-          if (!failedAt) {
+          if (isWorker && elastic && codes.get(coord) === undefined) {
+            lost.push(`${c.name} (exit ${code})`);
+            if (restarts < config.maxRestarts) {
+              restarts += 1;
+              const again = start(`${c.name} restart ${restarts}`, workerArgs, filter);
+              logger.warn({ process: again.name, restarts, maxRestarts: config.maxRestarts }, 'restarting a worker (it re-joins at the next step boundary)');
+              all.push(again);
+              workers.push(again);
+              watch(again);
+            }
+          } else if (!failedAt) {
             failedAt = Date.now();
             setTimeout(() => all.forEach((x) => kill(x, 'SIGKILL')), grace).unref();
           }
         }
         // Workers all gone: the coordinator has nobody left to wait for.
         if (workers.every((w) => codes.has(w)) && !codes.has(coord)) kill(coord, 'SIGTERM');
-        if (codes.size === all.length) resolve();
+        if (all.every((x) => codes.has(x))) resolve();
       });
-    }
+    };
+    all.forEach(watch);
   });
   clearInterval(poll);
   client.close();
   progress.done();
-  const bad = [...codes.entries()].filter(([, c]) => c !== 0).map(([ch, c]) => `${ch.name} (exit ${c})`);
+  const bad = [...codes.entries()].filter(([ch, c]) => c !== 0 && !lost.includes(`${ch.name} (exit ${c})`)).map(([ch, c]) => `${ch.name} (exit ${c})`);
+  if (lost.length) logger.warn({ lost, restarts }, 'workers lost during the run (the group re-formed without them)');
   if (bad.length) {
     logger.error({ failed: bad }, 'run failed');
     return 1;

@@ -10,21 +10,37 @@ import { randomBytes } from 'node:crypto';
 import { fingerprint, type TrainConfig } from '@gan/config';
 import { createLogger } from '@gan/telemetry';
 import { initBackend } from '@gan/backend';
-import { train, type Reducer } from '@gan/training';
-import { Collective } from '@gan/collective';
+import { PeerFailure, train, type Group, type Membership } from '@gan/training';
+import { Collective, CollectiveError } from '@gan/collective';
 import { call, coordinatorPackage, statusName } from './rpc';
 import { channelCredentials, collectiveCredentials } from './credentials';
 import { HeartbeatThread, type HeartbeatEvent } from './heartbeat-thread';
 import { exitWhenParentGoes } from './parent-watch';
 
-/** Wraps the collective as the training loop's Reducer. */
-export function collectiveReducer(c: Collective, rank: number, worldSize: number): Reducer {
+/** Wraps the collective as one generation's Group; a failed op becomes a PeerFailure (the step is discarded). */
+export function collectiveGroup(c: Collective, rank: number, worldSize: number, generation: number): Group {
+  const guard = async (op: Promise<unknown>) => {
+    try {
+      await op;
+    } catch (e) {
+      if (e instanceof CollectiveError) throw new PeerFailure(`${e.codeName}: ${e.message}`);
+      throw e;
+    }
+  };
   return {
     rank,
     worldSize,
-    allReduceMean: (buf) => c.allReduce(buf, { op: 'mean' }),
-    broadcast: (buf, root) => c.broadcast(buf, root),
-    allGather: (buf) => c.allGather(buf),
+    generation,
+    allReduceMean: (buf) => guard(c.allReduce(buf, { op: 'mean' })),
+    broadcast: (buf, root) => guard(c.broadcast(buf, root)),
+    allGather: async (buf) => {
+      try {
+        return await c.allGather(buf);
+      } catch (e) {
+        if (e instanceof CollectiveError) throw new PeerFailure(`${e.codeName}: ${e.message}`);
+        throw e;
+      }
+    },
   };
 }
 
@@ -50,8 +66,8 @@ async function joinWithRetry(client: any, req: object, timeoutMs: number, log: {
       if (err.code !== grpc.status.UNAVAILABLE && err.code !== grpc.status.DEADLINE_EXCEEDED) {
         throw new Error(`coordinator refused this worker (${statusName(err.code)}): ${err.details}`);
       }
-      if (Date.now() - start > timeoutMs) throw new Error(`could not join the coordinator within ${timeoutMs} ms: ${err.details}`);
-      if (err.code === grpc.status.UNAVAILABLE) log.warn({ retryInMs: backoff, detail: err.details }, 'coordinator not reachable yet');
+      if (Date.now() - start > timeoutMs) throw new Error(`could not join the coordinator at ${(client as grpc.Client).getChannel().getTarget()} within ${timeoutMs} ms: ${err.details}`);
+      if (err.code === grpc.status.UNAVAILABLE) log.warn({ retryInMs: backoff, detail: err.details }, 'coordinator not reachable; retrying');
       await new Promise((r) => setTimeout(r, backoff));
       backoff = Math.min(backoff * 2, 2000);
     }
@@ -63,6 +79,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   let logger = createLogger({ role: 'worker' });
   const coordinator = String(extra.coordinator);
   const advertise = String(extra.advertise);
+  const joinTimeoutMs = Number(extra.joinTimeoutMs ?? 300_000);
   const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   await initBackend(config.backend, logger);
 
@@ -74,57 +91,94 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   const port = collective.address.slice(collective.address.lastIndexOf(':') + 1);
   const address = `${advertise}:${port}`;
   const client = new (coordinatorPackage().Coordinator)(coordinator, channelCredentials());
-  let hb: HeartbeatThread | null = null;
-  let rank = -1;
+  const base = { worker_id: workerId, advertise_address: address, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config) };
+  let hb = null as HeartbeatThread | null;
+  let group = null as Group | null;
+  let peers: string[] = [];
   let step = 0;
-  let generation = 0;
+  let committed = -1;
+  let reformWanted = false;
+  let stopRequested = false;
+  let reregistering = false;
+  let fatal: Error | null = null;
+
   const leave = async (failed: boolean, reason: string) => {
     try {
-      await call(client, 'Leave', { worker_id: workerId, generation, failed, reason, step }, 3000);
+      await call(client, 'Leave', { worker_id: workerId, generation: group?.generation ?? 0, failed, reason, step }, 3000);
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'could not tell the coordinator that this worker left');
     }
   };
 
-  try {
-    const reply = await joinWithRetry(
-      client,
-      { worker_id: workerId, advertise_address: address, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config) },
-      Number(extra.joinTimeoutMs ?? 300_000),
-      logger,
-    );
-    rank = reply.rank;
-    generation = reply.generation;
-    logger = createLogger({ role: 'worker', rank });
-    logger.info({ worldSize: reply.world_size, generation, peers: reply.peers, jobId: reply.job_id }, 'joined');
-    collective.setGroup({ rank, worldSize: reply.world_size, peers: reply.peers, generation });
-
-    let stopRequested = false;
-    let fatal: Error | null = null;
-    const onEvent = (e: HeartbeatEvent) => {
-      if (e.type === 'stop' && !e.failed) {
-        stopRequested = true;
+  const onEvent = (e: HeartbeatEvent) => {
+    switch (e.type) {
+      case 'reform':
+        reformWanted = true;
         return;
-      }
-      fatal = new Error(e.type === 'lost' ? e.reason : `run stopped by the coordinator: ${e.reason}`);
-      logger.error({ reason: fatal.message }, 'stopping this worker');
-      // Peers may be gone: a collective op in flight would only end at its deadline, so leave now.
-      void leave(true, fatal.message).finally(() => process.exit(1));
-    };
-    hb = new HeartbeatThread({
-      coordinator, workerId, generation, heartbeatMs: reply.heartbeat_ms || config.heartbeatMs,
-      lostAfterMs: Math.max(5000, 5 * config.heartbeatMs), onEvent,
-    });
+      case 'lost':
+        // Training needs only the peers; keep going and keep trying (a restarted coordinator adopts this group).
+        logger.warn({ reason: e.reason }, 'coordinator unreachable; training continues without it');
+        return;
+      case 'back':
+        logger.info({}, 'coordinator reachable again');
+        return;
+      case 'unknown':
+        if (reregistering || !group) return;
+        reregistering = true;
+        call<JoinReply>(client, 'Join', {
+          ...base, committed_step: committed, generation: group.generation, rank: group.rank, world_size: group.worldSize, peers, still_training: true,
+        }, 10_000).then(
+          () => logger.info({ generation: group?.generation }, 're-registered with a restarted coordinator'),
+          (err: grpc.ServiceError) => logger.warn({ err: err.details }, 'a restarted coordinator did not take this worker back'),
+        ).finally(() => (reregistering = false));
+        return;
+      case 'stop':
+        if (!e.failed) {
+          stopRequested = true;
+          return;
+        }
+        fatal = new Error(`run stopped by the coordinator: ${e.reason}`);
+        logger.error({ reason: fatal.message }, 'stopping this worker');
+        // Peers may be gone: a collective op in flight would only end at its deadline, so leave now.
+        void leave(true, fatal.message).finally(() => process.exit(1));
+    }
+  };
 
+  const membership: Membership = {
+    next: async (committedStep, reason) => {
+      committed = committedStep;
+      const first = group === null;
+      if (!first) logger.warn({ committedStep, reason }, 're-joining the coordinator for a new generation');
+      const reply = await joinWithRetry(client, { ...base, committed_step: committedStep, generation: group?.generation ?? 0 }, joinTimeoutMs, logger);
+      peers = reply.peers;
+      collective.setGroup({ rank: reply.rank, worldSize: reply.world_size, peers: reply.peers, generation: reply.generation });
+      group = collectiveGroup(collective, reply.rank, reply.world_size, reply.generation);
+      reformWanted = false;
+      logger = createLogger({ role: 'worker', rank: reply.rank });
+      logger.info({ worldSize: reply.world_size, generation: reply.generation, peers: reply.peers, jobId: reply.job_id, committedStep }, first ? 'joined' : 'joined a new generation');
+      if (!hb) {
+        hb = new HeartbeatThread({
+          coordinator, workerId, heartbeatMs: reply.heartbeat_ms || config.heartbeatMs,
+          lostAfterMs: Math.max(5000, 5 * config.heartbeatMs), onEvent,
+        });
+      }
+      hb.setGeneration(reply.generation);
+      return group;
+    },
+    reformRequested: () => reformWanted,
+  };
+
+  try {
     const result = await train({
       config,
       logger,
-      reducer: collectiveReducer(collective, rank, reply.world_size),
+      membership,
       stopRequested: () => stopRequested,
       onStep: (r) => {
         step = r.step;
+        committed = r.step;
         hb?.setStep(r.step);
-        client.ReportStep({ worker_id: workerId, generation, rank, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
+        client.ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
       },
     });
     if (fatal) throw fatal;
@@ -133,7 +187,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
     return 0;
   } catch (e) {
     const msg = (e as Error).message;
-    logger.error({ rank, step, err: msg }, 'worker failed');
+    logger.error({ rank: group?.rank ?? -1, step, err: msg }, 'worker failed');
     await leave(true, msg);
     throw e;
   } finally {

@@ -4,8 +4,8 @@
  */
 export { train, loadResumeCheckpoint, weightsDigest, ReplicaMismatchError } from './trainer';
 export type { TrainOptions, TrainResult, StepRecord, Log } from './trainer';
-export { LocalReducer } from './reducer';
-export type { Reducer } from './reducer';
+export { LocalReducer, PeerFailure } from './reducer';
+export type { Reducer, Group, Membership } from './reducer';
 export { batchNoise, mixSeed, mulberry32, fillNormal, NOISE_STREAM } from './noise';
 export { modeCoverage } from './mode-coverage';
 export type { ModeCoverage } from './mode-coverage';

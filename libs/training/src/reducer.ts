@@ -24,3 +24,24 @@ export class LocalReducer implements Reducer {
     return [buf.slice()];
   }
 }
+
+/** A collective op failed because a peer died, hung or was cut off: the step is discarded, not applied. */
+export class PeerFailure extends Error {
+  override name = 'PeerFailure';
+}
+
+/** One generation's group: a reducer plus the generation number it belongs to. */
+export interface Group extends Reducer {
+  readonly generation: number;
+}
+
+/**
+ * Elastic membership (the worker's link to its coordinator). The loop calls `next` before its first step and after
+ * every failed or interrupted generation, passing the step of its last commit (-1 when it holds no state); the
+ * member with the newest commit becomes rank 0 and broadcasts its state to the rest.
+ */
+export interface Membership {
+  next(committedStep: number, reason: string | null): Promise<Group>;
+  /** Consulted on rank 0 after each step: a new worker waits to be admitted at the next step boundary. */
+  reformRequested(): boolean;
+}

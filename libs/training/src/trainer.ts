@@ -20,7 +20,7 @@ import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
 import { MetricsWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
 import { batchNoise, NOISE_STREAM } from './noise';
-import { LocalReducer, type Reducer } from './reducer';
+import { LocalReducer, PeerFailure, type Membership, type Reducer } from './reducer';
 import {
   assertSameArchitecture, checkpointConfig, modelConfigOf, restoreState, serializeState,
   type LoadedCheckpoint, type TrainState,
@@ -57,6 +57,8 @@ export interface TrainOptions {
   onStep?: (r: StepRecord) => void | Promise<void>;
   /** Consulted on rank 0 after each step; the decision reaches the other ranks in the step's broadcast. */
   stopRequested?: () => boolean;
+  /** Elastic workers: generations come from here (and `reducer` is ignored). */
+  membership?: Membership;
 }
 
 export interface TrainResult {
@@ -154,14 +156,46 @@ async function writeRealSamples(config: TrainConfig, ds: Dataset, file: string):
 
 const pad6 = (n: number) => String(n).padStart(6, '0');
 
+/** In-memory commit: everything needed to redo the next step from scratch on this rank. */
+interface Snapshot {
+  step: number;
+  gW: Float32Array;
+  dW: Float32Array;
+  gB: Float32Array;
+  dB: Float32Array;
+  adamG: ReturnType<typeof adamState>;
+  adamD: ReturnType<typeof adamState>;
+}
+
+function takeSnapshot(st: TrainState): Snapshot {
+  return {
+    step: st.step, gW: getFlatWeights(st.gan.g), dW: getFlatWeights(st.gan.d), gB: getFlatBuffers(st.gan.g),
+    dB: getFlatBuffers(st.gan.d), adamG: adamState(st.adamG), adamD: adamState(st.adamD),
+  };
+}
+
+function restoreSnapshot(st: TrainState, s: Snapshot): void {
+  setFlatWeights(st.gan.g, s.gW);
+  setFlatWeights(st.gan.d, s.dW);
+  setFlatBuffers(st.gan.g, s.gB);
+  setFlatBuffers(st.gan.d, s.dB);
+  loadAdamState(st.adamG, s.adamG);
+  loadAdamState(st.adamD, s.adamD);
+  st.step = s.step;
+}
+
+const CONTROL = { go: 0, stop: 1, reform: 2 } as const;
+
 /**
- * Trains until `config.steps` (or an agreed stop) and returns the final step. Rank 0 alone writes under
- * `config.out`: real_samples.png, fake_samples_step_NNNNNN.png, metrics.jsonl and checkpoints.
+ * Trains until `config.steps` (or an agreed stop) and returns the final step. The rank 0 of the moment alone
+ * writes under `config.out`: real_samples.png, fake_samples_step_NNNNNN.png, metrics.jsonl and checkpoints.
+ *
+ * With `membership` (elastic workers) the loop runs generation after generation: every completed step is
+ * committed in memory; a PeerFailure discards the step in flight everywhere (each rank restores its commit), the
+ * survivors form a new generation, whose rank 0 (the newest commit) broadcasts its state, and training goes on.
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
-  const { config, logger } = opts;
-  const reducer = opts.reducer ?? new LocalReducer();
-  const chief = reducer.rank === 0;
+  const { config, logger, membership } = opts;
   const out = path.resolve(config.out);
 
   const resumeCkpt = config.resume ? await loadResumeCheckpoint(config.resume, config, logger) : null;
@@ -174,117 +208,150 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const gan = buildGan(modelConfigOf(config), config.seed);
   const opt = { lr: config.lr, beta1: config.beta1, beta2: config.beta2 };
   const st: TrainState = { gan, adamG: createAdam(gan.g, opt), adamD: createAdam(gan.d, opt), step: 0 };
-  const ckpts = chief ? new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger }) : null;
-  const metrics = chief ? new MetricsWriter(path.join(out, 'metrics.jsonl')) : null;
+  let ckpts: CheckpointManager | null = null;
+  let metrics: MetricsWriter | null = null;
   let stream: ReturnType<typeof createBatchStream> | null = null;
+  let reducer: Reducer = opts.reducer ?? new LocalReducer();
   try {
     if (resumeCkpt) {
       restoreState(st, resumeCkpt, `checkpoint ${resumeCkpt.path ?? config.resume}`);
       logger.info({ step: st.step, from: resumeCkpt.path ?? config.resume }, 'resumed');
     }
-    await broadcastState(st, reducer);
-    if (chief) await writeRealSamples(config, ds, path.join(out, 'real_samples.png'));
-
+    // A fresh worker's commit is its initial state; a joiner's is ranked last (the coordinator orders by step).
+    let commit: Snapshot | null = membership ? takeSnapshot(st) : null;
+    let reason: string | null = null;
+    let stoppedEarly = false;
+    let lastCheckpoint = resumeCkpt ? st.step : -1;
     const B = config.batchSize;
     const sampleShape = ds.sampleShape;
-    stream = createBatchStream({
-      dataset: ds, batchSize: B, rank: reducer.rank, worldSize: reducer.worldSize, seed: config.seed,
-      dropLast: config.dropLast, startStep: st.step,
-    });
     const realLabel = 1 - config.labelSmoothing;
     const control = new Float32Array(1 + getFlatBuffers(gan.g).length + getFlatBuffers(gan.d).length);
-    let stoppedEarly = false;
-    let lastCheckpoint = st.step;
 
-    while (st.step < config.steps) {
-      const t0 = performance.now();
-      const batch = await stream.next();
-      const t1 = performance.now();
-      if (batch.step !== st.step) throw new Error(`internal: batch stream at step ${batch.step}, trainer at ${st.step}`);
-      const real = tf.tensor(batch.data, [B, ...sampleShape]);
-      const z = tf.tensor2d(batchNoise(config.seed, st.step, reducer.rank * B, B, config.nz), [B, config.nz]);
-      let arMs = 0;
-      let d: ReturnType<typeof dGradients>;
-      let g: ReturnType<typeof gGradients>;
+    generations: for (;;) {
+      if (membership) {
+        reducer = await membership.next(commit ? commit.step : -1, reason);
+        if (commit) restoreSnapshot(st, commit);
+      }
+      const chief = reducer.rank === 0;
       try {
-        d = dGradients(gan, real, z, { realLabel });
-        let ta = performance.now();
-        await reducer.allReduceMean(d.grads);
-        arMs += performance.now() - ta;
-        adamApply(st.adamD, gan.d, d.grads);
-        g = gGradients(gan, z, { loss: config.loss });
-        ta = performance.now();
-        await reducer.allReduceMean(g.grads);
-        arMs += performance.now() - ta;
-        adamApply(st.adamG, gan.g, g.grads);
-      } catch (e) {
-        const msg = (e as Error).message;
-        if (/NaN|Inf|finite/i.test(msg)) throw new Error(`step ${st.step + 1}: ${msg} (weights left at step ${st.step}; lower --lr or check the data)`);
-        throw e;
-      } finally {
-        real.dispose();
-        z.dispose();
-      }
-
-      // Buffers and the stop decision travel together: one small broadcast per step keeps ranks in lockstep.
-      if (reducer.worldSize > 1) {
-        control[0] = chief && opts.stopRequested?.() ? 1 : 0;
-        control.set(getFlatBuffers(gan.g), 1);
-        control.set(getFlatBuffers(gan.d), 1 + getFlatBuffers(gan.g).length);
-        const ta = performance.now();
-        await reducer.broadcast(control, 0);
-        arMs += performance.now() - ta;
-        const ng = getFlatBuffers(gan.g).length;
-        setFlatBuffers(gan.g, control.subarray(1, 1 + ng));
-        setFlatBuffers(gan.d, control.subarray(1 + ng));
-      } else {
-        control[0] = opts.stopRequested?.() ? 1 : 0;
-      }
-      st.step += 1;
-
-      if (reducer.worldSize > 1 && config.hashEvery > 0 && (st.step % config.hashEvery === 0 || st.step === config.steps)) {
-        const all = await reducer.allGather(weightsDigest(st));
-        const bad = all.map((h, r) => (h.every((v, i) => v === all[0][i]) ? -1 : r)).filter((r) => r >= 0);
-        if (bad.length) throw new ReplicaMismatchError(`replicas diverged at step ${st.step}: weights of rank(s) ${bad.join(', ')} differ from rank 0's`);
-      }
-
-      const t2 = performance.now();
-      const rec: StepRecord = {
-        step: st.step, d_loss: d.dLoss, g_loss: g.gLoss, d_real: d.dReal, d_fake: d.dFake,
-        step_ms: t2 - t0, compute_ms: t2 - t1 - arMs, allreduce_ms: arMs, data_wait_ms: t1 - t0,
-      };
-      if (!Number.isFinite(rec.d_loss) || !Number.isFinite(rec.g_loss)) {
-        throw new Error(`step ${st.step}: loss is not finite (d_loss ${rec.d_loss}, g_loss ${rec.g_loss}); lower --lr or check the data`);
-      }
-      await opts.onStep?.(rec);
-      const last = st.step === config.steps || control[0] === 1;
-      if (chief) {
-        if (st.step % config.logEvery === 0 || st.step === 1 || last) {
-          metrics!.write({ ...rec, world_size: reducer.worldSize });
-          if (!opts.progress) logger.info(rec, 'step');
+        await broadcastState(st, reducer);
+        if (membership) commit = takeSnapshot(st);
+        if (chief && !ckpts) {
+          ckpts = new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger });
+          metrics = new MetricsWriter(path.join(out, 'metrics.jsonl'));
+          await writeRealSamples(config, ds, path.join(out, 'real_samples.png'));
         }
-        opts.progress?.update(st.step, {
-          d_loss: rec.d_loss.toFixed(3), g_loss: rec.g_loss.toFixed(3),
-          ...(reducer.worldSize > 1 ? { allreduce: `${Math.round((100 * arMs) / rec.step_ms)}%` } : {}),
+        stream = createBatchStream({
+          dataset: ds, batchSize: B, rank: reducer.rank, worldSize: reducer.worldSize, seed: config.seed,
+          dropLast: config.dropLast, startStep: st.step,
         });
-        if (st.step % config.sampleEvery === 0 || last) {
-          writeSamples(st, config, ds, path.join(out, `fake_samples_step_${pad6(st.step)}.png`));
+
+        while (st.step < config.steps) {
+          const t0 = performance.now();
+          const batch = await stream.next();
+          const t1 = performance.now();
+          if (batch.step !== st.step) throw new Error(`internal: batch stream at step ${batch.step}, trainer at ${st.step}`);
+          const real = tf.tensor(batch.data, [B, ...sampleShape]);
+          const z = tf.tensor2d(batchNoise(config.seed, st.step, reducer.rank * B, B, config.nz), [B, config.nz]);
+          let arMs = 0;
+          let d: ReturnType<typeof dGradients>;
+          let g: ReturnType<typeof gGradients>;
+          try {
+            d = dGradients(gan, real, z, { realLabel });
+            let ta = performance.now();
+            await reducer.allReduceMean(d.grads);
+            arMs += performance.now() - ta;
+            adamApply(st.adamD, gan.d, d.grads);
+            g = gGradients(gan, z, { loss: config.loss });
+            ta = performance.now();
+            await reducer.allReduceMean(g.grads);
+            arMs += performance.now() - ta;
+            adamApply(st.adamG, gan.g, g.grads);
+          } catch (e) {
+            const msg = (e as Error).message;
+            if (!(e instanceof PeerFailure) && /NaN|Inf|finite/i.test(msg)) {
+              throw new Error(`step ${st.step + 1}: ${msg} (weights left at step ${st.step}; lower --lr or check the data)`);
+            }
+            throw e;
+          } finally {
+            real.dispose();
+            z.dispose();
+          }
+
+          // Buffers and the stop/reform decision travel together: one small broadcast per step keeps ranks in lockstep.
+          const decision = chief && opts.stopRequested?.() ? CONTROL.stop : chief && membership?.reformRequested() ? CONTROL.reform : CONTROL.go;
+          if (reducer.worldSize > 1) {
+            control[0] = decision;
+            const gb = getFlatBuffers(gan.g);
+            control.set(gb, 1);
+            control.set(getFlatBuffers(gan.d), 1 + gb.length);
+            const ta = performance.now();
+            await reducer.broadcast(control, 0);
+            arMs += performance.now() - ta;
+            setFlatBuffers(gan.g, control.subarray(1, 1 + gb.length));
+            setFlatBuffers(gan.d, control.subarray(1 + gb.length));
+          } else {
+            control[0] = decision;
+          }
+          st.step += 1;
+
+          if (reducer.worldSize > 1 && config.hashEvery > 0 && (st.step % config.hashEvery === 0 || st.step === config.steps)) {
+            const all = await reducer.allGather(weightsDigest(st));
+            const bad = all.map((h, r) => (h.every((v, i) => v === all[0][i]) ? -1 : r)).filter((r) => r >= 0);
+            if (bad.length) throw new ReplicaMismatchError(`replicas diverged at step ${st.step}: weights of rank(s) ${bad.join(', ')} differ from rank 0's`);
+          }
+          if (membership) commit = takeSnapshot(st);
+
+          const t2 = performance.now();
+          const rec: StepRecord = {
+            step: st.step, d_loss: d.dLoss, g_loss: g.gLoss, d_real: d.dReal, d_fake: d.dFake,
+            step_ms: t2 - t0, compute_ms: t2 - t1 - arMs, allreduce_ms: arMs, data_wait_ms: t1 - t0,
+          };
+          if (!Number.isFinite(rec.d_loss) || !Number.isFinite(rec.g_loss)) {
+            throw new Error(`step ${st.step}: loss is not finite (d_loss ${rec.d_loss}, g_loss ${rec.g_loss}); lower --lr or check the data`);
+          }
+          await opts.onStep?.(rec);
+          const last = st.step === config.steps || control[0] === CONTROL.stop;
+          if (chief) {
+            if (st.step % config.logEvery === 0 || st.step === 1 || last) {
+              metrics!.write({ ...rec, world_size: reducer.worldSize });
+              if (!opts.progress) logger.info(rec, 'step');
+            }
+            opts.progress?.update(st.step, {
+              d_loss: rec.d_loss.toFixed(3), g_loss: rec.g_loss.toFixed(3),
+              ...(reducer.worldSize > 1 ? { allreduce: `${Math.round((100 * arMs) / rec.step_ms)}%` } : {}),
+            });
+            if (config.sampleEvery > 0 && (st.step % config.sampleEvery === 0 || last)) {
+              writeSamples(st, config, ds, path.join(out, `fake_samples_step_${pad6(st.step)}.png`));
+            }
+            if ((config.checkpointEvery > 0 && st.step % config.checkpointEvery === 0) || last) {
+              const { tensors, metadata } = serializeState(st, config);
+              await ckpts!.save(st.step, tensors, metadata);
+              lastCheckpoint = st.step;
+            }
+          }
+          if (control[0] === CONTROL.stop) {
+            stoppedEarly = st.step < config.steps;
+            logger.info({ step: st.step }, 'stop requested: ended after this step');
+            break generations;
+          }
+          if (control[0] === CONTROL.reform) {
+            reason = 'admitting a new worker';
+            stream.close();
+            continue generations;
+          }
         }
-        if (st.step % config.checkpointEvery === 0 || last) {
-          const { tensors, metadata } = serializeState(st, config);
-          await ckpts!.save(st.step, tensors, metadata);
-          lastCheckpoint = st.step;
-        }
-      }
-      if (control[0] === 1) {
-        stoppedEarly = st.step < config.steps;
-        logger.info({ step: st.step }, 'stop requested: ended after this step');
         break;
+      } catch (e) {
+        if (!(membership && e instanceof PeerFailure)) throw e;
+        reason = e.message;
+        logger.warn({ step: st.step, committed: commit?.step, err: e.message }, 'collective failed: discarding the step in flight and re-forming the group');
+        stream?.close();
       }
     }
-    if (chief && lastCheckpoint !== st.step) {
+    if (reducer.rank === 0 && ckpts && lastCheckpoint !== st.step) {
       const { tensors, metadata } = serializeState(st, config);
-      await ckpts!.save(st.step, tensors, metadata);
+      await ckpts.save(st.step, tensors, metadata);
     }
     opts.progress?.done();
     return { step: st.step, stoppedEarly, out, digest: weightsSha256(st).toString('hex') };

@@ -1,11 +1,18 @@
 // Original file: /work/main/protos/coordinator.proto
 
+import type { Long } from '@grpc/proto-loader';
 
 export interface JoinRequest {
   'worker_id'?: (string);
   'advertise_address'?: (string);
   'config_fingerprint'?: (string);
   'config_json'?: (string);
+  'committed_step'?: (number | string | Long);
+  'generation'?: (number);
+  'rank'?: (number);
+  'world_size'?: (number);
+  'peers'?: (string)[];
+  'still_training'?: (boolean);
 }
 
 export interface JoinRequest__Output {
@@ -13,4 +20,10 @@ export interface JoinRequest__Output {
   'advertise_address': (string);
   'config_fingerprint': (string);
   'config_json': (string);
+  'committed_step': (string);
+  'generation': (number);
+  'rank': (number);
+  'world_size': (number);
+  'peers': (string)[];
+  'still_training': (boolean);
 }
