@@ -2,11 +2,12 @@
 import type { FieldSpec } from './fields';
 
 const listen: FieldSpec = { type: 'string', help: 'address the coordinator listens on', default: '127.0.0.1:29500', metavar: 'HOST:PORT' };
+const joinGraceMs: FieldSpec = { type: 'int', min: 0, help: 'with --min-workers: how long to wait for the rest once enough have joined', default: 10_000, metavar: 'MS' };
 const joinTimeoutMs: FieldSpec = { type: 'int', min: 1000, help: 'how long the coordinator waits for workers to join', default: 300_000, metavar: 'MS' };
 
 export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Record<string, FieldSpec>> = {
-  local: { joinTimeoutMs },
-  coordinator: { listen, joinTimeoutMs },
+  local: { joinTimeoutMs, joinGraceMs },
+  coordinator: { listen, joinTimeoutMs, joinGraceMs },
   worker: {
     joinTimeoutMs,
     coordinator: { type: 'string', help: 'the coordinator to join', default: '127.0.0.1:29500', metavar: 'HOST:PORT' },

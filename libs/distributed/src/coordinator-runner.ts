@@ -13,6 +13,7 @@ export async function runCoordinator(config: TrainConfig, extra: Record<string, 
   const logger = createLogger({ role: 'coordinator' });
   const server = new CoordinatorServer({
     config, logger, listen: String(extra.listen), joinTimeoutMs: Number(extra.joinTimeoutMs ?? 300_000),
+    joinGraceMs: Number(extra.joinGraceMs ?? 10_000),
   });
   const address = await server.start();
   process.stdout.write(JSON.stringify({ event: 'listening', address }) + '\n');

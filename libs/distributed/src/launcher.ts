@@ -53,12 +53,13 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   const progress = new ProgressBar({ total: config.steps, label: `${config.workers} workers` });
   const filter = progress.isTTY;
   // The user's train flags go to every process unchanged: the coordinator checks they agree (fingerprint).
-  const passthrough = rawArgs.filter((a, i) => !(a.startsWith('--join-timeout-ms') || rawArgs[i - 1] === '--join-timeout-ms'));
+  const launcherOnly = ['--join-timeout-ms', '--join-grace-ms'];
+  const passthrough = rawArgs.filter((a, i) => !launcherOnly.some((f) => a === f || a.startsWith(`${f}=`) || rawArgs[i - 1] === f));
   const joinArgs = [`--join-timeout-ms=${Number(extra.joinTimeoutMs ?? 300_000)}`];
 
   let resolveAddr!: (a: string) => void;
   const addr = new Promise<string>((r) => (resolveAddr = r));
-  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, ...passthrough], filter, (line) => {
+  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, `--join-grace-ms=${Number(extra.joinGraceMs ?? 10_000)}`, ...passthrough], filter, (line) => {
     try {
       const m = JSON.parse(line);
       if (m.event === 'listening') resolveAddr(m.address);
