@@ -1,7 +1,11 @@
 // All-reduce bench: raw TCP (ceiling), the gRPC ring all-reduce (2 and 3 processes; fp32 and a 16-bit wire) and
 // PyTorch gloo (when /usr/bin/python3 can import torch), all in one run on this machine.
 // Run: npm run bench:allreduce [-- --json] [--bytes 62000000] [--iters 10] [--warmup 3] [--reps 1]
-//      [--wire16 fp16|bf16] [--chunk-bytes 1048576] [--no-gloo] [--no-tcp] [--n 2,3]
+//      [--wire16 fp16|bf16] [--chunk-bytes 1048576] [--no-gloo] [--no-tcp] [--n 2,3] [--no-malloc-tune]
+// The ring's worker processes run with GLIBC_TUNABLES raising glibc's mmap/trim thresholds (MALLOC_TUNE below):
+// grpc-js allocates a fresh buffer for every message it sends and receives, and without the tunables glibc hands
+// each 1 MiB block back to the kernel on free, so every message pays ~256 page faults (measured here: 124 MB of
+// 1 MiB allocate+copy takes 34-38 ms by default, 5 ms tuned). --no-malloc-tune measures the default.
 // busbw = 2(n-1)/n * bytes / time (NCCL's bus bandwidth); the TCP line reports bytes / time per direction.
 // --reps R repeats the whole set R times, interleaved, so a noisy machine affects every impl alike; each line is
 // the median over its iterations. --json prints one JSON line per case.
@@ -25,6 +29,8 @@ const WIRE16 = opt('wire16', 'fp16');
 const CHUNK = Number(opt('chunk-bytes', String(1 << 20)));
 const NS = opt('n', '2,3').split(',').map(Number);
 const JSON_OUT = flag('json');
+export const MALLOC_TUNE = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=2147483647:glibc.malloc.top_pad=67108864';
+const TUNE = !flag('no-malloc-tune');
 if (!(BYTES > 0 && BYTES % 4 === 0)) throw new Error(`--bytes must be a positive multiple of 4, got ${BYTES}`);
 if (WIRE16 !== 'fp16' && WIRE16 !== 'bf16') throw new Error(`--wire16 must be fp16 or bf16, got ${WIRE16}`);
 
@@ -36,6 +42,7 @@ interface Result {
   ms: number;
   busGBps: number;
   err?: object;
+  mallocTune?: boolean;
 }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -51,7 +58,10 @@ process.on('SIGINT', () => process.exit(130));
 async function ring(n: number, wire: string): Promise<Result> {
   const worker = path.join(HERE, 'allreduce-worker.ts');
   const procs = Array.from({ length: n }, () => {
-    const p = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK })], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK })], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: TUNE ? { ...process.env, GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, MALLOC_TUNE].filter(Boolean).join(':') } : process.env,
+    });
     children.add(p);
     return p;
   });
@@ -68,7 +78,7 @@ async function ring(n: number, wire: string): Promise<Result> {
     // An op ends when its slowest rank ends: per iteration, the max over ranks.
     const times = res[0].times.map((_: number, k: number) => Math.max(...res.map((r) => r.times[k])));
     const ms = median(times);
-    return { impl: 'grpc-ring', n, wire, bytes: BYTES, ms, busGBps: busbw(n, ms), ...(wire !== 'fp32' ? { err: res[0].err } : {}) };
+    return { impl: 'grpc-ring', n, wire, bytes: BYTES, ms, busGBps: busbw(n, ms), ...(wire !== 'fp32' ? { err: res[0].err } : {}), ...(TUNE ? {} : { mallocTune: false }) };
   } finally {
     killAll();
   }
@@ -95,7 +105,7 @@ function print(r: Result, gloo?: number) {
 }
 
 async function main() {
-  if (!JSON_OUT) console.log(`all-reduce of ${BYTES} bytes fp32, median of ${ITERS} (after ${WARMUP} warm-up), ${REPS} rep(s); node ${process.version}`);
+  if (!JSON_OUT) console.log(`all-reduce of ${BYTES} bytes fp32, median of ${ITERS} (after ${WARMUP} warm-up), ${REPS} rep(s); chunk ${CHUNK} B; malloc tunables ${TUNE ? 'on' : 'off'}; node ${process.version}`);
   for (let rep = 0; rep < REPS; rep++) {
     const glooBw = new Map<number, number>();
     if (hasTorch) {

@@ -16,7 +16,8 @@ import {
   checkChunk, chunkRange, expectedReceives, hasPredecessorStream, hasSuccessorStream, makePlan, sendSegment,
   slotCount, type RingPlan,
 } from './ring-plan';
-import { addInto, assertWire, decode16, decodeAdd16, quantizeInPlace, type WireFormat } from './wire-format';
+import { addInto, divideBy } from './simd-add';
+import { assertWire, decode16, decodeAdd16, quantizeInPlace, type WireFormat } from './wire-format';
 
 const { status } = grpc;
 
@@ -234,7 +235,7 @@ class Op {
         else decodeAdd16(data, dst, this.wire as 'fp16' | 'bf16');
         if (c.step === n - 2) {
           // This rank now holds the finished sum of this chunk: it alone scales and rounds it, then passes copies.
-          if (this.mean) for (let i = 0; i < dst.length; i++) dst[i] = dst[i] / n;
+          if (this.mean) divideBy(dst, n);
           quantizeInPlace(dst, this.wire);
         }
       } else if (data instanceof Float32Array) dst.set(data);

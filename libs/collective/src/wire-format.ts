@@ -112,12 +112,6 @@ export function quantizeInPlace(v: Float32Array, wire: WireFormat): void {
   }
 }
 
-/** Float32 add in place: dst[i] += src[i]. A plain loop: V8 keeps it monomorphic and bounds-check free. */
-export function addInto(dst: Float32Array, src: Float32Array): void {
-  const n = src.length;
-  for (let i = 0; i < n; i++) dst[i] += src[i];
-}
-
 /** For tests: round one number through a wire format. */
 export function roundTrip(x: number, wire: WireFormat): number {
   f32[0] = x;
