@@ -48,7 +48,12 @@ function withStats<T extends tf.TensorContainer>(body: (pending: StatUpdate[]) =
   const pending: StatUpdate[] = [];
   let ok = false;
   try {
-    const r = tf.tidy(() => body(pending));
+    // The result holds only numbers and Float32Arrays; tidy must not see it: tf.tidy walks whatever its callback
+    // returns looking for tensors, index by index through a typed array (seconds for the document's 15.5 M values).
+    let r!: T;
+    tf.tidy(() => {
+      r = body(pending);
+    });
     ok = true;
     return r;
   } finally {
@@ -156,5 +161,9 @@ export function sampleNoise(batch: number, nz: number, seed: number): tf.Tensor2
 export function generate(gan: Gan, z: tf.Tensor2D): Float32Array {
   assertAlive(gan.g, 'generate');
   checkInput(z, gan.g, 'z', 'generate');
-  return tf.tidy(() => ownedData(forward(gan.g, z, null)));
+  let out!: Float32Array;
+  tf.tidy(() => {
+    out = ownedData(forward(gan.g, z, null));
+  });
+  return out;
 }
