@@ -15,6 +15,10 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+// Run from source through tsx, or as an esbuild bundle (allreduce.mjs next to allreduce-worker.mjs and
+// tcp-baseline.mjs) on a machine without node_modules.
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.mjs';
+const NODE_ARGS = EXT === '.ts' ? ['--import', 'tsx'] : [];
 const argv = process.argv.slice(2);
 const flag = (k: string) => argv.includes(`--${k}`);
 const opt = (k: string, d: string) => {
@@ -56,9 +60,9 @@ process.on('exit', killAll);
 process.on('SIGINT', () => process.exit(130));
 
 async function ring(n: number, wire: string): Promise<Result> {
-  const worker = path.join(HERE, 'allreduce-worker.ts');
+  const worker = path.join(HERE, `allreduce-worker${EXT}`);
   const procs = Array.from({ length: n }, () => {
-    const p = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK })], {
+    const p = spawn(process.execPath, [...NODE_ARGS, worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK })], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: TUNE ? { ...process.env, GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, MALLOC_TUNE].filter(Boolean).join(':') } : process.env,
     });
@@ -117,7 +121,7 @@ async function main() {
       }
     }
     if (!flag('no-tcp')) {
-      const t = external(process.execPath, ['--import', 'tsx', path.join(HERE, 'tcp-baseline.ts'), '--bytes', String(BYTES), '--iters', String(ITERS), '--warmup', String(WARMUP)]);
+      const t = external(process.execPath, [...NODE_ARGS, path.join(HERE, `tcp-baseline${EXT}`), '--bytes', String(BYTES), '--iters', String(ITERS), '--warmup', String(WARMUP)]);
       print({ impl: 'tcp', n: 2, wire: 'fp32', bytes: BYTES, ms: t.ms, busGBps: BYTES / (t.ms * 1e6) });
     }
     for (const n of NS) {

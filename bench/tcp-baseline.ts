@@ -71,7 +71,8 @@ async function main() {
   const role = process.argv[2];
   if (role === 'a' || role === 'b') return child(role, Number(process.argv[3]));
   const me = fileURLToPath(import.meta.url);
-  const a = spawn(process.execPath, ['--import', 'tsx', me, 'a', '0', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = me.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const a = spawn(process.execPath, [...nodeArgs, me, 'a', '0', ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let b: ReturnType<typeof spawn> | undefined;
   const kill = () => [a, b].forEach((p) => p && p.exitCode === null && process.kill(p.pid!, 'SIGKILL'));
   const timer = setTimeout(() => {
@@ -85,7 +86,7 @@ async function main() {
     while ((nl = buf.indexOf('\n')) >= 0) {
       const msg = JSON.parse(buf.slice(0, nl));
       buf = buf.slice(nl + 1);
-      if (msg.port) b = spawn(process.execPath, ['--import', 'tsx', me, 'b', String(msg.port), ...process.argv.slice(2)], { stdio: 'inherit' });
+      if (msg.port) b = spawn(process.execPath, [...nodeArgs, me, 'b', String(msg.port), ...process.argv.slice(2)], { stdio: 'inherit' });
       if (msg.times) {
         const sorted = [...msg.times].sort((x: number, y: number) => x - y);
         console.log(JSON.stringify({ impl: 'tcp', n: 2, bytes: BYTES, ms: sorted[sorted.length >> 1], times: msg.times }));
