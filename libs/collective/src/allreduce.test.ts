@@ -21,6 +21,8 @@ function casesFor(n: number): SuiteCase[] {
   cases.push({ op: 'allReduce', length: 3001, reduce: 'sum', wire: 'bf16', seed: seed++ });
   cases.push({ op: 'broadcast', length: 2500, root: n - 1, seed: seed++ });
   cases.push({ op: 'broadcast', length: 0, root: 0, seed: seed++ });
+  // Regression: a root that reaches the op after its successor already pulls must still send (it once ended early).
+  cases.push({ op: 'broadcast', length: 11, root: 0, seed: seed++, rootDelayMs: 200 });
   cases.push({ op: 'allGather', length: 3, seed: seed++ });
   cases.push({ op: 'barrier' });
   cases.push({ op: 'allReduce', length: 20_000, reduce: 'sum', wire: 'fp32', seed: seed++ });

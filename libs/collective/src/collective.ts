@@ -115,6 +115,8 @@ class Op {
   in?: grpc.ClientReadableStream<InChunk>;
   queue: OutChunk[] = [];
   settled = false;
+  /** start() has run: the op has queued what it sends first. */
+  started = false;
   error?: CollectiveError;
   readonly startedAt = Date.now();
   lastProgress = Date.now();
@@ -192,6 +194,7 @@ class Op {
 
   /** Send everything this rank sends before it has received anything. */
   start(): void {
+    this.started = true;
     const p = this.plan;
     if (p.mode === 'reduce') {
       const seg = sendSegment(p, PHASE.REDUCE_SCATTER, 0);
@@ -251,7 +254,8 @@ class Op {
   }
 
   maybeFinish(): void {
-    if (this.settled || this.received < this.expected || this.outPending > 0 || this.queue.length > 0) return;
+    // Not before start(): a successor stream attached early must not finish a root that has sent nothing yet.
+    if (!this.started || this.settled || this.received < this.expected || this.outPending > 0 || this.queue.length > 0) return;
     if (hasSuccessorStream(this.plan) && !this.out) return;
     this.settled = true;
     this.cleanup();

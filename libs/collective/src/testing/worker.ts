@@ -14,7 +14,7 @@ export type Scenario =
 
 export type SuiteCase =
   | { op: 'allReduce'; length: number; reduce: 'sum' | 'mean'; wire: WireFormat; seed: number }
-  | { op: 'broadcast'; length: number; root: number; seed: number }
+  | { op: 'broadcast'; length: number; root: number; seed: number; /** root starts late: successors pull first */ rootDelayMs?: number }
   | { op: 'allGather'; length: number; seed: number }
   | { op: 'barrier' };
 
@@ -61,6 +61,7 @@ async function main() {
           out({ type: 'case', i, hash: hash(buf), maxRelErr: maxErr, maxRatio });
         } else if (k.op === 'broadcast') {
           const buf = makeRankData(k.seed, rank, k.length);
+          if (k.rootDelayMs && rank === k.root) await new Promise((r) => setTimeout(r, k.rootDelayMs));
           await c.broadcast(buf, k.root);
           out({ type: 'case', i, hash: hash(buf), expect: hash(makeRankData(k.seed, k.root, k.length)) });
         } else if (k.op === 'allGather') {
