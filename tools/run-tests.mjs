@@ -21,7 +21,7 @@ if (files.length === 0) {
 }
 files.sort();
 // A hard ceiling per file: no test may hang CI (individual tests set tighter timeouts of their own).
-const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 300_000);
+const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS ?? 600_000);
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${fileTimeoutMs}`, ...files],

@@ -138,7 +138,9 @@ export class CoordinatorServer {
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.joinTimer) clearTimeout(this.joinTimer);
     for (const p of this.pending.splice(0)) p.reply({ code: grpc.status.UNAVAILABLE, details: 'coordinator is shutting down' } as grpc.ServiceError);
-    await new Promise<void>((r) => this.server.tryShutdown(() => r()));
+    // A hung (SIGSTOPped) worker can hold a call open forever: graceful for 2 s, then force.
+    await Promise.race([new Promise<void>((r) => this.server.tryShutdown(() => r())), new Promise((r) => setTimeout(r, 2000))]);
+    this.server.forceShutdown();
   }
 
   private join = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>): void => {

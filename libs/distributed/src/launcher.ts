@@ -105,6 +105,7 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   // exit by themselves; whatever is still running afterwards is killed, so the launcher never hangs.
   const codes = new Map<Child, number>();
   const lost: string[] = [];
+  const dropped = new Set<Child>();
   let failedAt = 0;
   const grace = config.opTimeoutMs + 4 * config.heartbeatMs + 10_000;
   await new Promise<void>((resolve) => {
@@ -112,7 +113,19 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
       c.exit.then((code) => {
         codes.set(c, code);
         const isWorker = c !== coord;
-        if (code !== 0) {
+        if (!isWorker) {
+          // The run is over: a worker still alive now was dropped from the group (e.g. hung) and is stopped here.
+          setTimeout(() => all.forEach((x) => {
+            if (!codes.has(x) && x !== coord) {
+              dropped.add(x);
+              kill(x, 'SIGKILL');
+            }
+          }), 5000).unref();
+        }
+        if (code !== 0 && dropped.has(c)) {
+          lost.push(`${c.name} (exit ${code})`);
+          logger.warn({ process: c.name }, 'stopped a worker the group had dropped');
+        } else if (code !== 0) {
           logger.error({ process: c.name, code }, 'process failed');
           if (isWorker && elastic && codes.get(coord) === undefined) {
             lost.push(`${c.name} (exit ${code})`);
