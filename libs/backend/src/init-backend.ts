@@ -10,6 +10,7 @@
 // build through the workarounds in wasm-threads.ts. One worker process per core with 1 thread each is the default.
 //
 // Tests: node tools/run-tests.mjs libs/backend
+import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -149,6 +150,16 @@ async function activate(loader: BackendLoader, wasmThreads: number): Promise<str
   return name;
 }
 
+/** True when this machine exposes a GPU to user space (NVIDIA's device nodes or a DRM render node). */
+function gpuDeviceNode(): boolean {
+  try {
+    if (fs.readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f))) return true;
+    return fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Loads and activates a tfjs backend. 'auto' takes the first of tensorflow → webgpu → wasm → cpu that loads.
  * Logs one line saying which backend runs and why the others did not.
@@ -167,6 +178,12 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
   let choice: BackendChoice | undefined;
   if (requested === 'auto') {
     for (const candidate of AUTO_ORDER) {
+      // Probing Dawn without a GPU prints Vulkan driver noise to stderr from native code: auto skips it unless a
+      // GPU device node exists (an injected test loader, or GAN_WEBGPU_PROBE=1, still probes).
+      if (candidate === 'webgpu' && !opts.loaders?.webgpu && process.env.GAN_WEBGPU_PROBE !== '1' && !gpuDeviceNode()) {
+        tried.push({ name: candidate, error: 'no GPU device node (/dev/nvidia*, /dev/dri/renderD*); GAN_WEBGPU_PROBE=1 probes anyway' });
+        continue;
+      }
       try {
         const name = await activate(loaders[candidate], wasmThreads);
         const why = tried.length ? ` (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')})` : '';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@gan/backend';
-import { writeSafetensors } from '@gan/checkpoint';
+import { readSafetensors, writeSafetensors } from '@gan/checkpoint';
 import { Rng } from '@gan/data';
 import {
   accuracy,
@@ -123,7 +123,6 @@ test('loadClassifier: clear one-line errors for missing, foreign and mismatched 
     const good = path.join(dir, 'good.safetensors');
     await saveClassifier(c, good);
     disposeClassifier(c);
-    const { readSafetensors } = await import('@gan/checkpoint');
     const f = await readSafetensors(good);
     const md = { ...f.metadata };
     delete md.sha256;
