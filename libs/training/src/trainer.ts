@@ -42,8 +42,11 @@ export interface StepRecord {
   d_fake: number;
   step_ms: number;
   compute_ms: number;
+  /** Time inside collective calls, including waiting for slower peers to arrive. */
   allreduce_ms: number;
   data_wait_ms: number;
+  /** Everything else: tensors in and out, BN buffer copies, the weight-hash check. */
+  other_ms: number;
 }
 
 export interface TrainOptions {
@@ -254,19 +257,26 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const real = tf.tensor(batch.data, [B, ...sampleShape]);
           const z = tf.tensor2d(batchNoise(config.seed, st.step, reducer.rank * B, B, config.nz), [B, config.nz]);
           let arMs = 0;
+          let compMs = 0;
           let d: ReturnType<typeof dGradients>;
           let g: ReturnType<typeof gGradients>;
           try {
+            let tc = performance.now();
             d = dGradients(gan, real, z, { realLabel });
             let ta = performance.now();
+            compMs += ta - tc;
             await reducer.allReduceMean(d.grads);
-            arMs += performance.now() - ta;
+            tc = performance.now();
+            arMs += tc - ta;
             adamApply(st.adamD, gan.d, d.grads);
             g = gGradients(gan, z, { loss: config.loss });
             ta = performance.now();
+            compMs += ta - tc;
             await reducer.allReduceMean(g.grads);
-            arMs += performance.now() - ta;
+            tc = performance.now();
+            arMs += tc - ta;
             adamApply(st.adamG, gan.g, g.grads);
+            compMs += performance.now() - tc;
           } catch (e) {
             const msg = (e as Error).message;
             if (!(e instanceof PeerFailure) && /NaN|Inf|finite/i.test(msg)) {
@@ -305,7 +315,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const t2 = performance.now();
           const rec: StepRecord = {
             step: st.step, d_loss: d.dLoss, g_loss: g.gLoss, d_real: d.dReal, d_fake: d.dFake,
-            step_ms: t2 - t0, compute_ms: t2 - t1 - arMs, allreduce_ms: arMs, data_wait_ms: t1 - t0,
+            step_ms: t2 - t0, compute_ms: compMs, allreduce_ms: arMs, data_wait_ms: t1 - t0,
+            other_ms: t2 - t1 - compMs - arMs,
           };
           if (!Number.isFinite(rec.d_loss) || !Number.isFinite(rec.g_loss)) {
             throw new Error(`step ${st.step}: loss is not finite (d_loss ${rec.d_loss}, g_loss ${rec.g_loss}); lower --lr or check the data`);
