@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readSafetensors } from '@gan/checkpoint';
-import { alive, killAll, killTree, logLines, runCli, startCli, TINY_DCGAN, tmpDir, waitFor } from './helpers';
+import { alive, killAll, killTree, logLines, ROOT, runCli, startCli, TINY_DCGAN, tmpDir, waitFor } from './helpers';
 
 after(killAll);
 
@@ -22,7 +22,7 @@ function digests(stderr: string): Map<number, string> {
 }
 
 describe('gan-train local', { timeout: 300_000 }, () => {
-  test('3 workers train the small DCGAN and end bit-identical; README command writes a sample PNG', async () => {
+  test('3 workers train the small DCGAN and end bit-identical', async () => {
     const out = path.join(tmpDir('three'), 'run');
     const r = await runCli(['local', '--workers', '3', ...TINY_DCGAN, '--steps', '4', '--hash-every', '2', '--out', out], { timeoutMs: 180_000 });
     assert.equal(r.code, 0, r.stderr.slice(-3000));
@@ -33,6 +33,20 @@ describe('gan-train local', { timeout: 300_000 }, () => {
     const rows = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(rows.at(-1).world_size, 3);
     assert.ok(rows.every((x) => Number.isFinite(x.allreduce_ms)));
+  });
+
+  test("the README's main command, run for a few steps, writes a sample PNG and exits 0", async () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('npx gan-train local'));
+    assert.ok(line, 'README has a `npx gan-train local` command');
+    const args = line.replace(/^npx gan-train /, '').trim().split(/\s+/);
+    const out = path.join(tmpDir('readme'), 'run');
+    // Later flags win: the same command, cut to 2 steps, writing to a temp folder.
+    const r = await runCli([...args, '--steps', '2', '--sample-every', '2', '--out', out], { timeoutMs: 180_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const png = fs.readFileSync(path.join(out, 'fake_samples_step_000002.png'));
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    assert.equal(digests(r.stderr).size, 2);
   });
 
   test('2 workers × batch b equal 1 process × batch 2b (norm off): sharding, averaging and D/G order', async () => {
