@@ -232,7 +232,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     generations: for (;;) {
       if (membership) {
-        reducer = await membership.next(commit ? commit.step : -1, reason);
+        try {
+          reducer = await membership.next(commit ? commit.step : -1, reason);
+        } catch (e) {
+          // The run cannot go on (too few workers, coordinator gone): keep the newest commit on disk before leaving.
+          if (commit && commit.step > 0 && commit.step !== lastCheckpoint) {
+            restoreSnapshot(st, commit);
+            const mgr = ckpts ?? new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger });
+            const { tensors, metadata } = serializeState(st, config);
+            await mgr.save(st.step, tensors, metadata);
+            logger.warn({ step: st.step, dir: path.join(out, 'checkpoints') }, 'saved the last commit before stopping');
+          }
+          throw e;
+        }
         if (commit) restoreSnapshot(st, commit);
       }
       const chief = reducer.rank === 0;
