@@ -101,6 +101,22 @@ describe('gan-train local', { timeout: 300_000 }, () => {
     assert.ok(Number(metadata.step) >= 2);
   });
 
+  test('Ctrl-C in the launcher is an orderly stop: every rank ends at the same step, with a final checkpoint, exit 0', async () => {
+    const out = path.join(tmpDir('sigint'), 'run');
+    const run = startCli(['local', '--workers', '2', ...TINY_DCGAN, '--steps', '100000', '--checkpoint-every', '100000', '--out', out],
+      { timeoutMs: 120_000 });
+    await waitFor(() => fs.existsSync(path.join(out, 'metrics.jsonl')) && fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').split('\n').length > 5, 90_000, 'a few steps');
+    process.kill(run.proc.pid!, 'SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    const d = logLines(r.stderr).filter((l) => l.msg === 'worker finished');
+    assert.equal(d.length, 2);
+    assert.equal(d[0].step, d[1].step);
+    assert.equal(d[0].digest, d[1].digest);
+    const last = checkpoints(out).at(-1)!;
+    assert.ok(last.endsWith(`ckpt_${String(d[0].step).padStart(6, '0')}.safetensors`), `${last} is not the final step ${d[0].step}`);
+  });
+
   test('a worker with a different config is refused, naming the field', async () => {
     const coord = startCli(['coordinator', '--listen', '127.0.0.1:0', '--workers', '1', ...TINY_DCGAN, '--steps', '2'], { timeoutMs: 60_000 });
     try {

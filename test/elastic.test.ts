@@ -82,6 +82,21 @@ describe('elastic training', { timeout: 600_000 }, () => {
     });
   }
 
+  test('--max-restarts: the launcher restarts a dead worker, which re-joins; all 3 end bit-identical', async () => {
+    const out = path.join(tmpDir('restart'), 'run');
+    const run = startCli(['local', '--workers', '3', '--max-restarts', '1', ...TINY_DCGAN, ...FAST, '--steps', '300', '--out', out], { timeoutMs: 240_000 });
+    const victim = await loseWorker(run, out, 1, 5, 'SIGKILL');
+    const r = await run.done;
+    assert.equal(r.code, 0, r.stderr.slice(-3000));
+    assert.match(r.stderr, /restarting a worker/);
+    const gens = generations(r.stderr);
+    assert.ok(gens.length >= 2 && gens.at(-1)!.worldSize === 3 && gens.at(-1)!.step > 0, JSON.stringify(gens));
+    const d = logLines(r.stderr).filter((l) => l.msg === 'worker finished');
+    assert.equal(d.length, 3);
+    assert.equal(new Set(d.map((x) => x.digest)).size, 1);
+    assert.ok(!alive(victim.pid));
+  });
+
   test('a worker joining mid-run is admitted at a step boundary and ends bit-identical', async () => {
     const out = path.join(tmpDir('join'), 'run');
     const port = await freePort();
