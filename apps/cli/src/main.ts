@@ -17,7 +17,7 @@ import { evaluateRun, train } from '@gan/training';
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
   train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields() } },
   eval: {
-    summary: 'score a run: mode coverage for 2-D data',
+    summary: 'score a run: VEEGAN mode coverage for 2-D data, MNIST-classifier metrics for images',
     usage: 'gan-train eval --run DIR [--json]',
     parse: {
       allow: ['backend', 'dataRoot'],
