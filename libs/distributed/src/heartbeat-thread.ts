@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import { protoPath } from './rpc';
+import { protoPath } from '@gan/proto';
 
 export type HeartbeatEvent =
   | { type: 'stop'; failed: boolean; reason: string }
@@ -77,7 +77,7 @@ export class HeartbeatThread {
       eval: true,
       workerData: {
         grpcPath: req.resolve('@grpc/grpc-js'), loaderPath: req.resolve('@grpc/proto-loader'),
-        protoPath: protoPath('coordinator.proto'), coordinator: o.coordinator, workerId: o.workerId,
+        protoPath: protoPath('coordinator'), coordinator: o.coordinator, workerId: o.workerId,
         heartbeatMs: o.heartbeatMs, lostAfterMs: o.lostAfterMs, stateBuffer,
       },
     });

@@ -1,26 +1,15 @@
 /**
- * gRPC plumbing of the control plane: loads protos/coordinator.proto, wraps async handlers so every rejection
+ * gRPC plumbing of the control plane: loads protos/coordinator.proto (found by @gan/proto; longs as numbers here), wraps async handlers so every rejection
  * becomes a gRPC status with an actionable message, and computes deadlines (every call has one).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import path from 'node:path';
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-/** protos/ is the single source of truth for the wire format; found relative to this file or the cwd. */
-export function protoPath(name: string): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.resolve(here, '../../../protos', name), path.resolve(process.cwd(), 'protos', name)];
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) throw new Error(`cannot find protos/${name} (looked in ${candidates.join(', ')})`);
-  return found;
-}
+import { protoPath } from '@gan/proto';
 
 let cached: grpc.GrpcObject | null = null;
 export function coordinatorPackage(): any {
   if (!cached) {
-    const def = protoLoader.loadSync(protoPath('coordinator.proto'), {
+    const def = protoLoader.loadSync(protoPath('coordinator'), {
       keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true,
     });
     cached = grpc.loadPackageDefinition(def);
