@@ -9,8 +9,8 @@
  * each element is computed in float64 from float32 inputs in a fixed order, so identical gradients give
  * bit-identical weights on every replica, whatever the backend.
  *
- * The host copy of the weights is reused while the net's `version` is unchanged (only this lib writes weights),
- * so a step costs no device→host weight read. Not a runnable file.
+ * The host copy of the weights lives on the net (`net.host`) and is reused while its `version` is unchanged (only
+ * this lib writes weights), so a step costs no device→host weight read, nor does any later getFlatWeights. Not a runnable file.
  */
 import { assertAlive, type Net } from './gan';
 import { getFlatWeights, paramCount, setFlatWeights } from './flat';
@@ -37,8 +37,6 @@ export interface Adam {
   m: Float32Array;
   /** Second moment, flat order. */
   v: Float32Array;
-  /** Host copy of the weights as of `net.version` (internal). */
-  cache: { net: Net; version: number; w: Float32Array } | null;
 }
 
 /** Serializable optimizer state for checkpoints. */
@@ -65,7 +63,7 @@ export function createAdam(net: Net, opts: AdamOptions = {}): Adam {
   checkHyper('beta2', beta2, 0, 1, false);
   checkHyper('eps', eps, 0, Infinity, true);
   const size = paramCount(net);
-  return { lr, beta1, beta2, eps, size, step: 0, m: new Float32Array(size), v: new Float32Array(size), cache: null };
+  return { lr, beta1, beta2, eps, size, step: 0, m: new Float32Array(size), v: new Float32Array(size) };
 }
 
 /**
@@ -87,8 +85,8 @@ export function adamApply(adam: Adam, net: Net, flatGrads: Float32Array): void {
       throw new Error(`adamApply: gradient ${i} is ${flatGrads[i]} (non-finite); weights left unchanged`);
     }
   }
-  const c = adam.cache;
-  const w = c && c.net === net && c.version === net.version ? c.w : getFlatWeights(net);
+  // Updated in place: the net's host copy (when current) is this step's starting point.
+  const w = net.host && net.host.version === net.version ? net.host.w : getFlatWeights(net);
   const { m, v, beta1: b1, beta2: b2, eps } = adam;
   const t = adam.step + 1;
   const stepSize = adam.lr / (1 - b1 ** t);
@@ -103,7 +101,7 @@ export function adamApply(adam: Adam, net: Net, flatGrads: Float32Array): void {
   }
   adam.step = t;
   setFlatWeights(net, w);
-  adam.cache = { net, version: net.version, w };
+  net.host = { version: net.version, w };
 }
 
 /** A copy of the optimizer state, for checkpoints. */

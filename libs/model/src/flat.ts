@@ -56,9 +56,11 @@ export function bufferCount(net: Net): number {
   return count(net.buffers);
 }
 
-/** All trainable weights, concatenated in the net's flat order. */
+/** All trainable weights, concatenated in the net's flat order (a fresh array the caller owns). */
 export function getFlatWeights(net: Net): Float32Array {
   assertAlive(net, 'getFlatWeights');
+  // After an Adam step the host already holds these exact bytes: a memcpy instead of a device→host read.
+  if (net.host && net.host.version === net.version) return net.host.w.slice();
   return readAll(net.params);
 }
 

@@ -37,8 +37,10 @@ export interface Net {
   /** Per-sample output shape: G [H,W,C] or [dataDim]; D [1] (a logit; D(x) = sigmoid of it). */
   readonly outputShape: readonly number[];
   readonly layers: readonly Layer[];
-  /** Bumped on every weight write made through this lib (lets Adam keep a host copy of the weights). */
+  /** Bumped on every weight write made through this lib (keeps `host` honest). */
   version: number;
+  /** Host copy of the weights as of `version` (written by adamApply): getFlatWeights copies it instead of reading the device. */
+  host: { version: number; w: Float32Array } | null;
   disposed: boolean;
 }
 
@@ -125,6 +127,7 @@ class Builder {
       outputShape,
       layers: this.layers,
       version: 0,
+      host: null,
       disposed: false,
     };
   }
