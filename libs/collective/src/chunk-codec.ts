@@ -70,34 +70,29 @@ function jobIdBytes(jobId: string): Buffer {
   return b;
 }
 
-/**
- * Serialize a chunk. Returns a view of a module-level scratch buffer, valid until the next call (grpc-js copies it
- * before returning from write's serialization step).
- */
-export function encodeChunk(c: OutChunk): Buffer {
+/** Bytes before the payload (fields 1..10, pad, the data field's key and length), padded to 3 mod 4. */
+function headLayout(c: OutChunk): { job: Buffer; dataBytes: number; pad: number; head: number } {
   const wire = WIRE_NAME[c.wire];
   if (wire === undefined) throw new Error(`unknown wire code ${c.wire}`);
   const dataBytes = c.count * (wire === 'fp32' ? 4 : 2);
   const job = jobIdBytes(c.jobId);
-  let head =
+  const bare =
     1 + varintLen(job.length) + job.length +
     1 + varintLen(c.generation) + 1 + varintLen(c.seq) + 1 + varintLen(c.phase) + 1 + varintLen(c.step) +
     1 + varintLen(c.segment) + 1 + varintLen(c.index) + 1 + varintLen(c.offset) + 1 + varintLen(c.count) +
     1 + varintLen(c.wire) + 2 /* pad tag + len */ + 1 + varintLen(dataBytes);
-  // grpc-js hands the decoder the message at byte 5 of a fresh (8-aligned) allocation, so a head length of 3 mod 4
-  // puts the payload on a 4-byte boundary there.
-  const pad = (3 - (head % 4) + 4) % 4;
-  head += pad;
-  const total = head + dataBytes;
-  // The message starts at scratch byte 1 so the payload is 4-byte aligned in the scratch too (16-bit encode view).
-  if (scratch.length < total + 1) scratch = Buffer.allocUnsafeSlow(Math.max(total + 1, scratch.length * 2));
-  const b = scratch;
-  head += 1;
-  let p = 1;
+  // Both framings put 5 bytes before the message (grpc-js's length prefix, the data link's frame prefix), so a
+  // head length of 3 mod 4 puts the payload on a 4-byte boundary of the frame.
+  const pad = (3 - (bare % 4) + 4) % 4;
+  return { job, dataBytes, pad, head: bare + pad };
+}
+
+/** Write the head at b[p..]; returns the payload's position. */
+function writeHead(b: Buffer, p: number, c: OutChunk, l: ReturnType<typeof headLayout>): number {
   b[p++] = 0x0a;
-  p = putVarint(b, p, job.length);
-  job.copy(b, p);
-  p += job.length;
+  p = putVarint(b, p, l.job.length);
+  l.job.copy(b, p);
+  p += l.job.length;
   b[p++] = 0x10; p = putVarint(b, p, c.generation);
   b[p++] = 0x18; p = putVarint(b, p, c.seq);
   b[p++] = 0x20; p = putVarint(b, p, c.phase);
@@ -107,22 +102,68 @@ export function encodeChunk(c: OutChunk): Buffer {
   b[p++] = 0x40; p = putVarint(b, p, c.offset);
   b[p++] = 0x48; p = putVarint(b, p, c.count);
   b[p++] = 0x50; p = putVarint(b, p, c.wire);
-  b[p++] = 0x72; b[p++] = pad;
-  b.fill(0, p, p + pad);
-  p += pad;
-  b[p++] = 0x7a; p = putVarint(b, p, dataBytes);
-  if (p !== head || p % 4 !== 0) throw new Error(`chunk header length mismatch ${p} != ${head}`);
+  b[p++] = 0x72; b[p++] = l.pad;
+  b.fill(0, p, p + l.pad);
+  p += l.pad;
+  b[p++] = 0x7a; p = putVarint(b, p, l.dataBytes);
+  return p;
+}
+
+function checkRange(c: OutChunk): void {
+  if (c.offset + c.count > c.src.length) throw new Error(`chunk [${c.offset}, +${c.count}) outside buffer of ${c.src.length}`);
+}
+
+/**
+ * Serialize a chunk. Returns a view of a module-level scratch buffer, valid until the next call (grpc-js copies it
+ * before returning from write's serialization step).
+ */
+export function encodeChunk(c: OutChunk): Buffer {
+  const l = headLayout(c);
+  const total = l.head + l.dataBytes;
+  // The message starts at scratch byte 1 so the payload is 4-byte aligned in the scratch too (16-bit encode view).
+  if (scratch.length < total + 1) scratch = Buffer.allocUnsafeSlow(Math.max(total + 1, scratch.length * 2));
+  const b = scratch;
+  const p = writeHead(b, 1, c, l);
+  if (p !== l.head + 1 || p % 4 !== 0) throw new Error(`chunk header length mismatch ${p} != ${l.head + 1}`);
   if (c.count > 0) {
+    checkRange(c);
     const src = c.src;
-    if (c.offset + c.count > src.length) throw new Error(`chunk [${c.offset}, +${c.count}) outside buffer of ${src.length}`);
-    if (wire === 'fp32') {
-      b.set(new Uint8Array(src.buffer, src.byteOffset + c.offset * 4, dataBytes), p);
+    if (l.dataBytes === c.count * 4) {
+      b.set(new Uint8Array(src.buffer, src.byteOffset + c.offset * 4, l.dataBytes), p);
     } else {
       // p is a multiple of 4 from the scratch start (byteOffset 0), so the Uint16Array view is aligned.
-      encode16(new Uint32Array(src.buffer, src.byteOffset + c.offset * 4, c.count), new Uint16Array(b.buffer, b.byteOffset + p, c.count), wire);
+      encode16(new Uint32Array(src.buffer, src.byteOffset + c.offset * 4, c.count), new Uint16Array(b.buffer, b.byteOffset + p, c.count), WIRE_NAME[c.wire] as 'fp16' | 'bf16');
     }
   }
   return b.subarray(1, total + 1);
+}
+
+/** Frame prefix of the data link: [u32 LE body length][u8 frame type]. */
+export const FRAME_PREFIX = 5;
+export const FRAME = { HELLO: 1, PULL: 2, CHUNK: 3, STATUS: 4 } as const;
+
+/**
+ * A chunk as a data-link frame, in two parts so the fp32 payload is never copied: `head` (a fresh small buffer:
+ * frame prefix + message head) and `payload` (a view of the op's buffer for fp32; for 16-bit, `encodeInto`
+ * receives the caller's pooled buffer to encode into). The concatenation is one CHUNK frame whose body is the
+ * same protobuf Chunk the Pull stream carries, payload 4-byte aligned from the frame start.
+ */
+export function encodeChunkFrame(c: OutChunk, pool16?: (bytes: number) => Buffer): { head: Buffer; payload: Buffer | null } {
+  const l = headLayout(c);
+  const head = Buffer.allocUnsafe(FRAME_PREFIX + l.head);
+  head.writeUInt32LE(l.head + l.dataBytes, 0);
+  head[4] = FRAME.CHUNK;
+  const p = writeHead(head, FRAME_PREFIX, c, l);
+  if (p !== head.length || p % 4 !== 0) throw new Error(`chunk frame head length mismatch ${p} != ${head.length}`);
+  if (c.count === 0) return { head, payload: null };
+  checkRange(c);
+  const src = c.src;
+  if (c.wire === 0) return { head, payload: Buffer.from(src.buffer, src.byteOffset + c.offset * 4, l.dataBytes) };
+  if (!pool16) throw new Error('encodeChunkFrame: a 16-bit chunk needs a buffer to encode into');
+  const out = pool16(l.dataBytes);
+  if (out.byteOffset % 2 !== 0 || out.length < l.dataBytes) throw new Error('encodeChunkFrame: pooled buffer misaligned or short');
+  encode16(new Uint32Array(src.buffer, src.byteOffset + c.offset * 4, c.count), new Uint16Array(out.buffer, out.byteOffset, c.count), WIRE_NAME[c.wire] as 'fp16' | 'bf16');
+  return { head, payload: out.subarray(0, l.dataBytes) };
 }
 
 function readVarint(b: Buffer, pos: number, end: number): [number, number] {

@@ -1,6 +1,8 @@
 // The Collective: a gRPC server + clients that run ring all-reduce, broadcast, all-gather and barrier between the
 // ranks of one generation. Data flows server -> client: each rank PULLS its predecessor's stream for every op
 // (grpc-js lets only the client enlarge its HTTP/2 receive window). See ring-plan.ts for the ring geometry.
+// The stream is either a gRPC Pull call (transport "grpc") or an op on a TCP data connection (transport "tcp", the
+// default, ~4x faster: data-link.ts); both carry the same Chunk messages and statuses, and every rank serves both.
 //
 // Life of an op on rank r: take the next seq, open Pull(op) to the predecessor, wait for the successor's Pull(op)
 // to arrive at our server, send our first chunks, then every received chunk is reduced (or copied) into place and,
@@ -11,6 +13,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadDefinition, type ProbeReply, type ProbeRequest__Output, type PullRequest, type PullRequest__Output } from '@gan/proto';
 import { decodeChunk, encodeChunk, payloadView, PHASE, WIRE_CODE, type InChunk, type OutChunk } from './chunk-codec';
+import { DataLink, DataServer, type InHandlers, type InStream, type OutStream, type StreamStatus } from './data-link';
 import { CollectiveError, peerName, type PeerRef } from './errors';
 import {
   checkChunk, chunkRange, expectedReceives, hasPredecessorStream, hasSuccessorStream, makePlan, sendSegment,
@@ -62,7 +65,15 @@ export interface ListenOptions {
   flowControlWindow?: number;
   /** how long a rank whose successor hung up waits for the abort reason to come round the ring (default 300) */
   abortGraceMs?: number;
+  /**
+   * How this rank pulls its predecessor's chunks: 'tcp' (default) over a plain TCP data connection, or 'grpc' over
+   * a Pull server stream. Every rank serves both, so ranks may differ; 'tcp' falls back to 'grpc' against a peer
+   * without a data port.
+   */
+  transport?: Transport;
 }
+
+export type Transport = 'tcp' | 'grpc';
 
 export interface GroupSpec {
   rank: number;
@@ -111,8 +122,8 @@ class Op {
   readonly expected: number;
   received = 0;
   outPending = 0;
-  out?: grpc.ServerWritableStream<PullRequest__Output, OutChunk>;
-  in?: grpc.ClientReadableStream<InChunk>;
+  out?: OutStream;
+  in?: InStream;
   queue: OutChunk[] = [];
   settled = false;
   /** start() has run: the op has queued what it sends first. */
@@ -208,11 +219,10 @@ class Op {
     this.maybeFinish();
   }
 
-  attachOut(call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>): void {
-    this.out = call;
+  attachOut(out: OutStream): void {
+    this.out = out;
     this.progress();
-    call.on('cancelled', () => this.onSuccessorGone());
-    call.on('error', () => {}); // a failed write surfaces as 'cancelled'
+    out.onGone(() => this.onSuccessorGone());
     const q = this.queue;
     this.queue = [];
     for (const ch of q) this.send(ch);
@@ -263,19 +273,15 @@ class Op {
     this.resolveDone();
   }
 
-  /** The predecessor's stream failed or ended. */
-  onInError(err: grpc.ServiceError): void {
+  /** The predecessor's stream failed. */
+  onInError(err: StreamStatus): void {
     if (this.settled) return;
-    const md = err.metadata;
-    const oRank = md?.get(ORIGIN_RANK)[0];
-    const oAddr = md?.get(ORIGIN_ADDR)[0];
-    if (oRank !== undefined) {
-      const origin = { rank: Number(oRank), address: String(oAddr ?? '') };
-      this.fail(new CollectiveError(err.code, `${this.name} aborted: ${err.details}`, origin));
+    if (err.origin) {
+      this.fail(new CollectiveError(err.code, `${this.name} aborted: ${err.details}`, err.origin));
       return;
     }
     const code = err.code === status.CANCELLED || err.code === status.UNKNOWN || err.code === status.INTERNAL ? status.UNAVAILABLE : err.code;
-    this.fail(new CollectiveError(code, `${this.name}: lost the stream from predecessor ${peerName(this.pred)}: ${err.details || err.message}`, this.pred));
+    this.fail(new CollectiveError(code, `${this.name}: lost the stream from predecessor ${peerName(this.pred)}: ${err.details}`, this.pred));
   }
 
   onInEnd(): void {
@@ -304,11 +310,9 @@ class Op {
     this.cleanup();
     this.queue = [];
     const origin = e.peer && e.peer.rank !== this.group.rank ? e.peer : { rank: this.group.rank, address: this.c.address };
-    const md = new grpc.Metadata();
-    md.set(ORIGIN_RANK, String(origin.rank));
-    md.set(ORIGIN_ADDR, origin.address);
-    if (this.out && !this.out.cancelled) this.out.emit('error', { code: e.code, details: e.message, metadata: md });
-    this.c.rememberAbort(this, { code: e.code, details: e.message, metadata: md });
+    const s: StreamStatus = { code: e.code, details: e.message, origin };
+    if (this.out && !this.out.cancelled) this.out.abort(s);
+    this.c.rememberAbort(this, s);
     this.in?.cancel();
     this.c.log.warn({ op: this.name, code: e.codeName, peer: e.peer }, e.message);
     this.rejectDone(e);
@@ -330,9 +334,15 @@ export class Collective {
   private group?: Group;
   private seq = 0;
   private current?: Op;
-  private readonly pending = new Map<string, grpc.ServerWritableStream<PullRequest__Output, OutChunk>>();
-  private lastAbort?: { generation: number; seq: number; status: Partial<grpc.StatusObject> };
+  private readonly pending = new Map<string, OutStream>();
+  private lastAbort?: { generation: number; seq: number; status: StreamStatus };
   private readonly clients = new Map<string, grpc.Client>();
+  readonly transport: Transport;
+  private dataServer?: DataServer;
+  /** data connections to predecessors, by gRPC address (one op at a time each) */
+  private readonly links = new Map<string, Promise<DataLink>>();
+  /** data ports learnt from Probe, by gRPC address (0: the peer has none) */
+  private readonly dataPorts = new Map<string, number>();
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -348,6 +358,8 @@ export class Collective {
     this.chunkElems = Math.max(1, Math.floor(positive(o.chunkBytes ?? 1 << 20, 'chunkBytes') / 4));
     this.flowControlWindow = positive(o.flowControlWindow ?? 32 << 20, 'flowControlWindow');
     this.creds = o.credentials ?? insecureCredentials;
+    this.transport = o.transport ?? 'tcp';
+    if (this.transport !== 'tcp' && this.transport !== 'grpc') throw new Error(`Collective.listen: transport must be 'tcp' or 'grpc', got ${JSON.stringify(o.transport)}`);
   }
 
   /** Start the collective server; the worker advertises `address` before it knows its rank. */
@@ -357,7 +369,7 @@ export class Collective {
     const { def } = service();
     c.server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
     c.server.addService(def, {
-      Pull: (call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>) => c.onPull(call),
+      Pull: (call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>) => c.onPull(grpcOut(call)),
       Probe: (call: grpc.ServerUnaryCall<ProbeRequest__Output, ProbeReply>, cb: grpc.sendUnaryData<ProbeReply>) => c.onProbe(call, cb),
     });
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
@@ -365,7 +377,9 @@ export class Collective {
       c.server.bindAsync(`${hostPart}:${o.port ?? 0}`, c.creds.server(), (e, p) => (e ? rej(new Error(`collective: cannot listen on ${hostPart}:${o.port ?? 0}: ${e.message}`)) : res(p))),
     );
     c.boundAddress = `${hostPart}:${port}`;
-    c.log.info({ address: c.boundAddress, jobId: c.jobId }, 'collective listening');
+    // Served whatever this rank's own transport: a peer configured for tcp may pull from us.
+    c.dataServer = await DataServer.listen(host, c.jobId, (out) => c.onPull(out));
+    c.log.info({ address: c.boundAddress, dataPort: c.dataServer.port, transport: c.transport, jobId: c.jobId }, 'collective listening');
     return c;
   }
 
@@ -399,13 +413,15 @@ export class Collective {
     this.current?.fail(new CollectiveError(status.ABORTED, `${this.current.name} superseded by generation ${generation}`));
     this.group = { rank, worldSize, peers: [...peers], generation };
     this.seq = 0;
-    for (const [key, call] of this.pending) {
+    for (const [key, out] of this.pending) {
       const gen = Number(key.split(':')[0]);
       if (gen < generation) {
         this.pending.delete(key);
-        call.emit('error', { code: status.FAILED_PRECONDITION, details: `generation ${gen} is over (now ${generation})` });
+        out.abort({ code: status.FAILED_PRECONDITION, details: `generation ${gen} is over (now ${generation})` });
       }
     }
+    // A new generation usually follows a failure: start it on fresh data connections.
+    this.dropLinks();
     this.log.info({ rank, worldSize, generation }, 'collective group set');
   }
 
@@ -461,8 +477,10 @@ export class Collective {
     if (this.closed) return;
     this.closed = true;
     this.current?.fail(new CollectiveError(status.CANCELLED, `${this.current.name}: collective closed`));
-    for (const call of this.pending.values()) call.emit('error', { code: status.UNAVAILABLE, details: 'collective closed' });
+    for (const out of this.pending.values()) out.abort({ code: status.UNAVAILABLE, details: 'collective closed' });
     this.pending.clear();
+    this.dropLinks();
+    this.dataServer?.close();
     for (const cl of this.clients.values()) cl.close();
     this.clients.clear();
     await new Promise<void>((res) => {
@@ -516,11 +534,17 @@ export class Collective {
     if (hasPredecessorStream(op.plan)) {
       const pred = op.pred;
       const req: PullRequest = { ...op.shape, from_rank: g.rank, to_rank: pred.rank };
-      const call = (this.client(pred.address) as any).Pull(req) as grpc.ClientReadableStream<InChunk>;
-      op.in = call;
-      call.on('data', (c: InChunk) => op.onChunk(c));
-      call.on('error', (e: grpc.ServiceError) => op.onInError(e));
-      call.on('end', () => op.onInEnd());
+      const h: InHandlers = { data: (c) => op.onChunk(c), error: (s) => op.onInError(s), end: () => op.onInEnd() };
+      if (this.transport === 'grpc') op.in = this.grpcPull(pred.address, req, h);
+      else {
+        this.link(op, pred).then(
+          (link) => {
+            if (op.settled) return;
+            op.in = link ? link.pull(req, h) : this.grpcPull(pred.address, req, h);
+          },
+          (e: Error) => op.fail(new CollectiveError(status.UNAVAILABLE, `${op.name}: cannot open the data connection to predecessor ${peerName(pred)}: ${e.message}`, pred)),
+        );
+      }
     }
     if (hasSuccessorStream(op.plan)) {
       const key = `${g.generation}:${op.seq}`;
@@ -533,8 +557,55 @@ export class Collective {
     op.start();
   }
 
-  /** Hook the successor's Pull call up to our op once its request proves it is in the same op. */
-  private attach(op: Op, call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>): void {
+  private grpcPull(address: string, req: PullRequest, h: InHandlers): InStream {
+    const call = (this.client(address) as any).Pull(req) as grpc.ClientReadableStream<InChunk>;
+    call.on('data', h.data);
+    call.on('error', (e: grpc.ServiceError) => h.error(fromServiceError(e)));
+    call.on('end', h.end);
+    return { cancel: () => call.cancel() };
+  }
+
+  /**
+   * The data connection to the op's predecessor: reused while it lives, opened (Probe for the port, connect,
+   * HELLO) when not. Resolves to null when the peer has no data port: the op then pulls over gRPC.
+   */
+  private async link(op: Op, pred: PeerRef): Promise<DataLink | null> {
+    const cached = this.links.get(pred.address);
+    if (cached) {
+      const l = await cached.catch(() => undefined);
+      if (l?.alive) return l;
+      if (this.links.get(pred.address) === cached) this.links.delete(pred.address);
+    }
+    let port = this.dataPorts.get(pred.address);
+    if (port === undefined) {
+      const reply = await new Promise<ProbeReply>((res, rej) => {
+        (this.client(pred.address) as any).Probe(
+          { job_id: this.jobId, from_rank: op.group.rank },
+          { deadline: Date.now() + this.opTimeoutMs },
+          (err: grpc.ServiceError | null, r?: ProbeReply) => (err ? rej(new Error(`probe for its data port failed: ${err.details || err.message}`)) : res(r!)),
+        );
+      });
+      port = Number(reply.data_port ?? 0);
+      this.dataPorts.set(pred.address, port);
+    }
+    if (!port) return null;
+    const host = pred.address.slice(0, pred.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+    const p = DataLink.connect({ host, port, jobId: this.jobId, fromRank: op.group.rank, timeoutMs: this.opTimeoutMs });
+    this.links.set(pred.address, p);
+    p.catch(() => {
+      if (this.links.get(pred.address) === p) this.links.delete(pred.address);
+      this.dataPorts.delete(pred.address); // the peer may have restarted on another port
+    });
+    return p;
+  }
+
+  private dropLinks(): void {
+    for (const p of this.links.values()) p.then((l) => l.close('generation over'), () => undefined);
+    this.links.clear();
+  }
+
+  /** Hook the successor's pull up to our op once its request proves it is in the same op. */
+  private attach(op: Op, call: OutStream): void {
     const r = call.request;
     const mine = op.shape;
     const diffs: string[] = [];
@@ -543,20 +614,20 @@ export class Collective {
     }
     if (diffs.length) {
       const e = new CollectiveError(status.FAILED_PRECONDITION, `${op.name}: successor ${peerName(op.succ)} is in a different op: ${diffs.join(', ')}`, op.succ);
-      call.emit('error', { code: e.code, details: e.message });
+      call.abort({ code: e.code, details: e.message });
       op.fail(e);
       return;
     }
     op.attachOut(call);
   }
 
-  private onPull(call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>): void {
+  private onPull(call: OutStream): void {
     const r = call.request;
     const gen = Number(r.generation);
     const seq = Number(r.seq);
     const refuse = (code: number, details: string) => {
       this.log.debug({ from: r.from_rank, gen, seq, details }, 'collective refused a pull');
-      call.emit('error', { code, details });
+      call.abort({ code, details });
     };
     if (r.job_id !== this.jobId) return refuse(status.FAILED_PRECONDITION, `foreign job ${JSON.stringify(r.job_id)}: this is job ${JSON.stringify(this.jobId)}`);
     if (this.closed) return refuse(status.UNAVAILABLE, 'collective closed');
@@ -568,7 +639,7 @@ export class Collective {
       }
       const a = this.lastAbort;
       if (a && a.generation === gen && a.seq === seq) {
-        call.emit('error', a.status);
+        call.abort(a.status);
         return;
       }
       const cur = this.current;
@@ -585,7 +656,7 @@ export class Collective {
     if (this.pending.has(key)) return refuse(status.ALREADY_EXISTS, `op #${seq} already has a pending successor stream`);
     if (this.pending.size >= 64) return refuse(status.RESOURCE_EXHAUSTED, 'too many pending pulls');
     this.pending.set(key, call);
-    call.on('cancelled', () => {
+    call.onGone(() => {
       if (this.pending.get(key) === call) this.pending.delete(key);
     });
   }
@@ -598,17 +669,17 @@ export class Collective {
     const cur = this.current;
     cb(null, {
       job_id: this.jobId, generation: String(this.generation), rank: this.rank, seq: String(this.seq),
-      in_op: !!cur && !cur.settled, chunks_received: String(cur?.received ?? 0),
+      in_op: !!cur && !cur.settled, chunks_received: String(cur?.received ?? 0), data_port: this.dataServer?.port ?? 0,
     });
   }
 
-  rememberAbort(op: Op, s: Partial<grpc.StatusObject>): void {
+  rememberAbort(op: Op, s: StreamStatus): void {
     this.lastAbort = { generation: op.group.generation, seq: op.seq, status: s };
     const key = `${op.group.generation}:${op.seq}`;
     const call = this.pending.get(key);
     if (call) {
       this.pending.delete(key);
-      call.emit('error', s);
+      call.abort(s);
     }
   }
 
@@ -681,6 +752,37 @@ export class Collective {
     }
     return new CollectiveError(status.DEADLINE_EXCEEDED, `${head}: waiting on predecessor ${peerName(op.pred)}`, op.pred);
   }
+}
+
+/** A gRPC Pull call as an OutStream: the status (and the origin rank, in trailing metadata) ends the call. */
+function grpcOut(call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>): OutStream {
+  call.on('error', () => {}); // a failed write surfaces as 'cancelled'
+  return {
+    request: call.request,
+    get cancelled() {
+      return call.cancelled;
+    },
+    write: (ch, cb) => void call.write(ch, cb),
+    end: () => call.end(),
+    abort: (s) => {
+      const metadata = new grpc.Metadata();
+      if (s.origin) {
+        metadata.set(ORIGIN_RANK, String(s.origin.rank));
+        metadata.set(ORIGIN_ADDR, s.origin.address);
+      }
+      call.emit('error', { code: s.code, details: s.details, metadata });
+    },
+    onGone: (fn) => void call.on('cancelled', fn),
+  };
+}
+
+function fromServiceError(err: grpc.ServiceError): StreamStatus {
+  const oRank = err.metadata?.get(ORIGIN_RANK)[0];
+  const oAddr = err.metadata?.get(ORIGIN_ADDR)[0];
+  return {
+    code: err.code, details: err.details || err.message,
+    ...(oRank !== undefined ? { origin: { rank: Number(oRank), address: String(oAddr ?? '') } } : {}),
+  };
 }
 
 interface Probe {

@@ -1,12 +1,16 @@
 // Public API of @gan/proto: runtime loading of protos/*.proto plus the TypeScript types generated from them
 // (regenerate with `node libs/proto/scripts/gen.mjs` after editing a .proto, and commit the result).
 export { LOAD_OPTIONS, loadDefinition, loadProto, protoPath, protosDir } from './load';
+export { messageCodec, type MessageCodec } from './message-codec';
 
 // collective.proto (data plane)
 export type { ProtoGrpcType as CollectiveProto } from './generated/collective';
 export type { Chunk, Chunk__Output } from './generated/gan/collective/v1/Chunk';
 export type { CollectiveClient, CollectiveDefinition, CollectiveHandlers } from './generated/gan/collective/v1/Collective';
+export type { DataHello, DataHello__Output } from './generated/gan/collective/v1/DataHello';
+export type { FrameType, FrameType__Output } from './generated/gan/collective/v1/FrameType';
 export type { OpKind, OpKind__Output } from './generated/gan/collective/v1/OpKind';
+export type { OpStatus, OpStatus__Output } from './generated/gan/collective/v1/OpStatus';
 export type { Phase, Phase__Output } from './generated/gan/collective/v1/Phase';
 export type { ProbeReply, ProbeReply__Output } from './generated/gan/collective/v1/ProbeReply';
 export type { ProbeRequest, ProbeRequest__Output } from './generated/gan/collective/v1/ProbeRequest';

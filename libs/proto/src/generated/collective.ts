@@ -3,6 +3,8 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { Chunk as _gan_collective_v1_Chunk, Chunk__Output as _gan_collective_v1_Chunk__Output } from './gan/collective/v1/Chunk';
 import type { CollectiveClient as _gan_collective_v1_CollectiveClient, CollectiveDefinition as _gan_collective_v1_CollectiveDefinition } from './gan/collective/v1/Collective';
+import type { DataHello as _gan_collective_v1_DataHello, DataHello__Output as _gan_collective_v1_DataHello__Output } from './gan/collective/v1/DataHello';
+import type { OpStatus as _gan_collective_v1_OpStatus, OpStatus__Output as _gan_collective_v1_OpStatus__Output } from './gan/collective/v1/OpStatus';
 import type { ProbeReply as _gan_collective_v1_ProbeReply, ProbeReply__Output as _gan_collective_v1_ProbeReply__Output } from './gan/collective/v1/ProbeReply';
 import type { ProbeRequest as _gan_collective_v1_ProbeRequest, ProbeRequest__Output as _gan_collective_v1_ProbeRequest__Output } from './gan/collective/v1/ProbeRequest';
 import type { PullRequest as _gan_collective_v1_PullRequest, PullRequest__Output as _gan_collective_v1_PullRequest__Output } from './gan/collective/v1/PullRequest';
@@ -17,7 +19,10 @@ export interface ProtoGrpcType {
       v1: {
         Chunk: MessageTypeDefinition<_gan_collective_v1_Chunk, _gan_collective_v1_Chunk__Output>
         Collective: SubtypeConstructor<typeof grpc.Client, _gan_collective_v1_CollectiveClient> & { service: _gan_collective_v1_CollectiveDefinition }
+        DataHello: MessageTypeDefinition<_gan_collective_v1_DataHello, _gan_collective_v1_DataHello__Output>
+        FrameType: EnumTypeDefinition
         OpKind: EnumTypeDefinition
+        OpStatus: MessageTypeDefinition<_gan_collective_v1_OpStatus, _gan_collective_v1_OpStatus__Output>
         Phase: EnumTypeDefinition
         ProbeReply: MessageTypeDefinition<_gan_collective_v1_ProbeReply, _gan_collective_v1_ProbeReply__Output>
         ProbeRequest: MessageTypeDefinition<_gan_collective_v1_ProbeRequest, _gan_collective_v1_ProbeRequest__Output>

@@ -9,6 +9,7 @@ export interface ProbeReply {
   'seq'?: (number | string | Long);
   'in_op'?: (boolean);
   'chunks_received'?: (number | string | Long);
+  'data_port'?: (number);
 }
 
 export interface ProbeReply__Output {
@@ -18,4 +19,5 @@ export interface ProbeReply__Output {
   'seq': (string);
   'in_op': (boolean);
   'chunks_received': (string);
+  'data_port': (number);
 }

@@ -1,0 +1,405 @@
+// The collective's bulk data channel (transport "tcp"): plain TCP connections carrying the Pull stream's messages
+// as length-prefixed frames (protos/collective.proto, "The bulk data channel"). Why not gRPC for the bytes: grpc-js
+// runs on Node's http2, which moves ~0.5 GB/s one way on loopback on the CI box, while two Node processes move
+// 1.5-1.8 GB/s each way over plain sockets (bench/tcp-baseline.ts); gRPC keeps discovery (Probe.data_port),
+// liveness and the stall inspector.
+//
+// Roles mirror the Pull stream: the successor connects to its predecessor (DataLink, client side) and sends
+// HELLO, then one PULL per op; the predecessor's DataServer hands each PULL to the collective as an OutStream,
+// whose chunks go back as CHUNK frames and whose end or abort is one STATUS frame. Ops on one connection are
+// strictly sequential. Cancelling an op closes the connection; the next op opens a fresh one.
+//
+// Hot path: fp32 payloads are written straight from the op's Float32Array (no copy in JS; the kernel copies);
+// 16-bit payloads are encoded into buffers from a small free list. The receiver reads with `onread` into one
+// reused buffer and assembles each frame's body in a reused, 4-byte-aligned scratch, so no per-chunk allocation.
+import * as grpc from '@grpc/grpc-js';
+import net from 'node:net';
+import {
+  messageCodec, type DataHello, type DataHello__Output, type OpStatus, type OpStatus__Output, type PullRequest,
+  type PullRequest__Output,
+} from '@gan/proto';
+import { decodeChunk, encodeChunkFrame, FRAME, FRAME_PREFIX, type InChunk, type OutChunk } from './chunk-codec';
+import type { PeerRef } from './errors';
+
+const { status } = grpc;
+const PKG = 'gan.collective.v1';
+let codecs: ReturnType<typeof makeCodecs> | undefined;
+function makeCodecs() {
+  return {
+    hello: messageCodec<DataHello, DataHello__Output>('collective', `${PKG}.DataHello`),
+    pull: messageCodec<PullRequest, PullRequest__Output>('collective', `${PKG}.PullRequest`),
+    status: messageCodec<OpStatus, OpStatus__Output>('collective', `${PKG}.OpStatus`),
+  };
+}
+const codec = () => (codecs ??= makeCodecs());
+
+/** Largest control frame (HELLO, PULL, STATUS) a peer may send; a larger length prefix is a protocol error. */
+const MAX_CONTROL_BYTES = 1 << 16;
+/** Largest CHUNK body accepted: a chunk is at most chunkBytes of payload plus a small head. */
+const MAX_CHUNK_BYTES = 1 << 30;
+
+/** A status ending an op's stream: code 0 = OK. `origin` is the rank the failure started at. */
+export interface StreamStatus {
+  code: number;
+  details: string;
+  origin?: PeerRef;
+}
+
+/** The predecessor's side of one op: where this rank's chunks for its successor go (Pull stream or data link). */
+export interface OutStream {
+  readonly request: PullRequest__Output;
+  /** the successor is gone (closed the connection / cancelled the call) */
+  readonly cancelled: boolean;
+  /** cb runs once the chunk has left this process's buffers (or with an error if it never will) */
+  write(ch: OutChunk, cb: (err?: Error | null) => void): void;
+  /** the op's stream ended normally */
+  end(): void;
+  /** refuse the pull or abort the op with this status */
+  abort(s: StreamStatus): void;
+  onGone(fn: () => void): void;
+}
+
+/** What the successor's side of one op reports. */
+export interface InHandlers {
+  data(c: InChunk): void;
+  error(s: StreamStatus): void;
+  end(): void;
+}
+
+/** The successor's side of one op; cancel() tells the predecessor to stop (closes the connection). */
+export interface InStream {
+  cancel(): void;
+}
+
+function frame(type: number, body: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(FRAME_PREFIX + body.length);
+  b.writeUInt32LE(body.length, 0);
+  b[4] = type;
+  b.set(body, FRAME_PREFIX);
+  return b;
+}
+
+function statusFrame(seq: number, s: StreamStatus): Buffer {
+  return frame(FRAME.STATUS, codec().status.encode({
+    seq: String(seq), code: s.code, details: s.details, origin_rank: s.origin ? s.origin.rank : -1, origin_address: s.origin?.address ?? '',
+  }));
+}
+
+/**
+ * Incremental frame parser. `feed` takes whatever bytes a read produced; complete frames go to `onFrame` with the
+ * body as a view of a reused scratch (valid only during the call), placed so a CHUNK's payload is 4-byte aligned.
+ */
+class FrameReader {
+  private readonly prefix = Buffer.alloc(FRAME_PREFIX);
+  private prefixFill = 0;
+  private body = Buffer.allocUnsafeSlow(1 << 16);
+  private bodyLen = -1;
+  private bodyFill = 0;
+  private type = 0;
+
+  constructor(
+    private readonly maxBody: (type: number) => number,
+    private readonly onFrame: (type: number, body: Buffer) => void,
+  ) {}
+
+  /** Throws on a malformed frame; the caller closes the connection. */
+  feed(src: Buffer, n: number): void {
+    let p = 0;
+    while (p < n) {
+      if (this.bodyLen < 0) {
+        const k = Math.min(FRAME_PREFIX - this.prefixFill, n - p);
+        src.copy(this.prefix, this.prefixFill, p, p + k);
+        this.prefixFill += k;
+        p += k;
+        if (this.prefixFill < FRAME_PREFIX) return;
+        this.prefixFill = 0;
+        const len = this.prefix.readUInt32LE(0);
+        this.type = this.prefix[4];
+        const max = this.maxBody(this.type);
+        if (max < 0) throw new Error(`unknown frame type ${this.type}`);
+        if (len > max) throw new Error(`frame of type ${this.type} claims ${len} bytes (at most ${max} allowed)`);
+        // Body at scratch byte 1: the sender padded the chunk head to 3 mod 4, so the payload lands 4-byte aligned.
+        if (this.body.length < len + 1) this.body = Buffer.allocUnsafeSlow(Math.max(len + 1, this.body.length * 2));
+        this.bodyLen = len;
+        this.bodyFill = 0;
+      }
+      const k = Math.min(this.bodyLen - this.bodyFill, n - p);
+      if (k > 0) src.copy(this.body, 1 + this.bodyFill, p, p + k);
+      this.bodyFill += k;
+      p += k;
+      if (this.bodyFill === this.bodyLen) {
+        const len = this.bodyLen;
+        this.bodyLen = -1;
+        this.onFrame(this.type, this.body.subarray(1, 1 + len));
+      }
+    }
+  }
+}
+
+/** Free list of encode buffers for 16-bit chunks: one per chunk in flight, returned when the write completes. */
+class BufferPool {
+  private free: Buffer[] = [];
+  take(bytes: number): Buffer {
+    const b = this.free.pop();
+    if (b && b.length >= bytes) return b;
+    return Buffer.allocUnsafeSlow(Math.max(bytes, b?.length ?? 0));
+  }
+  give(b: Buffer): void {
+    if (this.free.length < 64) this.free.push(b);
+  }
+}
+
+/** One op's stream to the successor over a data connection. */
+class TcpOut implements OutStream {
+  cancelled = false;
+  private done = false;
+  get over(): boolean {
+    return this.done || this.cancelled;
+  }
+  private readonly gone: (() => void)[] = [];
+  constructor(
+    readonly request: PullRequest__Output,
+    private readonly sock: net.Socket,
+    private readonly pool: BufferPool,
+  ) {}
+
+  write(ch: OutChunk, cb: (err?: Error | null) => void): void {
+    if (this.done || this.cancelled || this.sock.destroyed) {
+      queueMicrotask(() => cb(new Error('data connection closed')));
+      return;
+    }
+    let pooled: Buffer | undefined;
+    const { head, payload } = encodeChunkFrame(ch, (bytes) => (pooled = this.pool.take(bytes)));
+    if (!payload) {
+      this.sock.write(head, cb);
+      return;
+    }
+    // One writev for head + payload; the payload is not copied here, and the op keeps that region unchanged until
+    // this callback (the ring only rewrites a region after the chunk sent from it has come back around).
+    this.sock.cork();
+    this.sock.write(head);
+    this.sock.write(payload, (err) => {
+      if (pooled) this.pool.give(pooled);
+      cb(err);
+    });
+    this.sock.uncork();
+  }
+
+  end(): void {
+    this.finish({ code: status.OK, details: '' });
+  }
+
+  abort(s: StreamStatus): void {
+    this.finish(s);
+  }
+
+  private finish(s: StreamStatus): void {
+    if (this.done) return;
+    this.done = true;
+    if (!this.sock.destroyed) this.sock.write(statusFrame(Number(this.request.seq), s));
+  }
+
+  onGone(fn: () => void): void {
+    this.gone.push(fn);
+  }
+
+  /** the connection closed */
+  lost(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    if (!this.done) for (const f of this.gone) f();
+  }
+}
+
+/** Accepts successors' data connections; each PULL frame becomes an OutStream handed to `onPull`. */
+export class DataServer {
+  private readonly sockets = new Set<net.Socket>();
+  private readonly pool = new BufferPool();
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+    private readonly jobId: string,
+    private readonly onPull: (out: OutStream) => void,
+  ) {
+    server.on('connection', (s) => this.accept(s));
+  }
+
+  static listen(host: string, jobId: string, onPull: (out: OutStream) => void): Promise<DataServer> {
+    return new Promise((res, rej) => {
+      const server = net.createServer({ noDelay: true });
+      server.once('error', rej);
+      server.listen(0, host, () => {
+        server.off('error', rej);
+        res(new DataServer(server, (server.address() as net.AddressInfo).port, jobId, onPull));
+      });
+    });
+  }
+
+  private accept(sock: net.Socket): void {
+    this.sockets.add(sock);
+    sock.setNoDelay(true);
+    let hello = false;
+    // Streams of this connection not known to be over; a newer PULL does not end an older stream (its STATUS may
+    // still be on the way), only the connection's close does.
+    const outs = new Set<TcpOut>();
+    const reader = new FrameReader(
+      (t) => (t === FRAME.HELLO || t === FRAME.PULL ? MAX_CONTROL_BYTES : -1),
+      (type, body) => {
+        if (type === FRAME.HELLO) {
+          const h = codec().hello.decode(body);
+          if (h.job_id !== this.jobId) {
+            sock.end(statusFrame(0, { code: status.FAILED_PRECONDITION, details: `foreign job ${JSON.stringify(h.job_id)}: this is job ${JSON.stringify(this.jobId)}` }));
+            return;
+          }
+          hello = true;
+          return;
+        }
+        if (!hello) throw new Error('PULL before HELLO');
+        for (const o of outs) if (o.over) outs.delete(o);
+        const out = new TcpOut(codec().pull.decode(body), sock, this.pool);
+        outs.add(out);
+        this.onPull(out);
+      },
+    );
+    sock.on('data', (b: Buffer) => {
+      try {
+        reader.feed(b, b.length);
+      } catch (e) {
+        sock.destroy(new Error(`bad frame from ${sock.remoteAddress}:${sock.remotePort}: ${(e as Error).message}`));
+      }
+    });
+    sock.on('error', () => {}); // 'close' follows
+    sock.on('close', () => {
+      this.sockets.delete(sock);
+      for (const o of outs) o.lost();
+    });
+  }
+
+  close(): void {
+    this.server.close();
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+}
+
+export interface LinkOptions {
+  host: string;
+  port: number;
+  jobId: string;
+  fromRank: number;
+  /** connect deadline */
+  timeoutMs: number;
+  /** the onread buffer (default 1 MiB) */
+  readBufferBytes?: number;
+}
+
+/** The successor's connection to its predecessor's DataServer; one op at a time. */
+export class DataLink {
+  private active?: { seq: number; h: InHandlers };
+  private closedWhy?: string;
+  private readonly reader: FrameReader;
+
+  private constructor(
+    private readonly sock: net.Socket,
+    readonly target: string,
+  ) {
+    this.reader = new FrameReader(
+      (t) => (t === FRAME.CHUNK ? MAX_CHUNK_BYTES : t === FRAME.STATUS ? MAX_CONTROL_BYTES : -1),
+      (type, body) => this.onFrame(type, body),
+    );
+  }
+
+  get alive(): boolean {
+    return !this.closedWhy && !this.sock.destroyed;
+  }
+
+  static connect(o: LinkOptions): Promise<DataLink> {
+    return new Promise((res, rej) => {
+      const readBuf = Buffer.allocUnsafeSlow(o.readBufferBytes ?? 1 << 20);
+      let link: DataLink | undefined;
+      const sock = net.connect({
+        host: o.host, port: o.port, noDelay: true,
+        onread: {
+          buffer: readBuf,
+          callback: (n: number, b: Uint8Array) => {
+            link?.feed(b as Buffer, n);
+            return true;
+          },
+        },
+      });
+      link = new DataLink(sock, `${o.host}:${o.port}`);
+      const timer = setTimeout(() => sock.destroy(new Error(`no connection within ${o.timeoutMs} ms`)), o.timeoutMs);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        sock.write(frame(FRAME.HELLO, codec().hello.encode({ job_id: o.jobId, from_rank: o.fromRank })));
+        res(link!);
+      });
+      sock.on('error', (e) => {
+        clearTimeout(timer);
+        link!.lost(e.message);
+        rej(e);
+      });
+      sock.on('close', () => link!.lost('connection closed'));
+    });
+  }
+
+  /** Start an op's stream: send its PULL; its chunks and final status go to h. */
+  pull(req: PullRequest, h: InHandlers): InStream {
+    if (!this.alive) {
+      const why = this.closedWhy ?? 'connection closed';
+      queueMicrotask(() => h.error({ code: status.UNAVAILABLE, details: `data connection to ${this.target}: ${why}` }));
+      return { cancel: () => {} };
+    }
+    this.active = { seq: Number(req.seq), h };
+    this.sock.write(frame(FRAME.PULL, codec().pull.encode(req)));
+    return { cancel: () => this.close('cancelled') };
+  }
+
+  close(why = 'closed'): void {
+    this.closedWhy ??= why;
+    this.active = undefined;
+    this.sock.destroy();
+  }
+
+  private feed(b: Buffer, n: number): void {
+    if (this.closedWhy) return;
+    try {
+      this.reader.feed(b, n);
+    } catch (e) {
+      const msg = `bad frame from ${this.target}: ${(e as Error).message}`;
+      const a = this.active;
+      this.close(msg);
+      a?.h.error({ code: status.INTERNAL, details: msg });
+    }
+  }
+
+  private onFrame(type: number, body: Buffer): void {
+    const a = this.active;
+    if (type === FRAME.CHUNK) {
+      // Every chunk goes to the running op, whose tag check refuses anything that is not its own.
+      if (!a) throw new Error('a chunk arrived with no op pulling');
+      a.h.data(decodeChunk(body));
+      return;
+    }
+    const s = codec().status.decode(body);
+    const seq = Number(s.seq);
+    if (!a || (seq !== 0 && seq < a.seq)) return; // the end of an op this side has already finished
+    this.active = undefined;
+    if (s.code === status.OK) a.h.end();
+    else {
+      a.h.error({
+        code: s.code, details: s.details,
+        ...(s.origin_rank >= 0 ? { origin: { rank: s.origin_rank, address: s.origin_address } } : {}),
+      });
+    }
+  }
+
+  private lost(why: string): void {
+    if (this.closedWhy && !this.active) return;
+    this.closedWhy ??= why;
+    const a = this.active;
+    this.active = undefined;
+    a?.h.error({ code: status.UNAVAILABLE, details: `data connection to ${this.target}: ${why}` });
+  }
+}

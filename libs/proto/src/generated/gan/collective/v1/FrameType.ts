@@ -1,0 +1,23 @@
+// Original file: /work/main/protos/collective.proto
+
+export const FrameType = {
+  FRAME_TYPE_UNSPECIFIED: 'FRAME_TYPE_UNSPECIFIED',
+  HELLO: 'HELLO',
+  PULL: 'PULL',
+  CHUNK: 'CHUNK',
+  STATUS: 'STATUS',
+} as const;
+
+export type FrameType =
+  | 'FRAME_TYPE_UNSPECIFIED'
+  | 0
+  | 'HELLO'
+  | 1
+  | 'PULL'
+  | 2
+  | 'CHUNK'
+  | 3
+  | 'STATUS'
+  | 4
+
+export type FrameType__Output = typeof FrameType[keyof typeof FrameType]
