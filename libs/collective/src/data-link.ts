@@ -317,30 +317,30 @@ export class DataLink {
   static connect(o: LinkOptions): Promise<DataLink> {
     return new Promise((res, rej) => {
       const readBuf = Buffer.allocUnsafeSlow(o.readBufferBytes ?? 1 << 20);
-      let link: DataLink | undefined;
       const sock = net.connect({
         host: o.host, port: o.port, noDelay: true,
         onread: {
           buffer: readBuf,
           callback: (n: number, b: Uint8Array) => {
-            link?.feed(b as Buffer, n);
+            link.feed(b as Buffer, n);
             return true;
           },
         },
       });
-      link = new DataLink(sock, `${o.host}:${o.port}`);
+      // Declared after the socket it wraps; no read can run before this line.
+      const link: DataLink = new DataLink(sock, `${o.host}:${o.port}`);
       const timer = setTimeout(() => sock.destroy(new Error(`no connection within ${o.timeoutMs} ms`)), o.timeoutMs);
       sock.once('connect', () => {
         clearTimeout(timer);
         sock.write(frame(FRAME.HELLO, codec().hello.encode({ job_id: o.jobId, from_rank: o.fromRank })));
-        res(link!);
+        res(link);
       });
       sock.on('error', (e) => {
         clearTimeout(timer);
-        link!.lost(e.message);
+        link.lost(e.message);
         rej(e);
       });
-      sock.on('close', () => link!.lost('connection closed'));
+      sock.on('close', () => link.lost('connection closed'));
     });
   }
 
