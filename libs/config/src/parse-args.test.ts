@@ -27,7 +27,7 @@ test('defaults match the documented values and are frozen', () => {
     imageSize: 64, channels: 3, nz: 100, ngf: 128, ndf: 64, norm: 'batch', mlpHidden: 128, steps: 1000,
     batchSize: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating', labelSmoothing: 0,
     out: 'runs/latest', seed: 1, backend: 'auto', resume: null, sampleEvery: 100, checkpointEvery: 500,
-    logEvery: 10, keepCheckpoints: 3, workers: 1, minWorkers: 0, wire: 'fp32', opTimeoutMs: 10000,
+    logEvery: 10, keepCheckpoints: 3, workers: 1, minWorkers: 0, wire: 'fp32', transport: 'tcp', opTimeoutMs: 10000,
     heartbeatMs: 1000, hashEvery: 50, maxRestarts: 0,
   });
   assert.ok(Object.isFrozen(DEFAULT_CONFIG));
