@@ -1,11 +1,11 @@
 // One rank of the all-reduce bench (spawned by bench/allreduce.ts): listens, prints its address, reads the group
 // from stdin, times `iters` all-reduces after `warmup` (each preceded by a barrier), prints the times as JSON.
 import readline from 'node:readline';
-import { Collective, wireRoundTrip, type WireFormat } from '@gan/collective';
+import { Collective, wireRoundTrip, type Transport, type WireFormat } from '@gan/collective';
 
 async function main() {
-  const cfg = JSON.parse(process.argv[2]) as { elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number };
-  const c = await Collective.listen({ jobId: 'bench', opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes });
+  const cfg = JSON.parse(process.argv[2]) as { elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number; transport?: Transport };
+  const c = await Collective.listen({ jobId: 'bench', opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport });
   process.stdout.write(JSON.stringify({ address: c.address }) + '\n');
   const rl = readline.createInterface({ input: process.stdin });
   const g = JSON.parse(await new Promise<string>((res) => rl.once('line', res)));

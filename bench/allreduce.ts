@@ -2,6 +2,9 @@
 // PyTorch gloo (when /usr/bin/python3 can import torch), all in one run on this machine.
 // Run: npm run bench:allreduce [-- --json] [--bytes 62000000] [--iters 10] [--warmup 3] [--reps 1]
 //      [--wire16 fp16|bf16] [--chunk-bytes 1048576] [--no-gloo] [--no-tcp] [--n 2,3] [--no-malloc-tune]
+//      [--transport tcp,grpc]
+// The ring runs once per transport: "tcp" (the default: chunks on the collective's TCP data channel, gRPC for
+// discovery and liveness) and "grpc" (chunks on gRPC Pull streams); both are the same Collective.
 // The ring's worker processes run with GLIBC_TUNABLES raising glibc's mmap/trim thresholds (MALLOC_TUNE below):
 // grpc-js allocates a fresh buffer for every message it sends and receives, and without the tunables glibc hands
 // each 1 MiB block back to the kernel on free, so every message pays ~256 page faults (measured here: 124 MB of
@@ -32,6 +35,8 @@ const REPS = Number(opt('reps', '1'));
 const WIRE16 = opt('wire16', 'fp16');
 const CHUNK = Number(opt('chunk-bytes', String(1 << 20)));
 const NS = opt('n', '2,3').split(',').map(Number);
+const TRANSPORTS = opt('transport', 'tcp,grpc').split(',');
+for (const t of TRANSPORTS) if (t !== 'tcp' && t !== 'grpc') throw new Error(`--transport takes tcp and/or grpc, got ${t}`);
 const JSON_OUT = flag('json');
 export const MALLOC_TUNE = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=2147483647:glibc.malloc.top_pad=67108864';
 const TUNE = !flag('no-malloc-tune');
@@ -40,6 +45,8 @@ if (WIRE16 !== 'fp16' && WIRE16 !== 'bf16') throw new Error(`--wire16 must be fp
 
 interface Result {
   impl: 'grpc-ring' | 'gloo' | 'tcp';
+  /** grpc-ring only: where its chunks travel */
+  transport?: string;
   n: number;
   wire: string;
   bytes: number;
@@ -59,10 +66,10 @@ const killAll = () => {
 process.on('exit', killAll);
 process.on('SIGINT', () => process.exit(130));
 
-async function ring(n: number, wire: string): Promise<Result> {
+async function ring(n: number, wire: string, transport: string): Promise<Result> {
   const worker = path.join(HERE, `allreduce-worker${EXT}`);
   const procs = Array.from({ length: n }, () => {
-    const p = spawn(process.execPath, [...NODE_ARGS, worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK })], {
+    const p = spawn(process.execPath, [...NODE_ARGS, worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK, transport })], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: TUNE ? { ...process.env, GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, MALLOC_TUNE].filter(Boolean).join(':') } : process.env,
     });
@@ -82,7 +89,7 @@ async function ring(n: number, wire: string): Promise<Result> {
     // An op ends when its slowest rank ends: per iteration, the max over ranks.
     const times = res[0].times.map((_: number, k: number) => Math.max(...res.map((r) => r.times[k])));
     const ms = median(times);
-    return { impl: 'grpc-ring', n, wire, bytes: BYTES, ms, busGBps: busbw(n, ms), ...(wire !== 'fp32' ? { err: res[0].err } : {}), ...(TUNE ? {} : { mallocTune: false }) };
+    return { impl: 'grpc-ring', transport, n, wire, bytes: BYTES, ms, busGBps: busbw(n, ms), ...(wire !== 'fp32' ? { err: res[0].err } : {}), ...(TUNE ? {} : { mallocTune: false }) };
   } finally {
     killAll();
   }
@@ -105,7 +112,8 @@ function print(r: Result, gloo?: number) {
   const bw = r.impl === 'tcp' ? `${r.busGBps.toFixed(2)} GB/s per direction` : `busbw ${r.busGBps.toFixed(2)} GB/s`;
   const ratio = gloo && r.impl !== 'tcp' ? `  ${(r.busGBps / gloo).toFixed(2)}x gloo` : '';
   const err = r.err ? `  wire error vs fp32 mean: ${JSON.stringify(r.err)}` : '';
-  console.log(`${r.impl.padEnd(9)} n=${r.n} ${r.wire.padEnd(4)} ${(r.bytes / 1e6).toFixed(0)} MB  ${r.ms.toFixed(1).padStart(7)} ms  ${bw}${ratio}${err}`);
+  const name = r.transport ? `ring/${r.transport}` : r.impl;
+  console.log(`${name.padEnd(9)} n=${r.n} ${r.wire.padEnd(4)} ${(r.bytes / 1e6).toFixed(0)} MB  ${r.ms.toFixed(1).padStart(7)} ms  ${bw}${ratio}${err}`);
 }
 
 async function main() {
@@ -123,9 +131,12 @@ async function main() {
     if (!flag('no-tcp')) {
       const t = external(process.execPath, [...NODE_ARGS, path.join(HERE, `tcp-baseline${EXT}`), '--bytes', String(BYTES), '--iters', String(ITERS), '--warmup', String(WARMUP)]);
       print({ impl: 'tcp', n: 2, wire: 'fp32', bytes: BYTES, ms: t.ms, busGBps: BYTES / (t.ms * 1e6) });
+      // The same 62 MB each way is what a 2-rank all-reduce moves; as a bus bandwidth it is 2(n-1)/n = 1 times that.
     }
     for (const n of NS) {
-      for (const wire of ['fp32', WIRE16]) print(await ring(n, wire), glooBw.get(n));
+      for (const transport of TRANSPORTS) {
+        for (const wire of ['fp32', WIRE16]) print(await ring(n, wire, transport), glooBw.get(n));
+      }
     }
   }
 }

@@ -13,7 +13,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadDefinition, type ProbeReply, type ProbeRequest__Output, type PullRequest, type PullRequest__Output } from '@gan/proto';
 import { decodeChunk, encodeChunk, payloadView, PHASE, WIRE_CODE, type InChunk, type OutChunk } from './chunk-codec';
-import { DataLink, DataServer, type InHandlers, type InStream, type OutStream, type StreamStatus } from './data-link';
+import { DataLink, DataServer, hostId, type InHandlers, type InStream, type OutStream, type StreamStatus } from './data-link';
 import { CollectiveError, peerName, type PeerRef } from './errors';
 import {
   checkChunk, chunkRange, expectedReceives, hasPredecessorStream, hasSuccessorStream, makePlan, sendSegment,
@@ -71,6 +71,8 @@ export interface ListenOptions {
    * without a data port.
    */
   transport?: Transport;
+  /** also serve the data channel on an abstract Unix socket for ranks on this machine (Linux; default true) */
+  unixSocket?: boolean;
 }
 
 export type Transport = 'tcp' | 'grpc';
@@ -341,8 +343,9 @@ export class Collective {
   private dataServer?: DataServer;
   /** data connections to predecessors, by gRPC address (one op at a time each) */
   private readonly links = new Map<string, Promise<DataLink>>();
-  /** data ports learnt from Probe, by gRPC address (0: the peer has none) */
-  private readonly dataPorts = new Map<string, number>();
+  /** data channel endpoints learnt from Probe, by gRPC address (port 0 and path '': the peer has none) */
+  private readonly dataInfo = new Map<string, { port: number; path: string; hostId: string }>();
+  private readonly unixSocket: boolean;
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
 
@@ -359,6 +362,7 @@ export class Collective {
     this.flowControlWindow = positive(o.flowControlWindow ?? 32 << 20, 'flowControlWindow');
     this.creds = o.credentials ?? insecureCredentials;
     this.transport = o.transport ?? 'tcp';
+    this.unixSocket = o.unixSocket ?? true;
     if (this.transport !== 'tcp' && this.transport !== 'grpc') throw new Error(`Collective.listen: transport must be 'tcp' or 'grpc', got ${JSON.stringify(o.transport)}`);
   }
 
@@ -378,8 +382,11 @@ export class Collective {
     );
     c.boundAddress = `${hostPart}:${port}`;
     // Served whatever this rank's own transport: a peer configured for tcp may pull from us.
-    c.dataServer = await DataServer.listen(host, c.jobId, (out) => c.onPull(out));
-    c.log.info({ address: c.boundAddress, dataPort: c.dataServer.port, transport: c.transport, jobId: c.jobId }, 'collective listening');
+    c.dataServer = await DataServer.listen(host, c.jobId, (out) => c.onPull(out), c.unixSocket);
+    c.log.info(
+      { address: c.boundAddress, dataPort: c.dataServer.port, dataPath: atName(c.dataServer.path), transport: c.transport, jobId: c.jobId },
+      'collective listening',
+    );
     return c;
   }
 
@@ -576,8 +583,8 @@ export class Collective {
       if (l?.alive) return l;
       if (this.links.get(pred.address) === cached) this.links.delete(pred.address);
     }
-    let port = this.dataPorts.get(pred.address);
-    if (port === undefined) {
+    let info = this.dataInfo.get(pred.address);
+    if (info === undefined) {
       const reply = await new Promise<ProbeReply>((res, rej) => {
         (this.client(pred.address) as any).Probe(
           { job_id: this.jobId, from_rank: op.group.rank },
@@ -585,16 +592,33 @@ export class Collective {
           (err: grpc.ServiceError | null, r?: ProbeReply) => (err ? rej(new Error(`probe for its data port failed: ${err.details || err.message}`)) : res(r!)),
         );
       });
-      port = Number(reply.data_port ?? 0);
-      this.dataPorts.set(pred.address, port);
+      info = { port: Number(reply.data_port ?? 0), path: String(reply.data_path ?? ''), hostId: String(reply.host_id ?? '') };
+      this.dataInfo.set(pred.address, info);
     }
-    if (!port) return null;
+    const { port, path, hostId: theirHost } = info;
+    if (!port && !path) return null;
+    const base = { jobId: this.jobId, fromRank: op.group.rank, timeoutMs: this.opTimeoutMs };
     const host = pred.address.slice(0, pred.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
-    const p = DataLink.connect({ host, port, jobId: this.jobId, fromRank: op.group.rank, timeoutMs: this.opTimeoutMs });
+    const open = async (): Promise<DataLink> => {
+      if (path && this.unixSocket && theirHost && theirHost === hostId()) {
+        try {
+          return await DataLink.connect({ ...base, path: `\0${path.slice(1)}` });
+        } catch (e) {
+          // Same machine but not the same network namespace, say: TCP still reaches it.
+          this.log.debug({ peer: pred, path, err: (e as Error).message }, 'data channel: Unix socket unreachable, using TCP');
+          if (!port) throw e;
+        }
+      }
+      return DataLink.connect({ ...base, host, port });
+    };
+    const p = open().then((l) => {
+      this.log.info({ peer: pred, via: l.target }, 'collective: data channel to predecessor open');
+      return l;
+    });
     this.links.set(pred.address, p);
     p.catch(() => {
       if (this.links.get(pred.address) === p) this.links.delete(pred.address);
-      this.dataPorts.delete(pred.address); // the peer may have restarted on another port
+      this.dataInfo.delete(pred.address); // the peer may have restarted on another port
     });
     return p;
   }
@@ -669,7 +693,8 @@ export class Collective {
     const cur = this.current;
     cb(null, {
       job_id: this.jobId, generation: String(this.generation), rank: this.rank, seq: String(this.seq),
-      in_op: !!cur && !cur.settled, chunks_received: String(cur?.received ?? 0), data_port: this.dataServer?.port ?? 0,
+      in_op: !!cur && !cur.settled, chunks_received: String(cur?.received ?? 0),
+      data_port: this.dataServer?.port ?? 0, data_path: atName(this.dataServer?.path ?? ''), host_id: this.dataServer?.path ? hostId() : '',
     });
   }
 
@@ -804,6 +829,11 @@ function classify(op: Op, probes: Probe[]) {
     if (gen < op.group.generation || (gen === op.group.generation && seq < op.seq)) notJoined.push({ ...p.peer, generation: gen, seq });
   }
   return { notJoined, unresponsive };
+}
+
+/** An abstract socket name as text: the leading NUL shown as '@' (the `ss -x` convention). */
+function atName(path: string): string {
+  return path.startsWith('\0') ? `@${path.slice(1)}` : path;
 }
 
 function positive(v: number, name: string): number {

@@ -13,7 +13,10 @@
 // 16-bit payloads are encoded into buffers from a small free list. The receiver reads with `onread` into one
 // reused buffer and assembles each frame's body in a reused, 4-byte-aligned scratch, so no per-chunk allocation.
 import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import {
   messageCodec, type DataHello, type DataHello__Output, type OpStatus, type OpStatus__Output, type PullRequest,
   type PullRequest__Output,
@@ -86,8 +89,11 @@ function statusFrame(seq: number, s: StreamStatus): Buffer {
 }
 
 /**
- * Incremental frame parser. `feed` takes whatever bytes a read produced; complete frames go to `onFrame` with the
- * body as a view of a reused scratch (valid only during the call), placed so a CHUNK's payload is 4-byte aligned.
+ * Incremental frame parser. Bytes land either straight in `region()` (the part of the current frame still missing:
+ * the 5-byte prefix, or the rest of the body in a reused scratch) followed by `advance(n)` — the receive path, used
+ * as the socket's `onread` buffer so the kernel copies each frame's body into place with no copy in JS — or are
+ * copied in by `feed` (control connections). Complete frames go to `onFrame` with the body as a view of the scratch,
+ * valid only during the call, placed so a CHUNK's payload is 4-byte aligned.
  */
 class FrameReader {
   private readonly prefix = Buffer.alloc(FRAME_PREFIX);
@@ -102,36 +108,42 @@ class FrameReader {
     private readonly onFrame: (type: number, body: Buffer) => void,
   ) {}
 
-  /** Throws on a malformed frame; the caller closes the connection. */
-  feed(src: Buffer, n: number): void {
+  /** Where the next bytes go (never empty). */
+  region(): Buffer {
+    // Body at scratch byte 1: the sender padded the chunk head to 3 mod 4, so the payload lands 4-byte aligned.
+    return this.bodyLen < 0 ? this.prefix.subarray(this.prefixFill) : this.body.subarray(1 + this.bodyFill, 1 + this.bodyLen);
+  }
+
+  /** n bytes were written at the start of region(). Throws on a malformed frame; the caller closes the connection. */
+  advance(n: number): void {
+    if (this.bodyLen < 0) {
+      this.prefixFill += n;
+      if (this.prefixFill < FRAME_PREFIX) return;
+      this.prefixFill = 0;
+      const len = this.prefix.readUInt32LE(0);
+      this.type = this.prefix[4];
+      const max = this.maxBody(this.type);
+      if (max < 0) throw new Error(`unknown frame type ${this.type}`);
+      if (len > max) throw new Error(`frame of type ${this.type} claims ${len} bytes (at most ${max} allowed)`);
+      if (this.body.length < len + 1) this.body = Buffer.allocUnsafeSlow(Math.max(len + 1, this.body.length * 2));
+      this.bodyLen = len;
+      this.bodyFill = 0;
+    } else this.bodyFill += n;
+    if (this.bodyFill === this.bodyLen) {
+      const len = this.bodyLen;
+      this.bodyLen = -1;
+      this.onFrame(this.type, this.body.subarray(1, 1 + len));
+    }
+  }
+
+  feed(src: Uint8Array): void {
     let p = 0;
-    while (p < n) {
-      if (this.bodyLen < 0) {
-        const k = Math.min(FRAME_PREFIX - this.prefixFill, n - p);
-        src.copy(this.prefix, this.prefixFill, p, p + k);
-        this.prefixFill += k;
-        p += k;
-        if (this.prefixFill < FRAME_PREFIX) return;
-        this.prefixFill = 0;
-        const len = this.prefix.readUInt32LE(0);
-        this.type = this.prefix[4];
-        const max = this.maxBody(this.type);
-        if (max < 0) throw new Error(`unknown frame type ${this.type}`);
-        if (len > max) throw new Error(`frame of type ${this.type} claims ${len} bytes (at most ${max} allowed)`);
-        // Body at scratch byte 1: the sender padded the chunk head to 3 mod 4, so the payload lands 4-byte aligned.
-        if (this.body.length < len + 1) this.body = Buffer.allocUnsafeSlow(Math.max(len + 1, this.body.length * 2));
-        this.bodyLen = len;
-        this.bodyFill = 0;
-      }
-      const k = Math.min(this.bodyLen - this.bodyFill, n - p);
-      if (k > 0) src.copy(this.body, 1 + this.bodyFill, p, p + k);
-      this.bodyFill += k;
+    while (p < src.length) {
+      const r = this.region();
+      const k = Math.min(r.length, src.length - p);
+      r.set(src.subarray(p, p + k));
       p += k;
-      if (this.bodyFill === this.bodyLen) {
-        const len = this.bodyLen;
-        this.bodyLen = -1;
-        this.onFrame(this.type, this.body.subarray(1, 1 + len));
-      }
+      this.advance(k);
     }
   }
 }
@@ -211,29 +223,69 @@ class TcpOut implements OutStream {
   }
 }
 
-/** Accepts successors' data connections; each PULL frame becomes an OutStream handed to `onPull`. */
+let hostIdCache: string | undefined;
+/** Names this machine (and boot): two ranks with the same id can reach each other's abstract Unix sockets. */
+export function hostId(): string {
+  if (hostIdCache === undefined) {
+    let boot = '';
+    try {
+      boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      /* not Linux: no abstract sockets either */
+    }
+    hostIdCache = boot ? `${os.hostname()}/${boot}` : '';
+  }
+  return hostIdCache;
+}
+
+function listenOn(server: net.Server, where: { port: number; host: string } | { path: string }): Promise<void> {
+  return new Promise((res, rej) => {
+    server.once('error', rej);
+    server.listen(where, () => {
+      server.off('error', rej);
+      res();
+    });
+  });
+}
+
+/**
+ * Accepts successors' data connections, on a TCP port and (Linux) an abstract Unix socket for successors on the
+ * same machine; each PULL frame becomes an OutStream handed to `onPull`.
+ */
 export class DataServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly pool = new BufferPool();
+  private readonly servers: net.Server[] = [];
+  port = 0;
+  /** abstract socket name with its leading NUL; '' when there is none */
+  path = '';
 
   private constructor(
-    private readonly server: net.Server,
-    readonly port: number,
     private readonly jobId: string,
     private readonly onPull: (out: OutStream) => void,
-  ) {
-    server.on('connection', (s) => this.accept(s));
-  }
+  ) {}
 
-  static listen(host: string, jobId: string, onPull: (out: OutStream) => void): Promise<DataServer> {
-    return new Promise((res, rej) => {
-      const server = net.createServer({ noDelay: true });
-      server.once('error', rej);
-      server.listen(0, host, () => {
-        server.off('error', rej);
-        res(new DataServer(server, (server.address() as net.AddressInfo).port, jobId, onPull));
-      });
-    });
+  static async listen(host: string, jobId: string, onPull: (out: OutStream) => void, unixSocket = true): Promise<DataServer> {
+    const d = new DataServer(jobId, onPull);
+    const make = () => {
+      const server = net.createServer({ noDelay: true }, (s) => d.accept(s));
+      d.servers.push(server);
+      return server;
+    };
+    const tcp = make();
+    await listenOn(tcp, { port: 0, host });
+    d.port = (tcp.address() as net.AddressInfo).port;
+    if (unixSocket && hostId()) {
+      // Abstract names vanish with the process (no stale files after a SIGKILL) and are local to this machine.
+      const path = `\0gan-collective-${process.pid}-${randomBytes(6).toString('hex')}`;
+      try {
+        await listenOn(make(), { path });
+        d.path = path;
+      } catch {
+        d.servers.pop()?.close(); // TCP alone still works
+      }
+    }
+    return d;
   }
 
   private accept(sock: net.Socket): void {
@@ -264,7 +316,7 @@ export class DataServer {
     );
     sock.on('data', (b: Buffer) => {
       try {
-        reader.feed(b, b.length);
+        reader.feed(b);
       } catch (e) {
         sock.destroy(new Error(`bad frame from ${sock.remoteAddress}:${sock.remotePort}: ${(e as Error).message}`));
       }
@@ -277,21 +329,21 @@ export class DataServer {
   }
 
   close(): void {
-    this.server.close();
+    for (const s of this.servers) s.close();
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
   }
 }
 
 export interface LinkOptions {
-  host: string;
-  port: number;
+  /** TCP host and port, or `path`: a Unix socket (Linux abstract names start with a NUL) */
+  host?: string;
+  port?: number;
+  path?: string;
   jobId: string;
   fromRank: number;
   /** connect deadline */
   timeoutMs: number;
-  /** the onread buffer (default 1 MiB) */
-  readBufferBytes?: number;
 }
 
 /** The successor's connection to its predecessor's DataServer; one op at a time. */
@@ -299,15 +351,26 @@ export class DataLink {
   private active?: { seq: number; h: InHandlers };
   private closedWhy?: string;
   private readonly reader: FrameReader;
+  private readonly sock: net.Socket;
 
-  private constructor(
-    private readonly sock: net.Socket,
-    readonly target: string,
-  ) {
+  private constructor(readonly target: string, o: LinkOptions) {
     this.reader = new FrameReader(
       (t) => (t === FRAME.CHUNK ? MAX_CHUNK_BYTES : t === FRAME.STATUS ? MAX_CONTROL_BYTES : -1),
       (type, body) => this.onFrame(type, body),
     );
+    const where = o.path !== undefined ? { path: o.path } : { host: o.host!, port: o.port! };
+    this.sock = net.connect({
+      ...where, noDelay: true,
+      // Each read lands where its bytes belong (FrameReader.region): the kernel copies chunk bodies into place.
+      // The socket asks for its first buffer here, so the reader must exist already.
+      onread: {
+        buffer: () => this.reader.region(),
+        callback: (n: number) => {
+          this.advance(n);
+          return true;
+        },
+      },
+    });
   }
 
   get alive(): boolean {
@@ -315,20 +378,10 @@ export class DataLink {
   }
 
   static connect(o: LinkOptions): Promise<DataLink> {
+    const target = o.path !== undefined ? `unix:${o.path.replace('\0', '@')}` : `${o.host}:${o.port}`;
+    const link = new DataLink(target, o);
+    const sock = link.sock;
     return new Promise((res, rej) => {
-      const readBuf = Buffer.allocUnsafeSlow(o.readBufferBytes ?? 1 << 20);
-      const sock = net.connect({
-        host: o.host, port: o.port, noDelay: true,
-        onread: {
-          buffer: readBuf,
-          callback: (n: number, b: Uint8Array) => {
-            link.feed(b as Buffer, n);
-            return true;
-          },
-        },
-      });
-      // Declared after the socket it wraps; no read can run before this line.
-      const link: DataLink = new DataLink(sock, `${o.host}:${o.port}`);
       const timer = setTimeout(() => sock.destroy(new Error(`no connection within ${o.timeoutMs} ms`)), o.timeoutMs);
       sock.once('connect', () => {
         clearTimeout(timer);
@@ -362,10 +415,10 @@ export class DataLink {
     this.sock.destroy();
   }
 
-  private feed(b: Buffer, n: number): void {
+  private advance(n: number): void {
     if (this.closedWhy) return;
     try {
-      this.reader.feed(b, n);
+      this.reader.advance(n);
     } catch (e) {
       const msg = `bad frame from ${this.target}: ${(e as Error).message}`;
       const a = this.active;

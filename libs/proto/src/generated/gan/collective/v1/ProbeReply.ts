@@ -10,6 +10,8 @@ export interface ProbeReply {
   'in_op'?: (boolean);
   'chunks_received'?: (number | string | Long);
   'data_port'?: (number);
+  'data_path'?: (string);
+  'host_id'?: (string);
 }
 
 export interface ProbeReply__Output {
@@ -20,4 +22,6 @@ export interface ProbeReply__Output {
   'in_op': (boolean);
   'chunks_received': (string);
   'data_port': (number);
+  'data_path': (string);
+  'host_id': (string);
 }
