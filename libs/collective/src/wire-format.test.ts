@@ -2,7 +2,7 @@
 // Run: node tools/run-tests.mjs libs/collective wire-format
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decode16, decodeAdd16, encode16, quantizeInPlace, roundTrip } from './wire-format';
+import { decode16, decodeAdd16, encode16, f16Table32, f32BitsToBf16, f32BitsToF16, quantizeInPlace, roundTrip, wire16SimdActive } from './wire-format';
 
 test('fp16: exact values, rounding ties to even, overflow, subnormals, specials', () => {
   for (const x of [0, 1, -2, 0.5, 65504, 2 ** -14, 2 ** -24, 1024.5 - 0.5]) assert.equal(roundTrip(x, 'fp16'), x);
@@ -51,6 +51,56 @@ test('array encode/decode/add/quantize agree with the scalar path', () => {
       assert.equal(dec[i], roundTrip(v[i], wire));
       assert.equal(q[i], dec[i]);
       assert.equal(acc[i], Math.fround(v[i] + dec[i]));
+    }
+  }
+});
+
+test('array functions (SIMD bulk + scalar tail) equal the per-element reference on random bits and specials', () => {
+  for (const wire of ['fp16', 'bf16'] as const) assert.ok(wire16SimdActive(wire), `the ${wire} SIMD kernels should load and pass their self-check on Node 20`);
+  let s = 0x9e3779b9;
+  const next = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return s >>> 0;
+  };
+  const specials = [0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00000, 0x7f800001, 0xffbfffff, 0x1, 0x807fffff, 0x477fefff, 0x477ff000, 0x33000000, 0x33000001, 0x387fe000, 0x387ff000];
+  const one = new Float32Array(1);
+  const oneBits = new Uint32Array(one.buffer);
+  const dec = (h: number, wire: 'fp16' | 'bf16') => {
+    if (wire === 'fp16') one[0] = f16Table32()[h];
+    else oneBits[0] = h << 16;
+    return oneBits[0];
+  };
+  // lengths around the kernels' 8-element unit, their 64-element minimum and their 32768-element block; offset views
+  for (const n of [5, 64, 71, 32768 * 2 + 3]) {
+    const back = new Uint32Array(n + 1);
+    for (let i = 0; i < back.length; i++) back[i] = i % 97 < specials.length ? specials[i % 97] : next();
+    const bits = back.subarray(1);
+    for (const wire of ['fp16', 'bf16'] as const) {
+      const ref = wire === 'fp16' ? f32BitsToF16 : f32BitsToBf16;
+      const enc = new Uint16Array(n + 1).subarray(1);
+      encode16(bits, enc, wire);
+      for (let i = 0; i < n; i++) if (enc[i] !== ref(bits[i])) assert.fail(`${wire} n=${n} encode16 at ${i}: ${bits[i].toString(16)}`);
+
+      const out = new Float32Array(n + 1).subarray(1);
+      const outBits = new Uint32Array(out.buffer, out.byteOffset, n);
+      decode16(enc, out, wire);
+      for (let i = 0; i < n; i++) if (outBits[i] !== dec(enc[i], wire)) assert.fail(`${wire} n=${n} decode16 at ${i}: ${enc[i].toString(16)}`);
+
+      const qBits = Uint32Array.from(bits); // copied as bits: a float copy could quieten signalling NaNs
+      const q = new Float32Array(qBits.buffer);
+      quantizeInPlace(q, wire);
+      for (let i = 0; i < n; i++) if (qBits[i] !== dec(ref(bits[i]), wire)) assert.fail(`${wire} n=${n} quantizeInPlace at ${i}: ${bits[i].toString(16)}`);
+
+      const base = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 10 ** ((i % 9) - 6));
+      const acc = Float32Array.from(base);
+      decodeAdd16(enc, acc, wire);
+      for (let i = 0; i < n; i++) {
+        oneBits[0] = dec(enc[i], wire);
+        const want = Math.fround(base[i] + one[0]);
+        if (Number.isNaN(want) ? !Number.isNaN(acc[i]) : !Object.is(acc[i], want)) assert.fail(`${wire} n=${n} decodeAdd16 at ${i}: ${acc[i]} != ${want}`);
+      }
     }
   }
 });

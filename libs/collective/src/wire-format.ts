@@ -1,5 +1,10 @@
 // 16-bit wire formats for the all-reduce: float32 <-> IEEE fp16 / bfloat16, round to nearest even.
-// Pure functions over typed arrays, no allocation per call (the fp16 decode table is built once, 256 KiB).
+// Pure functions over typed arrays, no allocation per call but views (the fp16 decode table is built once, 256 KiB).
+// The scalar functions here are the reference; the array functions run the bulk of long arrays through the
+// WebAssembly SIMD kernels of simd-wire16.ts (3-5x faster) once those have been checked to agree bit for bit.
+// Tests: node tools/run-tests.mjs libs/collective wire-format
+
+import { simdDecode16, simdEncode16, simdQuantize16, wire16SimdAvailable } from './simd-wire16';
 
 export type WireFormat = 'fp32' | 'fp16' | 'bf16';
 
@@ -66,33 +71,79 @@ export function f16Table32(): Float32Array {
   return (f16Table ??= buildF16Table());
 }
 
+const simdChecked: { fp16?: boolean; bf16?: boolean } = {};
+/**
+ * Whether to use the SIMD kernels for `wire`: loaded, and bit-identical to the scalar reference on the patterns
+ * where rounding can go wrong (tie and boundary mantissas at the exponents that matter, subnormals, Inf, NaN), so
+ * a platform that flushed subnormals, say, would fall back to the scalar path. Checked once per format, a few ms.
+ */
+function simdOn(wire: 'fp16' | 'bf16'): boolean {
+  const known = simdChecked[wire];
+  if (known !== undefined) return known;
+  simdChecked[wire] = false; // the reference calls below must take the scalar path
+  if (!wire16SimdAvailable()) return false;
+  // float32 exponents: zero/subnormal, fp16's subnormal-to-overflow range (2^-27..2^18), the top (Inf/NaN)
+  const exps = [0, 1, 2, 64, 126, 127, 128, 192, 253, 254, 255];
+  for (let e = 100; e <= 145; e++) exps.push(e);
+  const m32 = [0, 1, 0xfff, 0x1000, 0x1001, 0x2000, 0x3000, 0x7fff, 0x8000, 0x8001, 0x18000, 0x400000, 0x7fe000, 0x7fefff, 0x7ff000, 0x7fffff];
+  const bits = new Uint32Array(exps.length * m32.length * 2);
+  let i = 0;
+  for (const e of exps) for (const m of m32) for (const sign of [0, 0x80000000]) bits[i++] = sign | (e << 23) | m;
+  const h16 = new Uint16Array(64 * 8 * 2);
+  const m16 = wire === 'fp16' ? [0, 1, 2, 0x155, 0x1ff, 0x200, 0x201, 0x3ff] : [0, 1, 2, 0x3f, 0x40, 0x41, 0x55, 0x7f];
+  i = 0;
+  for (let e = 0; e < 64; e++) for (const m of m16) for (const sign of [0, 0x8000]) h16[i++] = sign | (wire === 'fp16' ? (e & 31) << 10 : (e * 4 + (e >> 4)) << 7) | m;
+  const same = (a: Uint16Array | Uint32Array, b: Uint16Array | Uint32Array) => {
+    for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+    return true;
+  };
+  const want16 = new Uint16Array(bits.length), got16 = new Uint16Array(bits.length);
+  encode16(bits, want16, wire);
+  if (simdEncode16(bits, got16, wire) !== bits.length || !same(got16, want16)) return false;
+  const want32 = new Uint32Array(h16.length), got32 = new Uint32Array(h16.length);
+  decode16(h16, new Float32Array(want32.buffer), wire);
+  if (simdDecode16(h16, got32, wire, false) !== h16.length || !same(got32, want32)) return false;
+  const wantQ = Uint32Array.from(bits), gotQ = Uint32Array.from(bits);
+  quantizeInPlace(new Float32Array(wantQ.buffer), wire);
+  if (simdQuantize16(gotQ, wire) !== bits.length || !same(gotQ, wantQ)) return false;
+  return (simdChecked[wire] = true);
+}
+
+/** Whether the array functions run through the SIMD kernels (for benches, reports and tests). */
+export function wire16SimdActive(wire: 'fp16' | 'bf16'): boolean {
+  return simdOn(wire);
+}
+
 /** Encode src (float32 bits as Uint32Array) into dst (16-bit), n elements. */
 export function encode16(src: Uint32Array, dst: Uint16Array, wire: 'fp16' | 'bf16'): void {
   const n = src.length;
-  if (wire === 'fp16') for (let i = 0; i < n; i++) dst[i] = f32BitsToF16(src[i]);
-  else for (let i = 0; i < n; i++) dst[i] = f32BitsToBf16(src[i]);
+  const from = simdOn(wire) ? simdEncode16(src, dst, wire) : 0;
+  if (wire === 'fp16') for (let i = from; i < n; i++) dst[i] = f32BitsToF16(src[i]);
+  else for (let i = from; i < n; i++) dst[i] = f32BitsToBf16(src[i]);
 }
 
 /** dst[i] = decode(src[i]) */
 export function decode16(src: Uint16Array, dst: Float32Array, wire: 'fp16' | 'bf16'): void {
   const n = src.length;
+  const d = new Uint32Array(dst.buffer, dst.byteOffset, Math.min(n, dst.length));
+  const from = simdOn(wire) ? simdDecode16(src, d, wire, false) : 0;
   if (wire === 'fp16') {
     const t = f16Table32();
-    for (let i = 0; i < n; i++) dst[i] = t[src[i]];
+    for (let i = from; i < n; i++) dst[i] = t[src[i]];
   } else {
-    const d = new Uint32Array(dst.buffer, dst.byteOffset, n);
-    for (let i = 0; i < n; i++) d[i] = src[i] << 16;
+    for (let i = from; i < n; i++) d[i] = src[i] << 16;
   }
 }
 
 /** dst[i] += decode(src[i]) (float32 add, as every rank would do it) */
 export function decodeAdd16(src: Uint16Array, dst: Float32Array, wire: 'fp16' | 'bf16'): void {
   const n = src.length;
+  const from = simdOn(wire) ? simdDecode16(src, new Uint32Array(dst.buffer, dst.byteOffset, Math.min(n, dst.length)), wire, true) : 0;
   if (wire === 'fp16') {
     const t = f16Table32();
-    for (let i = 0; i < n; i++) dst[i] += t[src[i]];
+    for (let i = from; i < n; i++) dst[i] += t[src[i]];
   } else {
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       u32[0] = src[i] << 16;
       dst[i] += f32[0];
     }
@@ -104,11 +155,12 @@ export function quantizeInPlace(v: Float32Array, wire: WireFormat): void {
   if (wire === 'fp32') return;
   const bits = new Uint32Array(v.buffer, v.byteOffset, v.length);
   const n = v.length;
+  const from = simdOn(wire) ? simdQuantize16(bits, wire) : 0;
   if (wire === 'fp16') {
     const t = f16Table32();
-    for (let i = 0; i < n; i++) v[i] = t[f32BitsToF16(bits[i])];
+    for (let i = from; i < n; i++) v[i] = t[f32BitsToF16(bits[i])];
   } else {
-    for (let i = 0; i < n; i++) bits[i] = f32BitsToBf16(bits[i]) << 16;
+    for (let i = from; i < n; i++) bits[i] = f32BitsToBf16(bits[i]) << 16;
   }
 }
 
