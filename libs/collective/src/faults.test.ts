@@ -1,10 +1,13 @@
 // Fault tests, every rank its own process: a peer SIGKILLed mid-all-reduce, and a peer SIGSTOPped mid-all-reduce.
 // Every surviving rank's op must reject (no hang) with UNAVAILABLE / DEADLINE_EXCEEDED naming the faulty peer, and
-// the stall inspector must log the stopped rank. Hard timeouts; every child is SIGKILLed by PID in `after`.
+// the stall inspector must log the stopped rank. Each runs with chunks over the TCP data link and over gRPC Pull
+// streams (a dead peer shows as a closed socket in one, a cancelled HTTP/2 stream in the other).
+// Hard timeouts; every child is SIGKILLed by PID in `after`.
 // Run: node tools/run-tests.mjs libs/collective faults
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
+import type { Transport } from './collective';
 import { spawnGroup, type Group } from './testing/harness';
 
 const groups: Group[] = [];
@@ -14,48 +17,52 @@ after(() => groups.forEach((g) => g.kill()));
 const LOOP = { kind: 'loop', length: 2_000_000, iterations: 100_000 } as const;
 const OPTS = { opTimeoutMs: 1500, stallWarnMs: 500, chunkBytes: 256 * 1024 };
 
-test('a peer killed mid-all-reduce makes every other rank reject, naming it', { timeout: 40_000 }, async () => {
-  const g = await spawnGroup(3, LOOP, OPTS);
-  groups.push(g);
-  try {
-    const victim = 1;
-    await Promise.all(g.ranks.map((r) => r.waitFor((l) => l.type === 'op' && l.i >= 2, 20_000)));
-    process.kill(g.ranks[victim].pid, 'SIGKILL');
-    for (const [i, r] of g.ranks.entries()) {
-      if (i === victim) continue;
-      const e = await r.waitFor((l) => l.type === 'error', 15_000);
-      assert.ok([status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(e.code), `rank ${i}: code ${e.codeName}: ${e.message}`);
-      assert.equal(e.peer?.rank, victim, `rank ${i} blames ${JSON.stringify(e.peer)}: ${e.message}`);
-      assert.equal(e.peer?.address, g.ranks[victim].address);
-      assert.match(e.message, new RegExp(`rank ${victim}`));
-    }
-  } finally {
-    g.kill();
-  }
-});
-
-test('a SIGSTOPped peer makes every other rank reject with DEADLINE_EXCEEDED, and the stall inspector names it', { timeout: 40_000 }, async () => {
-  const g = await spawnGroup(3, LOOP, OPTS);
-  groups.push(g);
-  const victim = 2;
-  try {
-    await Promise.all(g.ranks.map((r) => r.waitFor((l) => l.type === 'op' && l.i >= 2, 20_000)));
-    process.kill(g.ranks[victim].pid, 'SIGSTOP');
-    for (const [i, r] of g.ranks.entries()) {
-      if (i === victim) continue;
-      const e = await r.waitFor((l) => l.type === 'error', 15_000);
-      assert.equal(e.code, status.DEADLINE_EXCEEDED, `rank ${i}: ${e.codeName}: ${e.message}`);
-      assert.equal(e.peer?.rank, victim, `rank ${i} blames ${JSON.stringify(e.peer)}: ${e.message}`);
-      const stall = r.stderr.map((t) => JSON.parse(t)).find((l) => /^stall:/.test(l.msg ?? ''));
-      assert.ok(stall, `rank ${i} logged no stall warning: ${r.stderr.join('\n').slice(-800)}`);
-      assert.ok(stall.unresponsive.some((p: { rank: number }) => p.rank === victim), `stall warning does not name rank ${victim}: ${JSON.stringify(stall)}`);
-    }
-  } finally {
+for (const transport of ['tcp', 'grpc'] as const satisfies Transport[]) {
+  test(`${transport}: a peer killed mid-all-reduce makes every other rank reject, naming it`, { timeout: 40_000 }, async () => {
+    const g = await spawnGroup(3, LOOP, { ...OPTS, transport });
+    groups.push(g);
+    g.ranks.forEach((r, i) => assert.equal(r.transport, transport, `rank ${i} runs transport ${r.transport}`));
     try {
-      process.kill(g.ranks[victim].pid, 'SIGCONT');
-    } catch {
-      /* gone */
+      const victim = 1;
+      await Promise.all(g.ranks.map((r) => r.waitFor((l) => l.type === 'op' && l.i >= 2, 20_000)));
+      process.kill(g.ranks[victim].pid, 'SIGKILL');
+      for (const [i, r] of g.ranks.entries()) {
+        if (i === victim) continue;
+        const e = await r.waitFor((l) => l.type === 'error', 15_000);
+        assert.ok([status.UNAVAILABLE, status.DEADLINE_EXCEEDED].includes(e.code), `rank ${i}: code ${e.codeName}: ${e.message}`);
+        assert.equal(e.peer?.rank, victim, `rank ${i} blames ${JSON.stringify(e.peer)}: ${e.message}`);
+        assert.equal(e.peer?.address, g.ranks[victim].address);
+        assert.match(e.message, new RegExp(`rank ${victim}`));
+      }
+    } finally {
+      g.kill();
     }
-    g.kill();
-  }
-});
+  });
+
+  test(`${transport}: a SIGSTOPped peer makes every other rank reject with DEADLINE_EXCEEDED, and the stall inspector names it`, { timeout: 40_000 }, async () => {
+    const g = await spawnGroup(3, LOOP, { ...OPTS, transport });
+    groups.push(g);
+    g.ranks.forEach((r, i) => assert.equal(r.transport, transport, `rank ${i} runs transport ${r.transport}`));
+    const victim = 2;
+    try {
+      await Promise.all(g.ranks.map((r) => r.waitFor((l) => l.type === 'op' && l.i >= 2, 20_000)));
+      process.kill(g.ranks[victim].pid, 'SIGSTOP');
+      for (const [i, r] of g.ranks.entries()) {
+        if (i === victim) continue;
+        const e = await r.waitFor((l) => l.type === 'error', 15_000);
+        assert.equal(e.code, status.DEADLINE_EXCEEDED, `rank ${i}: ${e.codeName}: ${e.message}`);
+        assert.equal(e.peer?.rank, victim, `rank ${i} blames ${JSON.stringify(e.peer)}: ${e.message}`);
+        const stall = r.stderr.map((t) => JSON.parse(t)).find((l) => /^stall:/.test(l.msg ?? ''));
+        assert.ok(stall, `rank ${i} logged no stall warning: ${r.stderr.join('\n').slice(-800)}`);
+        assert.ok(stall.unresponsive.some((p: { rank: number }) => p.rank === victim), `stall warning does not name rank ${victim}: ${JSON.stringify(stall)}`);
+      }
+    } finally {
+      try {
+        process.kill(g.ranks[victim].pid, 'SIGCONT');
+      } catch {
+        /* gone */
+      }
+      g.kill();
+    }
+  });
+}

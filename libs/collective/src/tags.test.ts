@@ -1,14 +1,16 @@
 // Chunk tags: the hand-written codec is real protobuf, and a late, duplicated or foreign chunk is refused rather
-// than mixed into an op — checked on the pure checker and over real sockets against a rogue predecessor.
+// than mixed into an op — checked on the pure checker and over real sockets against a rogue predecessor, on every
+// path a chunk can take: the TCP data link, gRPC Pull as the fallback of a tcp rank, and gRPC Pull by choice.
 // Run: node tools/run-tests.mjs libs/collective tags
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { loadDefinition } from '@gan/proto';
+import { loadDefinition, type PullRequest__Output } from '@gan/proto';
 import { decodeChunk, encodeChunk, PHASE, type OutChunk } from './chunk-codec';
 import { Collective } from './collective';
 import { CollectiveError } from './errors';
 import { checkChunk, chunkRange, makePlan, recvSegment, slotCount } from './ring-plan';
+import { chunkFrame, codecs, fakePredecessor, frame, FRAME, type FakePredecessor } from './testing/frames';
 
 const svc = loadDefinition('collective')['gan.collective.v1.Collective'] as grpc.ServiceDefinition;
 const cleanup: (() => unknown)[] = [];
@@ -56,50 +58,109 @@ test('checkChunk refuses foreign, stale-generation, late, misplaced and duplicat
   assert.match(checkChunk(plan, op, good, seen)!, /duplicate chunk/);
 });
 
-/** A fake rank 0 whose Pull stream sends whatever chunks `script` returns. */
-async function rogue(script: (req: any) => OutChunk[]): Promise<{ address: string; server: grpc.Server }> {
-  const server = new grpc.Server();
-  server.addService({ ...svc, Pull: { ...svc.Pull, responseSerialize: encodeChunk } } as grpc.ServiceDefinition, {
-    Pull: (call: grpc.ServerWritableStream<any, OutChunk>) => {
+/** How the victim (rank 1, default transport 'tcp' or 'grpc') reaches the rogue rank 0, and what it must use. */
+const PATHS = [
+  { label: 'the TCP data link', transport: 'tcp', advertiseDataPort: true, via: 'data' },
+  { label: 'gRPC Pull (tcp rank, predecessor without a data port)', transport: 'tcp', advertiseDataPort: false, via: 'grpc' },
+  { label: 'gRPC Pull (transport grpc, predecessor with a data port)', transport: 'grpc', advertiseDataPort: true, via: 'grpc' },
+] as const;
+
+/**
+ * A fake rank 0 that answers every pull, gRPC or data link, with the chunks `script` returns (the data link as
+ * CHUNK frames) and leaves the stream open: the victim must decide from the tags alone.
+ */
+function rogue(script: (req: PullRequest__Output) => OutChunk[], advertiseDataPort: boolean): Promise<FakePredecessor> {
+  return fakePredecessor({
+    advertiseDataPort,
+    onGrpcPull: (call) => {
       for (const c of script(call.request)) call.write(c);
-      // Leave the stream open: the victim must decide from the tags alone.
     },
-    Probe: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, {}),
+    onDataPull: (sock, req) => {
+      for (const c of script(req)) sock.write(chunkFrame(c));
+    },
+  }).then((f) => {
+    cleanup.push(() => f.close());
+    return f;
   });
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
-  cleanup.push(() => server.forceShutdown());
-  return { address: `127.0.0.1:${port}`, server };
 }
 
-for (const [name, mutate, pattern] of [
-  ['a late chunk (previous op)', (c: OutChunk) => ({ ...c, seq: c.seq - 1 }), /late chunk of op #1/],
-  ['a foreign chunk (other job)', (c: OutChunk) => ({ ...c, jobId: 'intruder' }), /foreign chunk/],
-  ['a chunk of an old generation', (c: OutChunk) => ({ ...c, generation: c.generation - 1 }), /generation 4 in an op of generation 5/],
-  ['a duplicated chunk', null, /duplicate chunk/],
-] as const) {
-  test(`over a socket, ${name} is refused and never reaches the buffer`, { timeout: 15_000 }, async () => {
-    const L = 64;
-    const poison = new Float32Array(L).fill(999);
-    const fake = await rogue((req) => {
-      const base: OutChunk = {
-        jobId: req.job_id, generation: Number(req.generation), seq: Number(req.seq), phase: PHASE.REDUCE_SCATTER, step: 0,
-        segment: 0, index: 0, offset: 0, count: L / 2, wire: 0, src: poison,
-      };
-      return mutate ? [mutate(base)] : [{ ...base, src: new Float32Array(L) }, base];
+for (const path of PATHS) {
+  for (const [name, mutate, pattern] of [
+    ['a late chunk (previous op)', (c: OutChunk) => ({ ...c, seq: c.seq - 1 }), /late chunk of op #1/],
+    ['a foreign chunk (other job)', (c: OutChunk) => ({ ...c, jobId: 'intruder' }), /foreign chunk/],
+    ['a chunk of an old generation', (c: OutChunk) => ({ ...c, generation: c.generation - 1 }), /generation 4 in an op of generation 5/],
+    ['a duplicated chunk', null, /duplicate chunk/],
+  ] as const) {
+    test(`over ${path.label}, ${name} is refused and never reaches the buffer`, { timeout: 15_000 }, async () => {
+      const L = 64;
+      const poison = new Float32Array(L).fill(999);
+      const fake = await rogue((req) => {
+        const base: OutChunk = {
+          jobId: req.job_id, generation: Number(req.generation), seq: Number(req.seq), phase: PHASE.REDUCE_SCATTER, step: 0,
+          segment: 0, index: 0, offset: 0, count: L / 2, wire: 0, src: poison,
+        };
+        return mutate ? [mutate(base)] : [{ ...base, src: new Float32Array(L) }, base];
+      }, path.advertiseDataPort);
+      const c = await Collective.listen({ jobId: 'j', opTimeoutMs: 5000, transport: path.transport });
+      cleanup.push(() => c.close());
+      c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 5 });
+      await c.barrier().catch(() => undefined); // op #1, so the late chunk of the next op can be #1
+      const buf = new Float32Array(L).fill(1);
+      await assert.rejects(c.allReduce(buf, { op: 'sum' }), (e: unknown) => {
+        assert.ok(e instanceof CollectiveError);
+        assert.equal(e.code, grpc.status.FAILED_PRECONDITION, e.message);
+        assert.equal(e.peer?.rank, 0);
+        assert.match(e.message, pattern);
+        return true;
+      });
+      assert.ok(!buf.includes(999), 'a refused chunk was added into the buffer');
+      // The chunks came the way this path promises (and not by the other one).
+      if (path.via === 'data') {
+        assert.deepEqual(fake.dataPulls.map((r) => [r.seq, r.kind]), [['1', 'BARRIER'], ['2', 'ALL_REDUCE']]);
+        assert.ok(fake.hellos.every((h) => h.job_id === 'j' && h.from_rank === 1), JSON.stringify(fake.hellos));
+        assert.equal(fake.grpcPulls.length, 0);
+      } else {
+        assert.deepEqual(fake.grpcPulls.map((r) => [r.seq, r.kind]), [['1', 'BARRIER'], ['2', 'ALL_REDUCE']]);
+        assert.equal(fake.dataConnections, 0);
+      }
     });
-    const c = await Collective.listen({ jobId: 'j', opTimeoutMs: 5000 });
+  }
+}
+
+// A chunk whose tag is right but whose payload is shorter than its count says: refused at once on every path, with
+// a message saying so, and nothing added. (Hand-encoded with protobufjs, as any other implementation would.) Both
+// gRPC paths share one receive path, so one of them is enough here.
+for (const path of [PATHS[0], PATHS[2]]) {
+  test(`over ${path.label}, a chunk whose payload does not match its count is refused promptly`, { timeout: 5_000 }, async () => {
+    const L = 64;
+    const bad = (req: PullRequest__Output) => {
+      const plan = makePlan({ mode: 'reduce', n: 2, rank: 1, chunkElems: req.chunk_elems, length: Number(req.length) });
+      const segment = recvSegment(plan, PHASE.REDUCE_SCATTER, 0);
+      const [offset, count] = chunkRange(plan, segment, 0);
+      return Buffer.from(codecs.chunk.encode({
+        job_id: req.job_id, generation: req.generation, seq: req.seq, phase: 'REDUCE_SCATTER', step: 0, segment, index: 0,
+        offset: String(offset), count, wire: 'FP32', data: Buffer.alloc(count * 4 - 4, 0x44),
+      }));
+    };
+    const fake = await fakePredecessor({
+      advertiseDataPort: path.advertiseDataPort,
+      onGrpcPull: (call) => call.write(bad(call.request)),
+      onDataPull: (sock, req) => sock.write(frame(FRAME.CHUNK, bad(req))),
+    });
+    cleanup.push(() => fake.close());
+    // The op deadline is beyond the test's timeout: only a prompt refusal passes.
+    const c = await Collective.listen({ jobId: 'j', opTimeoutMs: 30_000, stallWarnMs: 30_000, chunkBytes: 64, transport: path.transport });
     cleanup.push(() => c.close());
-    c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 5 });
-    await c.barrier().catch(() => undefined); // op #1, so the late chunk of the next op can be #1
+    c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 1 });
     const buf = new Float32Array(L).fill(1);
     await assert.rejects(c.allReduce(buf, { op: 'sum' }), (e: unknown) => {
-      assert.ok(e instanceof CollectiveError);
-      assert.equal(e.code, grpc.status.FAILED_PRECONDITION);
-      assert.equal(e.peer?.rank, 0);
-      assert.match(e.message, pattern);
+      assert.ok(e instanceof CollectiveError, String(e));
+      assert.equal(e.peer?.rank, 0, e.message);
+      assert.match(e.message, /chunk payload has 60 bytes, expected 16 x 4/);
       return true;
     });
-    assert.ok(!buf.includes(999), 'a refused chunk was added into the buffer');
+    assert.ok(buf.every((v) => v === 1), 'a refused chunk changed the buffer');
+    assert.equal(path.via === 'data' ? fake.dataPulls.length : fake.grpcPulls.length, 1);
   });
 }
 

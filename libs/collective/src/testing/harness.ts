@@ -1,5 +1,6 @@
 // Spawns N test workers (testing/worker.ts) as separate processes on 127.0.0.1, wires them into a group through
 // their stdin/stdout, and collects their JSON result lines. Every child is killed by PID in kill().
+// Scenario and ListenOptions may each be given per rank (a function of the rank), e.g. to mix transports in a ring.
 import * as esbuild from 'esbuild';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,6 +39,8 @@ export interface Rank {
   proc: ChildProcess;
   pid: number;
   address: string;
+  /** how this rank pulls, as its Collective reported it ('tcp' | 'grpc') */
+  transport: string;
   lines: any[];
   stderr: string[];
   /** resolves with the first line matching pred */
@@ -49,7 +52,10 @@ export interface Group {
   kill(): void;
 }
 
-export async function spawnGroup(n: number, scenario: Scenario | ((rank: number) => Scenario), opts: Partial<ListenOptions> = {}, env: NodeJS.ProcessEnv = {}): Promise<Group> {
+export type PerRank<T> = T | ((rank: number) => T);
+const forRank = <T extends object>(v: PerRank<T>, rank: number): T => (typeof v === 'function' ? v(rank) : v);
+
+export async function spawnGroup(n: number, scenario: PerRank<Scenario>, opts: PerRank<Partial<ListenOptions>> = {}, env: NodeJS.ProcessEnv = {}): Promise<Group> {
   const ranks: Rank[] = [];
   const group: Group = {
     ranks,
@@ -67,7 +73,7 @@ export async function spawnGroup(n: number, scenario: Scenario | ((rank: number)
   };
   try {
     for (let i = 0; i < n; i++) {
-      const proc = spawn(process.execPath, [...workerArgs(), JSON.stringify(opts)], {
+      const proc = spawn(process.execPath, [...workerArgs(), JSON.stringify(forRank(opts, i))], {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: { ...process.env, ...env },
       });
@@ -89,7 +95,7 @@ export async function spawnGroup(n: number, scenario: Scenario | ((rank: number)
       });
       readline.createInterface({ input: proc.stderr! }).on('line', (t) => stderr.push(t));
       const rank: Rank = {
-        proc, pid: proc.pid!, address: '', lines, stderr,
+        proc, pid: proc.pid!, address: '', transport: '', lines, stderr,
         waitFor(pred, timeoutMs) {
           const hit = lines.find(pred);
           if (hit) return Promise.resolve(hit);
@@ -103,10 +109,12 @@ export async function spawnGroup(n: number, scenario: Scenario | ((rank: number)
       ranks.push(rank);
     }
     const addrs = await Promise.all(ranks.map((r) => r.waitFor((l) => l.type === 'listening', 30_000)));
-    addrs.forEach((a, i) => (ranks[i].address = a.address));
+    addrs.forEach((a, i) => {
+      ranks[i].address = a.address;
+      ranks[i].transport = a.transport;
+    });
     ranks.forEach((r, i) => {
-      const sc = typeof scenario === 'function' ? scenario(i) : scenario;
-      r.proc.stdin!.write(JSON.stringify({ rank: i, worldSize: n, peers: ranks.map((x) => x.address), generation: 1, scenario: sc }) + '\n');
+      r.proc.stdin!.write(JSON.stringify({ rank: i, worldSize: n, peers: ranks.map((x) => x.address), generation: 1, scenario: forRank(scenario, i) }) + '\n');
     });
     return group;
   } catch (e) {

@@ -33,7 +33,7 @@ function errInfo(e: unknown) {
 async function main() {
   const opts = JSON.parse(process.argv[2] ?? '{}') as Partial<ListenOptions>;
   const c = await Collective.listen({ jobId: 'test-job', ...opts, logger });
-  out({ type: 'listening', address: c.address, pid: process.pid });
+  out({ type: 'listening', address: c.address, pid: process.pid, transport: c.transport });
   const rl = readline.createInterface({ input: process.stdin });
   const first = await new Promise<string>((res) => rl.once('line', res));
   const g = JSON.parse(first);
