@@ -1,13 +1,14 @@
 // Multi-process correctness: N = 1..8 workers, each its own process on 127.0.0.1, run all-reduce (sum/mean,
 // fp32/fp16/bf16), broadcast, all-gather and barrier on random data over many lengths (0, 1, < N, not divisible by
 // N, many chunks). Checks every rank ends bit-identical and within the float32 (or 16-bit) error bound of a float64
-// reference. Runs for both transports (chunks over the TCP data link, N = 1..8; over gRPC Pull streams, a subset of
-// N to keep the suite quick on 2 cores) and for one ring that mixes them (every pull direction: tcp<-tcp,
-// grpc<-tcp, grpc<-grpc, tcp<-grpc). Run: node tools/run-tests.mjs libs/collective allreduce
+// reference. Runs for every way chunks travel (testing/transports.ts): the data link (transport tcp) on a Unix
+// socket and over loopback TCP, N = 1..8 between them, and gRPC Pull streams for a subset of N (to keep the suite
+// quick on 2 cores); and one ring that mixes all three. Each rank's log must show its data went the way its options
+// say. Run: node tools/run-tests.mjs libs/collective allreduce
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import type { Transport } from './collective';
-import { spawnGroup, type Group, type PerRank } from './testing/harness';
+import { spawnGroup, type Group } from './testing/harness';
+import { dataLinksOpened, expectedVia, GRPC, listenOptions, TCP, UNIX, type Variant } from './testing/transports';
 import type { SuiteCase } from './testing/worker';
 
 const groups: Group[] = [];
@@ -33,15 +34,15 @@ function casesFor(n: number): SuiteCase[] {
 }
 
 /** Spawn n ranks (transport per rank), run the suite, and check every case on every rank. */
-async function runSuite(n: number, transport: PerRank<Transport>): Promise<void> {
+/** Spawn n ranks (rank r configured as variants[r]), run the suite, and check every case on every rank. */
+async function runSuite(variants: Variant[]): Promise<void> {
+  const n = variants.length;
   const cases = casesFor(n);
-  const tOf = (r: number) => (typeof transport === 'function' ? transport(r) : transport);
   // 1 KiB chunks so even these small buffers are split into many pipelined chunks per segment.
-  const g = await spawnGroup(n, { kind: 'suite', cases }, (r) => ({ chunkBytes: 1024, opTimeoutMs: 10_000, transport: tOf(r) }));
+  const g = await spawnGroup(n, { kind: 'suite', cases }, (r) => ({ chunkBytes: 1024, opTimeoutMs: 10_000, ...listenOptions(variants[r]) }));
   groups.push(g);
   try {
-    // The option reached every worker (it is not silently dropped on the way).
-    g.ranks.forEach((r, i) => assert.equal(r.transport, tOf(i), `rank ${i} runs transport ${r.transport}`));
+    g.ranks.forEach((r, i) => assert.equal(r.transport, variants[i].transport, `rank ${i} runs transport ${r.transport}`));
     const done = await Promise.all(g.ranks.map((r) => r.waitFor((l) => l.type === 'done' || l.type === 'fatal', 50_000)));
     done.forEach((d, r) => assert.equal(d.type, 'done', `rank ${r}: ${JSON.stringify(d)}`));
     for (const [i, k] of cases.entries()) {
@@ -53,20 +54,29 @@ async function runSuite(n: number, transport: PerRank<Transport>): Promise<void>
       if (k.op === 'broadcast') assert.equal(h0, res[0].expect, `case ${i}: broadcast result is not root's data`);
       if (k.op === 'allGather') res.forEach((x) => assert.ok(x.ok, `case ${i}: all-gather parts wrong`));
     }
+    // The chunks went the way the options say: one data connection per rank for the whole suite (ops of a
+    // generation share it), of the expected kind; none for a rank that pulls over gRPC (or a group of one).
+    g.ranks.forEach((r, i) => {
+      const via = expectedVia(variants[i], variants[(i + n - 1) % n]);
+      const want = n === 1 || via === 'grpc' ? [] : [via];
+      assert.deepEqual(dataLinksOpened(r), want, `rank ${i} (${variants[i].name}) opened the wrong data connections`);
+    });
   } finally {
     g.kill();
   }
 }
 
-// N = 1 opens no stream at all, so it runs once (under tcp, the default).
-const SIZES: Record<Transport, number[]> = { tcp: [1, 2, 3, 4, 5, 6, 7, 8], grpc: [2, 3, 5, 8] };
-for (const transport of ['tcp', 'grpc'] as const) {
-  for (const n of SIZES[transport]) {
-    test(`ring collectives across ${n} process(es), transport ${transport}`, { timeout: 60_000 }, () => runSuite(n, transport));
-  }
+// N = 1 opens no stream at all, so it runs once.
+for (let n = 1; n <= 8; n++) {
+  const v = n % 2 ? UNIX : TCP;
+  test(`ring collectives across ${n} process(es), ${v.name}`, { timeout: 60_000 }, () => runSuite(Array(n).fill(v)));
+}
+for (const n of [2, 3, 5, 8]) {
+  test(`ring collectives across ${n} processes, ${GRPC.name}`, { timeout: 60_000 }, () => runSuite(Array(n).fill(GRPC)));
 }
 
-// Rank r pulls from rank r-1: 1<-0 and 0<-4 over tcp from tcp ranks, 2<-1 over grpc from a tcp rank, 3<-2 over grpc
-// from a grpc rank, and 4<-3 over tcp from a grpc rank (which serves the data link though it does not pull over one).
-const MIXED: Transport[] = ['tcp', 'tcp', 'grpc', 'grpc', 'tcp'];
-test(`ring collectives across 5 processes with mixed transports ${MIXED.join(',')}`, { timeout: 60_000 }, () => runSuite(MIXED.length, (r) => MIXED[r]));
+// Rank r pulls from rank r-1: 0<-5 over a Unix socket; 1<-0 over TCP (rank 1 uses none); 2<-1 over TCP (rank 1
+// serves no Unix socket); 3<-2 and 4<-3 over gRPC, from a tcp rank and a grpc rank; 5<-4 over a Unix socket from a
+// grpc rank (every rank serves the data channel, whatever its own transport).
+const MIXED = [UNIX, TCP, UNIX, GRPC, GRPC, UNIX];
+test(`ring collectives across 6 processes with mixed transports: ${MIXED.map((v) => v.name).join(', ')}`, { timeout: 60_000 }, () => runSuite(MIXED));

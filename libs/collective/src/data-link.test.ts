@@ -1,9 +1,11 @@
-// The TCP data link (transport 'tcp') against bad input over real sockets on 127.0.0.1: every failure is a clear,
+// The data link (transport 'tcp') against bad input over real sockets on 127.0.0.1: every failure is a clear,
 // prompt rejection naming the peer, never a hang or a crash. A victim Collective (rank 1 of 2) pulls from a fake
-// predecessor (testing/frames.ts: gRPC Probe answering a data_port + a raw frame-speaking net server) that sends
-// malformed frames, a foreign-job refusal, or drops the connection mid-op; a raw client sends garbage to a real
-// rank's data server; and two real ranks, one reaching the other through a cutting TCP proxy, recover in the next
-// generation on fresh connections. Run: node tools/run-tests.mjs libs/collective data-link
+// predecessor (testing/frames.ts: gRPC Probe answering a data_port, no Unix socket + a raw frame-speaking net
+// server) that sends malformed frames, a foreign-job refusal, or drops the connection mid-op; a raw client sends
+// garbage to a real rank's data server; two real ranks, one reaching the other through a cutting TCP proxy, recover
+// in the next generation on a fresh connection; and a predecessor restarted on its old gRPC address (new data port
+// and Unix socket) must be reachable in the next generation.
+// Run: node tools/run-tests.mjs libs/collective data-link
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
@@ -316,31 +318,33 @@ test('after an op failed on a cut data connection, the next generation reduces o
   assert.equal(proxy.connections, 2, 'the new generation did not open exactly one fresh data connection');
 });
 
-test('a predecessor restarted on the same address (new data port) works in the next generation', { timeout: 20_000 }, async () => {
-  let a = await listen();
-  const b = await listen();
-  const aAddress = a.address;
-  const port = Number(aAddress.slice(aAddress.lastIndexOf(':') + 1));
-  const reduceBoth = async () => {
-    const x = seq(100, (i) => i);
-    const y = seq(100, (i) => 1000 - i);
-    await Promise.all([a.allReduce(x, { op: 'sum' }), b.allReduce(y, { op: 'sum' })]);
-    assert.deepEqual(x, new Float32Array(100).fill(1000));
-    assert.deepEqual(y, x);
-  };
-  a.setGroup({ rank: 0, worldSize: 2, peers: [aAddress, b.address], generation: 1 });
-  b.setGroup({ rank: 1, worldSize: 2, peers: [aAddress, b.address], generation: 1 });
-  await reduceBoth();
-  const oldDataPort = await probeDataPort(aAddress, JOB);
+for (const unixSocket of [false, true]) {
+  test(`a predecessor restarted on the same address (new data port${unixSocket ? ' and socket' : ''}) works in the next generation`, { timeout: 20_000 }, async () => {
+    let a = await listen({ unixSocket });
+    const b = await listen({ unixSocket });
+    const aAddress = a.address;
+    const port = Number(aAddress.slice(aAddress.lastIndexOf(':') + 1));
+    const reduceBoth = async () => {
+      const x = seq(100, (i) => i);
+      const y = seq(100, (i) => 1000 - i);
+      await Promise.all([a.allReduce(x, { op: 'sum' }), b.allReduce(y, { op: 'sum' })]);
+      assert.deepEqual(x, new Float32Array(100).fill(1000));
+      assert.deepEqual(y, x);
+    };
+    a.setGroup({ rank: 0, worldSize: 2, peers: [aAddress, b.address], generation: 1 });
+    b.setGroup({ rank: 1, worldSize: 2, peers: [aAddress, b.address], generation: 1 });
+    await reduceBoth();
+    const oldDataPort = await probeDataPort(aAddress, JOB);
 
-  // Rank 0 restarts on the same gRPC port (workers may be given a fixed --port); its data port is a fresh one.
-  await a.close();
-  a = await listen({ port });
-  assert.equal(a.address, aAddress);
-  const newDataPort = await probeDataPort(aAddress, JOB);
-  assert.notEqual(newDataPort, oldDataPort);
+    // Rank 0 restarts on the same gRPC port (workers may be given a fixed --port); its data port is a fresh one.
+    await a.close();
+    a = await listen({ port, unixSocket });
+    assert.equal(a.address, aAddress);
+    const newDataPort = await probeDataPort(aAddress, JOB);
+    assert.notEqual(newDataPort, oldDataPort);
 
-  a.setGroup({ rank: 0, worldSize: 2, peers: [aAddress, b.address], generation: 2 });
-  b.setGroup({ rank: 1, worldSize: 2, peers: [aAddress, b.address], generation: 2 });
-  await reduceBoth();
-});
+    a.setGroup({ rank: 0, worldSize: 2, peers: [aAddress, b.address], generation: 2 });
+    b.setGroup({ rank: 1, worldSize: 2, peers: [aAddress, b.address], generation: 2 });
+    await reduceBoth();
+  });
+}
