@@ -233,7 +233,10 @@ class Op {
 
   onChunk(c: InChunk): void {
     if (this.settled) return;
-    const why = checkChunk(this.plan, { jobId: this.c.jobId, generation: this.group.generation, seq: this.seq, wire: WIRE_CODE[this.wire] }, c, this.seen);
+    const wireCode = WIRE_CODE[this.wire];
+    let why = checkChunk(this.plan, { jobId: this.c.jobId, generation: this.group.generation, seq: this.seq, wire: wireCode }, c, this.seen);
+    const bytes = c.count * (wireCode === 0 ? 4 : 2);
+    if (!why && c.dataBytes !== bytes) why = `chunk payload has ${c.dataBytes} bytes, expected ${c.count} x ${wireCode === 0 ? 4 : 2}`;
     if (why) {
       this.fail(new CollectiveError(status.FAILED_PRECONDITION, `${this.name}: refused a chunk from ${peerName(this.pred)}: ${why}`, this.pred));
       return;
@@ -566,7 +569,15 @@ export class Collective {
 
   private grpcPull(address: string, req: PullRequest, h: InHandlers): InStream {
     const call = (this.client(address) as any).Pull(req) as grpc.ClientReadableStream<InChunk>;
-    call.on('data', h.data);
+    call.on('data', (c: InChunk) => {
+      try {
+        h.data(c);
+      } catch (e) {
+        // A chunk that cannot be applied must fail the op here, not escape grpc-js as an unhandled error.
+        call.cancel();
+        h.error({ code: status.INTERNAL, details: `bad chunk from ${address}: ${(e as Error).message}` });
+      }
+    });
     call.on('error', (e: grpc.ServiceError) => h.error(fromServiceError(e)));
     call.on('end', h.end);
     return { cancel: () => call.cancel() };
@@ -597,7 +608,7 @@ export class Collective {
     }
     const { port, path, hostId: theirHost } = info;
     if (!port && !path) return null;
-    const base = { jobId: this.jobId, fromRank: op.group.rank, timeoutMs: this.opTimeoutMs };
+    const base = { jobId: this.jobId, fromRank: op.group.rank, timeoutMs: this.opTimeoutMs, maxChunkBytes: this.chunkElems * 4 };
     const host = pred.address.slice(0, pred.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
     const open = async (): Promise<DataLink> => {
       if (path && this.unixSocket && theirHost && theirHost === hostId()) {
@@ -626,6 +637,8 @@ export class Collective {
   private dropLinks(): void {
     for (const p of this.links.values()) p.then((l) => l.close('generation over'), () => undefined);
     this.links.clear();
+    // A peer restarted on the same gRPC address has new data endpoints: ask again.
+    this.dataInfo.clear();
   }
 
   /** Hook the successor's pull up to our op once its request proves it is in the same op. */

@@ -86,18 +86,6 @@ const MALFORMED: [string, (req: PullRequest__Output) => Buffer, RegExp][] = [
   ['garbage protobuf in a CHUNK (wire type 7)', () => frame(FRAME.CHUNK, Buffer.from([0x0f, 0x00, 0x00])), /wire type 7/],
   ['garbage protobuf in a CHUNK (a field overrunning the message)', () => frame(FRAME.CHUNK, Buffer.from([0x0a, 0x7f, 0x41])), /overruns the message/],
   ['garbage protobuf in a STATUS', () => frame(FRAME.STATUS, Buffer.from([0xff, 0xff, 0xff, 0xff])), /index out of range/],
-  [
-    'a CHUNK whose payload does not match its count',
-    (req) => {
-      const c = firstChunk(req, 0, new Float32Array(L));
-      const body = codecs.chunk.encode({
-        job_id: c.jobId, generation: String(c.generation), seq: String(c.seq), phase: 'REDUCE_SCATTER', step: c.step, segment: c.segment,
-        index: c.index, offset: String(c.offset), count: c.count, wire: 'FP32', data: Buffer.alloc(c.count * 4 - 4),
-      });
-      return frame(FRAME.CHUNK, body);
-    },
-    /chunk payload has 60 bytes, expected 16 x 4/,
-  ],
 ];
 
 for (const [name, bad, pattern] of MALFORMED) {
@@ -109,6 +97,28 @@ for (const [name, bad, pattern] of MALFORMED) {
     assert.equal(f.dataPulls.length, 1);
   });
 }
+
+// A well-formed frame whose chunk is inconsistent is refused by the op's tag check (as over gRPC), not as a bad frame.
+const PAYLOAD_MISMATCH: [string, (req: PullRequest__Output) => Buffer, RegExp] = [
+  'a CHUNK whose payload does not match its count',
+  (req) => {
+    const c = firstChunk(req, 0, new Float32Array(L));
+    const body = codecs.chunk.encode({
+      job_id: c.jobId, generation: String(c.generation), seq: String(c.seq), phase: 'REDUCE_SCATTER', step: c.step, segment: c.segment,
+      index: c.index, offset: String(c.offset), count: c.count, wire: 'FP32', data: Buffer.alloc(c.count * 4 - 4),
+    });
+    return frame(FRAME.CHUNK, body);
+  },
+  /chunk payload has 60 bytes, expected 16 x 4/,
+];
+
+test(`a predecessor sending ${PAYLOAD_MISMATCH[0]} makes the op reject promptly, naming it`, { timeout: 10_000 }, async () => {
+  const f = await fake({ onDataPull: (sock, req) => sock.write(PAYLOAD_MISMATCH[1](req)) });
+  const c = await victimOf(f);
+  const buf = new Float32Array(L).fill(1);
+  await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.FAILED_PRECONDITION, /refused a chunk/, PAYLOAD_MISMATCH[2]);
+  assert.ok(!buf.includes(0), 'the refused chunk reached the buffer');
+});
 
 test('a successor sending malformed frames has its data connection closed; the rank keeps serving', { timeout: 15_000 }, async () => {
   const a = await listen();

@@ -38,8 +38,8 @@ const codec = () => (codecs ??= makeCodecs());
 
 /** Largest control frame (HELLO, PULL, STATUS) a peer may send; a larger length prefix is a protocol error. */
 const MAX_CONTROL_BYTES = 1 << 16;
-/** Largest CHUNK body accepted: a chunk is at most chunkBytes of payload plus a small head. */
-const MAX_CHUNK_BYTES = 1 << 30;
+/** Room for a chunk's head (tag fields, job id, padding) on top of its payload. */
+const CHUNK_HEAD_ROOM = 4096;
 
 /** A status ending an op's stream: code 0 = OK. `origin` is the rank the failure started at. */
 export interface StreamStatus {
@@ -344,6 +344,8 @@ export interface LinkOptions {
   fromRank: number;
   /** connect deadline */
   timeoutMs: number;
+  /** largest chunk payload of an op, fp32 bytes (both ends use the same chunk size); a larger frame is refused */
+  maxChunkBytes: number;
 }
 
 /** The successor's connection to its predecessor's DataServer; one op at a time. */
@@ -355,7 +357,7 @@ export class DataLink {
 
   private constructor(readonly target: string, o: LinkOptions) {
     this.reader = new FrameReader(
-      (t) => (t === FRAME.CHUNK ? MAX_CHUNK_BYTES : t === FRAME.STATUS ? MAX_CONTROL_BYTES : -1),
+      (t) => (t === FRAME.CHUNK ? o.maxChunkBytes + CHUNK_HEAD_ROOM : t === FRAME.STATUS ? MAX_CONTROL_BYTES : -1),
       (type, body) => this.onFrame(type, body),
     );
     const where = o.path !== undefined ? { path: o.path } : { host: o.host!, port: o.port! };
