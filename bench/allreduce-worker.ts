@@ -15,11 +15,18 @@ async function main() {
   // sum, as gloo's all_reduce does; values grow by n per op, far from overflow in a bench's iterations.
   for (let i = 0; i < buf.length; i++) buf[i] = Math.sin(i * 0.001 + g.rank);
   const times: number[] = [];
+  // CPU time of this process per timed op (user, system): shows whether the ring is CPU-bound.
+  let cpu = { user: 0, system: 0 };
   for (let i = 0; i < cfg.warmup + cfg.iters; i++) {
     await c.barrier();
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await c.allReduce(buf, { op: 'sum', wire: cfg.wire });
-    if (i >= cfg.warmup) times.push(performance.now() - t0);
+    if (i >= cfg.warmup) {
+      times.push(performance.now() - t0);
+      const d = process.cpuUsage(c0);
+      cpu = { user: cpu.user + d.user, system: cpu.system + d.system };
+    }
   }
   // Wire error against fp32 on the first 1M elements: one all-reduce of known data, compared with a float64 mean.
   const m = Math.min(cfg.elems, 1 << 20);
@@ -38,7 +45,7 @@ async function main() {
     sumSq += e * e;
     refSq += ref * ref;
   }
-  process.stdout.write(JSON.stringify({ times, err: { maxRel: maxAbs, rmsRel: Math.sqrt(sumSq / Math.max(refSq, 1e-30)), roundTrip1: wireRoundTrip(1 / 3, cfg.wire) - 1 / 3 } }) + '\n');
+  process.stdout.write(JSON.stringify({ times, cpuMsPerOp: { user: cpu.user / 1000 / cfg.iters, system: cpu.system / 1000 / cfg.iters }, err: { maxRel: maxAbs, rmsRel: Math.sqrt(sumSq / Math.max(refSq, 1e-30)), roundTrip1: wireRoundTrip(1 / 3, cfg.wire) - 1 / 3 } }) + '\n');
   await c.close();
   process.exit(0);
 }

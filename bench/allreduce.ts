@@ -54,6 +54,8 @@ interface Result {
   busGBps: number;
   err?: object;
   mallocTune?: boolean;
+  /** mean over ranks of one rank's CPU time per op, ms */
+  cpuMsPerOp?: { user: number; system: number };
 }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -89,7 +91,8 @@ async function ring(n: number, wire: string, transport: string): Promise<Result>
     // An op ends when its slowest rank ends: per iteration, the max over ranks.
     const times = res[0].times.map((_: number, k: number) => Math.max(...res.map((r) => r.times[k])));
     const ms = median(times);
-    return { impl: 'grpc-ring', transport, n, wire, bytes: BYTES, ms, busGBps: busbw(n, ms), ...(wire !== 'fp32' ? { err: res[0].err } : {}), ...(TUNE ? {} : { mallocTune: false }) };
+    const cpu = res.map((r) => r.cpuMsPerOp).reduce((a, c) => ({ user: a.user + c.user / n, system: a.system + c.system / n }), { user: 0, system: 0 });
+    return { impl: 'grpc-ring', transport, n, wire, bytes: BYTES, ms, busGBps: busbw(n, ms), cpuMsPerOp: { user: +cpu.user.toFixed(1), system: +cpu.system.toFixed(1) }, ...(wire !== 'fp32' ? { err: res[0].err } : {}), ...(TUNE ? {} : { mallocTune: false }) };
   } finally {
     killAll();
   }
@@ -112,8 +115,9 @@ function print(r: Result, gloo?: number) {
   const bw = r.impl === 'tcp' ? `${r.busGBps.toFixed(2)} GB/s per direction` : `busbw ${r.busGBps.toFixed(2)} GB/s`;
   const ratio = gloo && r.impl !== 'tcp' ? `  ${(r.busGBps / gloo).toFixed(2)}x gloo` : '';
   const err = r.err ? `  wire error vs fp32 mean: ${JSON.stringify(r.err)}` : '';
+  const cpu = r.cpuMsPerOp ? `  cpu/rank ${r.cpuMsPerOp.user}+${r.cpuMsPerOp.system} ms` : '';
   const name = r.transport ? `ring/${r.transport}` : r.impl;
-  console.log(`${name.padEnd(9)} n=${r.n} ${r.wire.padEnd(4)} ${(r.bytes / 1e6).toFixed(0)} MB  ${r.ms.toFixed(1).padStart(7)} ms  ${bw}${ratio}${err}`);
+  console.log(`${name.padEnd(9)} n=${r.n} ${r.wire.padEnd(4)} ${(r.bytes / 1e6).toFixed(0)} MB  ${r.ms.toFixed(1).padStart(7)} ms  ${bw}${ratio}${cpu}${err}`);
 }
 
 async function main() {

@@ -1,6 +1,7 @@
 // The ways a rank can pull its predecessor's chunks, as ListenOptions for the multi-process tests, and how a test
 // tells from a worker's log which way its data actually went (so a silently ignored option cannot pass).
 import type { ListenOptions, Transport } from '../collective';
+import { hostId } from '../data-link';
 import type { Rank } from './harness';
 
 export interface Variant {
@@ -27,7 +28,8 @@ export type Via = 'unix' | 'tcp' | 'grpc';
 /** How rank `me` pulls from a predecessor configured as `pred`. */
 export function expectedVia(me: Variant, pred: Variant): Via {
   if (me.transport === 'grpc') return 'grpc';
-  return me.unixSocket !== false && pred.unixSocket !== false ? 'unix' : 'tcp';
+  // Without a host id (no /proc boot id: not Linux) no rank serves an abstract socket, and TCP is the way.
+  return me.unixSocket !== false && pred.unixSocket !== false && hostId() !== '' ? 'unix' : 'tcp';
 }
 
 /**
