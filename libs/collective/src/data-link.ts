@@ -1,8 +1,9 @@
-// The collective's bulk data channel (transport "tcp"): plain TCP connections carrying the Pull stream's messages
+// The collective's bulk data channel (transport "tcp"): plain socket connections carrying the Pull stream's messages
 // as length-prefixed frames (protos/collective.proto, "The bulk data channel"). Why not gRPC for the bytes: grpc-js
 // runs on Node's http2, which moves ~0.5 GB/s one way on loopback on the CI box, while two Node processes move
-// 1.5-1.8 GB/s each way over plain sockets (bench/tcp-baseline.ts); gRPC keeps discovery (Probe.data_port),
-// liveness and the stall inspector.
+// 1.4-1.8 GB/s each way over plain TCP and ~2 GB/s over Unix sockets (bench/tcp-baseline.ts); gRPC keeps discovery
+// (Probe: data_port, data_path, host_id), liveness and the stall inspector. Each DataServer listens on a TCP port
+// and, on Linux, an abstract Unix socket that successors on the same machine use instead.
 //
 // Roles mirror the Pull stream: the successor connects to its predecessor (DataLink, client side) and sends
 // HELLO, then one PULL per op; the predecessor's DataServer hands each PULL to the collective as an OutStream,
@@ -10,8 +11,10 @@
 // strictly sequential. Cancelling an op closes the connection; the next op opens a fresh one.
 //
 // Hot path: fp32 payloads are written straight from the op's Float32Array (no copy in JS; the kernel copies);
-// 16-bit payloads are encoded into buffers from a small free list. The receiver reads with `onread` into one
-// reused buffer and assembles each frame's body in a reused, 4-byte-aligned scratch, so no per-chunk allocation.
+// 16-bit payloads are encoded into buffers from a small free list. The receiver's `onread` buffer is, read by read,
+// exactly the missing part of the current frame in a reused 4-byte-aligned scratch, so the kernel copies each body
+// into place: no payload copy in JS and no payload-sized allocation per chunk.
+// Not run directly; tests: node tools/run-tests.mjs libs/collective data-link
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
