@@ -4,8 +4,8 @@ import readline from 'node:readline';
 import { Collective, wireRoundTrip, type Transport, type WireFormat } from '@gan/collective';
 
 async function main() {
-  const cfg = JSON.parse(process.argv[2]) as { elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number; transport?: Transport };
-  const c = await Collective.listen({ jobId: 'bench', opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport });
+  const cfg = JSON.parse(process.argv[2]) as { elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number; transport?: Transport; unixSocket?: boolean };
+  const c = await Collective.listen({ jobId: 'bench', opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport, unixSocket: cfg.unixSocket });
   process.stdout.write(JSON.stringify({ address: c.address }) + '\n');
   const rl = readline.createInterface({ input: process.stdin });
   const g = JSON.parse(await new Promise<string>((res) => rl.once('line', res)));

@@ -2,9 +2,10 @@
 // PyTorch gloo (when /usr/bin/python3 can import torch), all in one run on this machine.
 // Run: npm run bench:allreduce [-- --json] [--bytes 62000000] [--iters 10] [--warmup 3] [--reps 1]
 //      [--wire16 fp16|bf16] [--chunk-bytes 1048576] [--no-gloo] [--no-tcp] [--n 2,3] [--no-malloc-tune]
-//      [--transport tcp,grpc]
-// The ring runs once per transport: "tcp" (the default: chunks on the collective's TCP data channel, gRPC for
-// discovery and liveness) and "grpc" (chunks on gRPC Pull streams); both are the same Collective.
+//      [--transport tcp,grpc] (also: tcp-loopback)
+// The ring runs once per transport: "tcp" (the default: chunks on the collective's data channel — an abstract Unix
+// socket between processes of one machine — with gRPC for discovery and liveness), "tcp-loopback" (the same data
+// channel forced onto loopback TCP, as between machines) and "grpc" (chunks on gRPC Pull streams).
 // The ring's worker processes run with GLIBC_TUNABLES raising glibc's mmap/trim thresholds (MALLOC_TUNE below):
 // grpc-js allocates a fresh buffer for every message it sends and receives, and without the tunables glibc hands
 // each 1 MiB block back to the kernel on free, so every message pays ~256 page faults (measured here: 124 MB of
@@ -36,7 +37,7 @@ const WIRE16 = opt('wire16', 'fp16');
 const CHUNK = Number(opt('chunk-bytes', String(1 << 20)));
 const NS = opt('n', '2,3').split(',').map(Number);
 const TRANSPORTS = opt('transport', 'tcp,grpc').split(',');
-for (const t of TRANSPORTS) if (t !== 'tcp' && t !== 'grpc') throw new Error(`--transport takes tcp and/or grpc, got ${t}`);
+for (const t of TRANSPORTS) if (!['tcp', 'tcp-loopback', 'grpc'].includes(t)) throw new Error(`--transport takes tcp, tcp-loopback and/or grpc, got ${t}`);
 const JSON_OUT = flag('json');
 export const MALLOC_TUNE = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=2147483647:glibc.malloc.top_pad=67108864';
 const TUNE = !flag('no-malloc-tune');
@@ -71,7 +72,7 @@ process.on('SIGINT', () => process.exit(130));
 async function ring(n: number, wire: string, transport: string): Promise<Result> {
   const worker = path.join(HERE, `allreduce-worker${EXT}`);
   const procs = Array.from({ length: n }, () => {
-    const p = spawn(process.execPath, [...NODE_ARGS, worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK, transport })], {
+    const p = spawn(process.execPath, [...NODE_ARGS, worker, JSON.stringify({ elems: BYTES / 4, wire, warmup: WARMUP, iters: ITERS, chunkBytes: CHUNK, transport: transport === 'grpc' ? 'grpc' : 'tcp', unixSocket: transport === 'tcp' })], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: TUNE ? { ...process.env, GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, MALLOC_TUNE].filter(Boolean).join(':') } : process.env,
     });
@@ -117,7 +118,7 @@ function print(r: Result, gloo?: number) {
   const err = r.err ? `  wire error vs fp32 mean: ${JSON.stringify(r.err)}` : '';
   const cpu = r.cpuMsPerOp ? `  cpu/rank ${r.cpuMsPerOp.user}+${r.cpuMsPerOp.system} ms` : '';
   const name = r.transport ? `ring/${r.transport}` : r.impl;
-  console.log(`${name.padEnd(9)} n=${r.n} ${r.wire.padEnd(4)} ${(r.bytes / 1e6).toFixed(0)} MB  ${r.ms.toFixed(1).padStart(7)} ms  ${bw}${ratio}${cpu}${err}`);
+  console.log(`${name.padEnd(17)} n=${r.n} ${r.wire.padEnd(4)} ${(r.bytes / 1e6).toFixed(0)} MB  ${r.ms.toFixed(1).padStart(7)} ms  ${bw}${ratio}${cpu}${err}`);
 }
 
 async function main() {
