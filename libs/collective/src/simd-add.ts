@@ -2,10 +2,10 @@
 // the plain JS loop, which costs ~2-6 ns per element; the kernel runs at memory speed. The operands are copied into
 // the module's memory and the sum copied back (three memcpys of a 1 MiB chunk are cheaper than the scalar loop).
 // Falls back to the JS loop when WebAssembly SIMD is unavailable. Results are identical: both are IEEE float32 adds.
+import { name, section, uleb } from './wasm-bytes';
 
 /** (module (memory (export "mem") 1) (func (export "add") (param $d i32) (param $s i32) (param $end i32) ...)) */
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const body = [
     0x00, // no locals
     0x02, 0x40, // block
@@ -35,7 +35,6 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
     0x0c, 0x00,
     0x0b, 0x0b, 0x0b,
   ];
-  const name = (s: string) => [s.length, ...[...s].map((c) => c.charCodeAt(0))];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x02, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x03, 0x7f, 0x7f, 0x7d, 0x00]),
@@ -46,16 +45,6 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-}
 
 interface Kernel {
   mem: WebAssembly.Memory;

@@ -6,6 +6,7 @@
 // that the kernels agree with that reference bit for bit before using them.
 // Operands are copied through the module's memory in blocks of BLOCK elements (L2-sized, so the copies stay cheap).
 // Tested by simd-wire16.test.ts: node tools/run-tests.mjs libs/collective simd-wire16
+import { name, section, uleb } from './wasm-bytes';
 
 /** Elements per block; the memory holds one float32 block at 0, one 16-bit block at OFF16, then the constants. */
 const BLOCK = 32768;
@@ -15,17 +16,7 @@ const PAGES = CONST_OFF / 65536 + 1;
 /** Below this many elements the per-call overhead costs more than the kernel saves. */
 const MIN_SIMD = 64;
 
-// --- a tiny assembler: byte arrays for the instructions used below ---
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v) b |= 0x80;
-    out.push(b);
-  } while (v);
-  return out;
-}
+// --- a tiny assembler: byte arrays for the instructions used below (LEB128, sections: wasm-bytes.ts) ---
 function sleb(v: number): number[] {
   const out: number[] = [];
   for (;;) {
@@ -190,8 +181,6 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
   const pool: number[] = [];
   const bodies = kernels(pool);
   const poolBytes = pool.flatMap(lanes);
-  const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
-  const name = (s: string) => [s.length, ...[...s].map((c) => c.charCodeAt(0))];
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00]),
