@@ -112,6 +112,8 @@ function service(): { def: grpc.ServiceDefinition; Client: grpc.ServiceClientCon
   return { def: serviceDef, Client: ClientCtor };
 }
 
+/** How long close() lets queued frames and statuses drain before it cuts connections (a stopped peer never reads). */
+const CLOSE_GRACE_MS = 1500;
 const ORIGIN_RANK = 'gan-origin-rank';
 const ORIGIN_ADDR = 'gan-origin-address';
 
@@ -490,14 +492,17 @@ export class Collective {
     for (const out of this.pending.values()) out.abort({ code: status.UNAVAILABLE, details: 'collective closed' });
     this.pending.clear();
     this.dropLinks();
-    this.dataServer?.close();
+    // Both planes drain before they are cut, within CLOSE_GRACE_MS: an aborted op's status names the rank the failure
+    // started at, and a process that exits right after close() must not drop it (its successor would blame it).
+    const dataClosed = this.dataServer?.close(CLOSE_GRACE_MS);
     for (const cl of this.clients.values()) cl.close();
     this.clients.clear();
+    await dataClosed;
     await new Promise<void>((res) => {
       const t = setTimeout(() => {
         this.server.forceShutdown();
         res();
-      }, 500);
+      }, CLOSE_GRACE_MS);
       this.server.tryShutdown(() => {
         clearTimeout(t);
         res();

@@ -331,10 +331,30 @@ export class DataServer {
     });
   }
 
-  close(): void {
+  /**
+   * Stops accepting, then half-closes every connection so what is already queued (above all an aborted op's STATUS,
+   * which names the rank the failure started at) still reaches the successor; a connection not drained within
+   * `graceMs` (a peer that stopped reading) is destroyed. Destroying at once dropped that STATUS under load, and the
+   * successor then blamed this rank instead of the one that died.
+   */
+  async close(graceMs = 500): Promise<void> {
     for (const s of this.servers) s.close();
-    for (const s of this.sockets) s.destroy();
+    const socks = [...this.sockets];
     this.sockets.clear();
+    await Promise.all(
+      socks.map(
+        (s) =>
+          new Promise<void>((res) => {
+            if (s.destroyed) return res();
+            const t = setTimeout(() => s.destroy(), graceMs);
+            s.once('close', () => {
+              clearTimeout(t);
+              res();
+            });
+            s.end();
+          }),
+      ),
+    );
   }
 }
 
