@@ -142,26 +142,37 @@ export function encodeChunk(c: OutChunk): Buffer {
 export const FRAME_PREFIX = 5;
 export const FRAME = { HELLO: 1, PULL: 2, CHUNK: 3, STATUS: 4 } as const;
 
+/** Where encodeChunkFrame puts what it writes; both may hand out pooled buffers longer than asked. */
+export interface FrameBuffers {
+  /** for the frame prefix + message head (tens of bytes) */
+  head: (bytes: number) => Buffer;
+  /** for a 16-bit payload, encoded from the op's fp32 elements (2-byte aligned) */
+  payload16: (bytes: number) => Buffer;
+}
+
 /**
- * A chunk as a data-link frame, in two parts so the fp32 payload is never copied: `head` (a fresh small buffer:
- * frame prefix + message head) and `payload` (a view of the op's buffer for fp32; for 16-bit, `encodeInto`
- * receives the caller's pooled buffer to encode into). The concatenation is one CHUNK frame whose body is the
- * same protobuf Chunk the Pull stream carries, payload 4-byte aligned from the frame start.
+ * A chunk as a data-link frame, in two parts so the fp32 payload is never copied: `head` (frame prefix + message
+ * head, written into a buffer from `bufs.head`) and `payload` (a view of the op's buffer for fp32; for 16-bit, a
+ * buffer from `bufs.payload16` encoded into). The concatenation is one CHUNK frame whose body is the same protobuf
+ * Chunk the Pull stream carries, payload 4-byte aligned from the frame start. Both returned buffers are exact-length
+ * views; the caller gives pooled ones back once the write completed.
  */
-export function encodeChunkFrame(c: OutChunk, pool16?: (bytes: number) => Buffer): { head: Buffer; payload: Buffer | null } {
+export function encodeChunkFrame(c: OutChunk, bufs: FrameBuffers): { head: Buffer; payload: Buffer | null } {
   const l = headLayout(c);
-  const head = Buffer.allocUnsafe(FRAME_PREFIX + l.head);
+  const headBytes = FRAME_PREFIX + l.head;
+  const hb = bufs.head(headBytes);
+  if (hb.length < headBytes) throw new Error('encodeChunkFrame: head buffer too short');
+  const head = hb.length === headBytes ? hb : hb.subarray(0, headBytes);
   head.writeUInt32LE(l.head + l.dataBytes, 0);
   head[4] = FRAME.CHUNK;
   const p = writeHead(head, FRAME_PREFIX, c, l);
-  if (p !== head.length || p % 4 !== 0) throw new Error(`chunk frame head length mismatch ${p} != ${head.length}`);
+  if (p !== headBytes || p % 4 !== 0) throw new Error(`chunk frame head length mismatch ${p} != ${headBytes}`);
   if (c.count === 0) return { head, payload: null };
   checkRange(c);
   const src = c.src;
   if (c.wire === 0) return { head, payload: Buffer.from(src.buffer, src.byteOffset + c.offset * 4, l.dataBytes) };
-  if (!pool16) throw new Error('encodeChunkFrame: a 16-bit chunk needs a buffer to encode into');
-  const out = pool16(l.dataBytes);
-  if (out.byteOffset % 2 !== 0 || out.length < l.dataBytes) throw new Error('encodeChunkFrame: pooled buffer misaligned or short');
+  const out = bufs.payload16(l.dataBytes);
+  if (out.byteOffset % 2 !== 0 || out.length < l.dataBytes) throw new Error('encodeChunkFrame: 16-bit buffer misaligned or short');
   encode16(new Uint32Array(src.buffer, src.byteOffset + c.offset * 4, c.count), new Uint16Array(out.buffer, out.byteOffset, c.count), WIRE_NAME[c.wire] as 'fp16' | 'bf16');
   return { head, payload: out.subarray(0, l.dataBytes) };
 }

@@ -154,13 +154,18 @@ class FrameReader {
 /** Free list of encode buffers for 16-bit chunks: one per chunk in flight, returned when the write completes. */
 class BufferPool {
   private free: Buffer[] = [];
+  /** `minBytes`: the smallest buffer made; `keep`: how many free buffers are kept */
+  constructor(
+    private readonly minBytes: number,
+    private readonly keep: number,
+  ) {}
   take(bytes: number): Buffer {
     const b = this.free.pop();
     if (b && b.length >= bytes) return b;
-    return Buffer.allocUnsafeSlow(Math.max(bytes, b?.length ?? 0));
+    return Buffer.allocUnsafeSlow(Math.max(bytes, b?.length ?? 0, this.minBytes));
   }
   give(b: Buffer): void {
-    if (this.free.length < 64) this.free.push(b);
+    if (this.free.length < this.keep) this.free.push(b);
   }
 }
 
@@ -175,7 +180,7 @@ class TcpOut implements OutStream {
   constructor(
     readonly request: PullRequest__Output,
     private readonly sock: net.Socket,
-    private readonly pool: BufferPool,
+    private readonly pools: { heads: BufferPool; payloads: BufferPool },
   ) {}
 
   write(ch: OutChunk, cb: (err?: Error | null) => void): void {
@@ -183,20 +188,27 @@ class TcpOut implements OutStream {
       queueMicrotask(() => cb(new Error('data connection closed')));
       return;
     }
-    let pooled: Buffer | undefined;
-    const { head, payload } = encodeChunkFrame(ch, (bytes) => (pooled = this.pool.take(bytes)));
+    // Head and 16-bit payload come from free lists and go back once written: no allocation per chunk.
+    let hb: Buffer | undefined;
+    let pb: Buffer | undefined;
+    const { head, payload } = encodeChunkFrame(ch, {
+      head: (bytes) => (hb = this.pools.heads.take(bytes)),
+      payload16: (bytes) => (pb = this.pools.payloads.take(bytes)),
+    });
+    const done = (err?: Error | null) => {
+      if (hb) this.pools.heads.give(hb);
+      if (pb) this.pools.payloads.give(pb);
+      cb(err);
+    };
     if (!payload) {
-      this.sock.write(head, cb);
+      this.sock.write(head, done);
       return;
     }
     // One writev for head + payload; the payload is not copied here, and the op keeps that region unchanged until
     // this callback (the ring only rewrites a region after the chunk sent from it has come back around).
     this.sock.cork();
     this.sock.write(head);
-    this.sock.write(payload, (err) => {
-      if (pooled) this.pool.give(pooled);
-      cb(err);
-    });
+    this.sock.write(payload, done);
     this.sock.uncork();
   }
 
@@ -257,7 +269,9 @@ function listenOn(server: net.Server, where: { port: number; host: string } | { 
  */
 export class DataServer {
   private readonly sockets = new Set<net.Socket>();
-  private readonly pool = new BufferPool();
+  // Per server, shared by its connections' streams: frame heads (tens of bytes; one per chunk in flight) and 16-bit
+  // payloads (a chunk's size each).
+  private readonly pools = { heads: new BufferPool(128, 1024), payloads: new BufferPool(0, 64) };
   private readonly servers: net.Server[] = [];
   port = 0;
   /** abstract socket name with its leading NUL; '' when there is none */
@@ -312,7 +326,7 @@ export class DataServer {
         }
         if (!hello) throw new Error('PULL before HELLO');
         for (const o of outs) if (o.over) outs.delete(o);
-        const out = new TcpOut(codec().pull.decode(body), sock, this.pool);
+        const out = new TcpOut(codec().pull.decode(body), sock, this.pools);
         outs.add(out);
         this.onPull(out);
       },

@@ -32,7 +32,7 @@ export function frame(type: number, body: Uint8Array, claimLength = body.length)
 
 /** A chunk as one CHUNK frame (head + payload joined). */
 export function chunkFrame(c: OutChunk): Buffer {
-  const { head, payload } = encodeChunkFrame(c, (bytes) => Buffer.alloc(bytes));
+  const { head, payload } = encodeChunkFrame(c, { head: (bytes) => Buffer.alloc(bytes), payload16: (bytes) => Buffer.alloc(bytes) });
   return payload ? Buffer.concat([head, payload]) : head;
 }
 
