@@ -73,6 +73,8 @@ export interface ListenOptions {
   transport?: Transport;
   /** also serve the data channel on an abstract Unix socket for ranks on this machine (Linux; default true) */
   unixSocket?: boolean;
+  /** TCP port of the data channel (default 0: any free port; set it where a firewall must open a known port) */
+  dataPort?: number;
 }
 
 export type Transport = 'tcp' | 'grpc';
@@ -365,6 +367,9 @@ export class Collective {
     assertWire(this.defaultWire);
     this.chunkElems = Math.max(1, Math.floor(positive(o.chunkBytes ?? 1 << 20, 'chunkBytes') / 4));
     this.flowControlWindow = positive(o.flowControlWindow ?? 32 << 20, 'flowControlWindow');
+    if (o.dataPort !== undefined && !(Number.isInteger(o.dataPort) && o.dataPort >= 0 && o.dataPort <= 65535)) {
+      throw new Error(`Collective.listen: dataPort must be an integer port number in [0, 65535], got ${o.dataPort}`);
+    }
     this.creds = o.credentials ?? insecureCredentials;
     this.transport = o.transport ?? 'tcp';
     this.unixSocket = o.unixSocket ?? true;
@@ -387,7 +392,12 @@ export class Collective {
     );
     c.boundAddress = `${hostPart}:${port}`;
     // Served whatever this rank's own transport: a peer configured for tcp may pull from us.
-    c.dataServer = await DataServer.listen(host, c.jobId, (out) => c.onPull(out), c.unixSocket);
+    try {
+      c.dataServer = await DataServer.listen(host, c.jobId, (out) => c.onPull(out), c.unixSocket, o.dataPort ?? 0);
+    } catch (e) {
+      c.server.forceShutdown(); // the gRPC port must not outlive a failed listen
+      throw e;
+    }
     c.log.info(
       { address: c.boundAddress, dataPort: c.dataServer.port, dataPath: atName(c.dataServer.path), transport: c.transport, jobId: c.jobId },
       'collective listening',

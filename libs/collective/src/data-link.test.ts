@@ -358,3 +358,29 @@ for (const unixSocket of [false, true]) {
     await reduceBoth();
   });
 }
+
+test('--data-port: the data channel listens on the port asked for, Probe advertises it, and a taken port is a clear error', { timeout: 15_000 }, async () => {
+  const free = await new Promise<number>((res) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => res(p));
+    });
+  });
+  const a = await listen({ dataPort: free, unixSocket: false });
+  assert.equal(await probeDataPort(a.address, JOB), free);
+  const b = await listen({ unixSocket: false });
+  assert.notEqual(await probeDataPort(b.address, JOB), free);
+  // The fixed port carries the data: two ranks reduce over it.
+  a.setGroup({ rank: 0, worldSize: 2, peers: [a.address, b.address], generation: 1 });
+  b.setGroup({ rank: 1, worldSize: 2, peers: [a.address, b.address], generation: 1 });
+  const x = seq(1000, (i) => i + 1);
+  const y = seq(1000, (i) => -2 * (i + 1));
+  await Promise.all([a.allReduce(x, { op: 'sum' }), b.allReduce(y, { op: 'sum' })]);
+  assert.deepEqual(x, seq(1000, (i) => -(i + 1)));
+  assert.deepEqual(y, x);
+  await assert.rejects(listen({ dataPort: free, unixSocket: false }), (e: Error) => {
+    assert.match(e.message, new RegExp(`cannot listen for data connections on 127\\.0\\.0\\.1:${free}: .*EADDRINUSE`));
+    return true;
+  });
+  await assert.rejects(listen({ dataPort: 70_000 }), /dataPort must be an integer port number/);
+});

@@ -282,7 +282,8 @@ export class DataServer {
     private readonly onPull: (out: OutStream) => void,
   ) {}
 
-  static async listen(host: string, jobId: string, onPull: (out: OutStream) => void, unixSocket = true): Promise<DataServer> {
+  /** `port` 0 = any free port; a taken port rejects with a message naming it. */
+  static async listen(host: string, jobId: string, onPull: (out: OutStream) => void, unixSocket = true, port = 0): Promise<DataServer> {
     const d = new DataServer(jobId, onPull);
     const make = () => {
       const server = net.createServer({ noDelay: true }, (s) => d.accept(s));
@@ -290,7 +291,11 @@ export class DataServer {
       return server;
     };
     const tcp = make();
-    await listenOn(tcp, { port: 0, host });
+    try {
+      await listenOn(tcp, { port, host });
+    } catch (e) {
+      throw new Error(`collective: cannot listen for data connections on ${host}:${port}: ${(e as Error).message}`);
+    }
     d.port = (tcp.address() as net.AddressInfo).port;
     if (unixSocket && hostId()) {
       // Abstract names vanish with the process (no stale files after a SIGKILL) and are local to this machine.

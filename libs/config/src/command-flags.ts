@@ -13,5 +13,9 @@ export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Recor
     coordinator: { type: 'string', help: 'the coordinator to join', default: '127.0.0.1:29500', metavar: 'HOST:PORT' },
     advertise: { type: 'string', help: 'host or IP other workers reach this one at', default: '127.0.0.1', metavar: 'HOST' },
     port: { type: 'int', min: 0, max: 65535, help: 'port of this worker\'s collective server (0 = any free port)', default: 0 },
+    dataPort: {
+      type: 'int', min: 0, max: 65535, default: 0,
+      help: 'TCP port of this worker\'s gradient data channel, for firewalls (0 = any free port)',
+    },
   },
 };

@@ -86,7 +86,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   const bindHost = advertise === '127.0.0.1' || advertise === 'localhost' ? '127.0.0.1' : '0.0.0.0';
   const collective = await Collective.listen({
     host: bindHost, port: Number(extra.port ?? 0), jobId: 'gan-train', logger, opTimeoutMs: config.opTimeoutMs, wire: config.wire,
-    transport: config.transport,
+    transport: config.transport, dataPort: Number(extra.dataPort ?? 0),
     credentials: collectiveCredentials,
   });
   const port = collective.address.slice(collective.address.lastIndexOf(':') + 1);
