@@ -6,7 +6,7 @@ export { train, loadResumeCheckpoint, weightsDigest, ReplicaMismatchError } from
 export type { TrainOptions, TrainResult, StepRecord, Log } from './trainer';
 export { LocalReducer, PeerFailure } from './reducer';
 export type { Reducer, Group, Membership } from './reducer';
-export { batchNoise, mixSeed, mulberry32, fillNormal, NOISE_STREAM } from './noise';
+export { batchNoise, mixSeed, fillNormal, NOISE_STREAM } from './noise';
 export { modeCoverage } from './mode-coverage';
 export type { ModeCoverage } from './mode-coverage';
 export { evaluateRun } from './evaluate';

@@ -3,6 +3,13 @@
  * batch split across N workers (rank r owns rows r·b … r·b+b−1) holds exactly the rows one process with batch N·b
  * would draw: the property the data-parallel equivalence test relies on, and what makes resume bit-exact.
  */
+import { Rng } from '@gan/data';
+
+/** Uniform floats in [0, 1) from the data lib's mulberry32 stream, as a plain function. */
+function uniform(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}
 
 /** 32-bit mix of several integers (murmur3-style finaliser); order matters. */
 export function mixSeed(...parts: number[]): number {
@@ -20,18 +27,6 @@ export function mixSeed(...parts: number[]): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
-}
-
-/** mulberry32: small, fast, good enough for noise; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Fills `out` with N(0, 1) samples from `rand` (Box-Muller, both outputs used). */
@@ -55,7 +50,7 @@ export const NOISE_STREAM = { train: 1, fixedSamples: 2, eval: 3 } as const;
 export function batchNoise(seed: number, step: number, firstRow: number, batch: number, nz: number, stream: number = NOISE_STREAM.train): Float32Array {
   const out = new Float32Array(batch * nz);
   for (let r = 0; r < batch; r++) {
-    fillNormal(out.subarray(r * nz, (r + 1) * nz), mulberry32(mixSeed(seed, stream, step, firstRow + r)));
+    fillNormal(out.subarray(r * nz, (r + 1) * nz), uniform(mixSeed(seed, stream, step, firstRow + r)));
   }
   return out;
 }
