@@ -101,11 +101,17 @@ describe('elastic training', { timeout: 600_000 }, () => {
     const out = path.join(tmpDir('join'), 'run');
     const port = await freePort();
     const addr = `127.0.0.1:${port}`;
-    const train = [...TINY_DCGAN, ...FAST, '--steps', '40', '--workers', '3', '--min-workers', '2', '--out', out];
+    // No fixed end: the run goes on until the joiner has trained with the others, then stops in order (SIGTERM to
+    // the coordinator), so a joiner slow to start on a loaded machine cannot find the run already over.
+    const train = [...TINY_DCGAN, ...FAST, '--steps', '100000', '--workers', '3', '--min-workers', '2', '--out', out];
     const coord = startCli(['coordinator', '--listen', addr, '--join-grace-ms', '500', ...train], { timeoutMs: 240_000 });
     const w = [startCli(['worker', '--coordinator', addr, ...train], { timeoutMs: 240_000 }), startCli(['worker', '--coordinator', addr, ...train], { timeoutMs: 240_000 })];
     await waitFor(() => lastStep(out) >= 5, 90_000, 'step 5 with two workers');
     w.push(startCli(['worker', '--coordinator', addr, ...train], { timeoutMs: 240_000 }));
+    await waitFor(() => generations(coord.stderr).some((g) => g.worldSize === 3), 120_000, 'a generation of 3 workers');
+    const joinedAt = generations(coord.stderr).find((g) => g.worldSize === 3)!.step;
+    await waitFor(() => lastStep(out) >= joinedAt + 10, 90_000, `step ${joinedAt + 10}, 10 steps after the join`);
+    process.kill(-coord.proc.pid!, 'SIGTERM');
     const codes = await Promise.all(w.map((x) => x.done));
     const c = await coord.done;
     assert.deepEqual(codes.map((x) => x.code), [0, 0, 0], codes.map((x) => x.stderr.slice(-1500)).join('\n---\n'));
@@ -121,8 +127,9 @@ describe('elastic training', { timeout: 600_000 }, () => {
     const out = path.join(tmpDir('coord'), 'run');
     const port = await freePort();
     const addr = `127.0.0.1:${port}`;
-    // Long enough that the workers are still training when the new coordinator comes up (~20 steps/s here).
-    const train = [...TINY_DCGAN, ...FAST, '--steps', '300', '--workers', '2', '--out', out];
+    // No fixed end (the workers must still be training when the new coordinator comes up, however loaded the
+    // machine): once the new coordinator has adopted the generation and 10 more steps ran, it is told to stop.
+    const train = [...TINY_DCGAN, ...FAST, '--steps', '100000', '--workers', '2', '--out', out];
     let coord = startCli(['coordinator', '--listen', addr, ...train], { timeoutMs: 240_000 });
     const w = [startCli(['worker', '--coordinator', addr, ...train], { timeoutMs: 240_000 }), startCli(['worker', '--coordinator', addr, ...train], { timeoutMs: 240_000 })];
     await waitFor(() => lastStep(out) >= 5, 90_000, 'step 5');
@@ -130,14 +137,20 @@ describe('elastic training', { timeout: 600_000 }, () => {
     await coord.done;
     const stepAtKill = lastStep(out);
     await new Promise((r) => setTimeout(r, 1500));
-    coord = startCli(['coordinator', '--listen', addr, ...train], { timeoutMs: 240_000 });
+    const second = startCli(['coordinator', '--listen', addr, ...train], { timeoutMs: 240_000 });
+    coord = second;
+    await waitFor(() => /adopted a running generation/.test(second.stderr), 90_000, 'the new coordinator adopting the generation');
+    const adoptedAt = lastStep(out);
+    await waitFor(() => lastStep(out) >= adoptedAt + 10, 90_000, `step ${adoptedAt + 10}`);
+    process.kill(-second.proc.pid!, 'SIGTERM');
     const codes = await Promise.all(w.map((x) => x.done));
-    const c = await coord.done;
+    const c = await second.done;
     assert.deepEqual(codes.map((x) => x.code), [0, 0], codes.map((x) => x.stderr.slice(-1500)).join('\n---\n'));
     assert.equal(c.code, 0, c.stderr.slice(-2000));
-    assert.match(c.stderr, /adopted a running generation/);
-    assert.equal(lastStep(out), 300);
-    assert.ok(stepAtKill < 300);
+    const finished = w.map((x) => logLines(x.stderr).find((l) => l.msg === 'worker finished'));
+    assert.ok(finished.every(Boolean), 'a worker did not finish in order');
+    assert.ok(stepAtKill < adoptedAt + 10 && finished[0].step >= adoptedAt + 10, `killed at ${stepAtKill}, adopted at ${adoptedAt}, finished at ${finished[0].step}`);
+    assert.equal(lastStep(out), finished[0].step, 'metrics.jsonl ends at the step the workers finished');
     const d = new Set(w.map((x) => digests(x.stderr)).flatMap((m) => [...m.values()]));
     assert.equal(d.size, 1);
   });

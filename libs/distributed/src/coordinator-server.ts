@@ -18,6 +18,9 @@ export interface CoordinatorLog {
   error(o: object, m?: string): void;
 }
 
+/** How long a restarted coordinator waits for each member of the generation it adopted to re-register. */
+const ADOPT_GRACE_MS = 10_000;
+
 interface Member {
   workerId: string;
   address: string;
@@ -161,15 +164,15 @@ export class CoordinatorServer {
       this.opts.logger.warn({ worker: req.worker_id, address: req.advertise_address, detail }, 'refused a worker');
       return refuse(grpc.status.FAILED_PRECONDITION, `${detail}; start every worker with the coordinator's training flags`);
     }
-    if (this.state === 'finished' || this.state === 'failed' || this.state === 'stopping') {
+    // A restarted coordinator knows nobody: it adopts the generation the workers report instead of restarting it.
+    const adopting = req.still_training && req.generation > 0 && (this.generation === 0 || this.generation === req.generation);
+    // While stopping, a member of the adopted generation may still register (it must, to leave in order).
+    const rejoinWhileStopping = this.state === 'stopping' && adopting && this.generation === req.generation;
+    if (this.state === 'finished' || this.state === 'failed' || (this.state === 'stopping' && !rejoinWhileStopping)) {
       return refuse(grpc.status.ABORTED, `run ${this.jobId} is ${this.state}${this.reason ? `: ${this.reason}` : ''}`);
     }
     const committedStep = Number(req.committed_step ?? -1);
-
-    // A restarted coordinator knows nobody: it adopts the generation the workers report instead of restarting it.
-    if (req.still_training && req.generation > 0 && (this.generation === 0 || this.generation === req.generation)) {
-      return this.adopt(req, callback);
-    }
+    if (adopting) return this.adopt(req, callback);
     const member = this.members.find((m) => m.workerId === req.worker_id && !m.dead && !m.left);
     if (member && (this.state === 'training' || this.state === 'reforming')) {
       // A member's collective failed (or it finished a step after a reform request): the generation is over.
@@ -346,7 +349,10 @@ export class CoordinatorServer {
     const limit = 3 * this.heartbeatMs + 1000;
     for (const m of this.members) {
       if (m.left || m.dead) continue;
-      if (now - m.lastSeen > limit) {
+      // A member of an adopted generation that has not re-registered yet is reconnecting to this (restarted)
+      // coordinator, which takes a few seconds on a loaded machine: it gets ADOPT_GRACE_MS. A dead one is still
+      // caught sooner by its peers' collective deadline, which makes them re-form without it.
+      if (now - m.lastSeen > (m.workerId === '' ? Math.max(limit, ADOPT_GRACE_MS) : limit)) {
         m.dead = true;
         m.left = true;
         const why = `worker rank ${m.rank} (${m.address}) missed heartbeats for ${now - m.lastSeen} ms`;

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { protoPath } from '@gan/proto';
+import { COORDINATOR_CHANNEL_OPTIONS } from './credentials';
 
 export type HeartbeatEvent =
   | { type: 'stop'; failed: boolean; reason: string }
@@ -22,7 +23,7 @@ const grpc = require(w.grpcPath);
 const loader = require(w.loaderPath);
 const def = loader.loadSync(w.protoPath, { keepCase: true, longs: Number, defaults: true });
 const pkg = grpc.loadPackageDefinition(def).gan.coordinator.v1;
-const client = new pkg.Coordinator(w.coordinator, grpc.credentials.createInsecure());
+const client = new pkg.Coordinator(w.coordinator, grpc.credentials.createInsecure(), w.channelOptions);
 const shared = new Float64Array(w.stateBuffer); // [step, generation], written by the main thread
 let lastOk = Date.now();
 let lost = false;
@@ -78,7 +79,7 @@ export class HeartbeatThread {
       workerData: {
         grpcPath: req.resolve('@grpc/grpc-js'), loaderPath: req.resolve('@grpc/proto-loader'),
         protoPath: protoPath('coordinator'), coordinator: o.coordinator, workerId: o.workerId,
-        heartbeatMs: o.heartbeatMs, lostAfterMs: o.lostAfterMs, stateBuffer,
+        heartbeatMs: o.heartbeatMs, lostAfterMs: o.lostAfterMs, stateBuffer, channelOptions: { ...COORDINATOR_CHANNEL_OPTIONS },
       },
     });
     this.worker.on('message', (m: HeartbeatEvent) => o.onEvent(m));

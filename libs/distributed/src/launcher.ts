@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { TrainConfig } from '@gan/config';
 import { createLogger, ProgressBar } from '@gan/telemetry';
 import { call, coordinatorPackage } from './rpc';
-import { channelCredentials } from './credentials';
+import { channelCredentials, COORDINATOR_CHANNEL_OPTIONS } from './credentials';
 
 /**
  * grpc-js allocates a fresh buffer per message; with glibc's default thresholds each 1 MiB block goes back to the
@@ -87,7 +87,7 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   const elastic = (config.minWorkers > 0 && config.minWorkers < config.workers) || config.maxRestarts > 0;
   let restarts = 0;
 
-  const client = new (coordinatorPackage().Coordinator)(address, channelCredentials());
+  const client = new (coordinatorPackage().Coordinator)(address, channelCredentials(), COORDINATOR_CHANNEL_OPTIONS);
   let interrupted = 0;
   const onSigint = () => {
     interrupted += 1;

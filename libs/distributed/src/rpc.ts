@@ -39,10 +39,14 @@ export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, R
 
 export const deadline = (ms: number): Date => new Date(Date.now() + ms);
 
-/** Promise form of a unary client call with a deadline. */
-export function call<Res>(client: any, method: string, req: object, timeoutMs: number): Promise<Res> {
+/**
+ * Promise form of a unary client call with a deadline. `waitForReady`: a channel still backing off after the
+ * server was away waits (until the deadline) for the reconnect instead of failing at once with the stale error;
+ * for calls that must reach a coordinator that has just come back (Leave, re-registering).
+ */
+export function call<Res>(client: any, method: string, req: object, timeoutMs: number, opts: { waitForReady?: boolean } = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
-    client[method](req, { deadline: deadline(timeoutMs) }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+    client[method](req, { deadline: deadline(timeoutMs), waitForReady: opts.waitForReady ?? false }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
   });
 }
 

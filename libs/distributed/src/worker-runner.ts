@@ -13,7 +13,7 @@ import { initBackend } from '@gan/backend';
 import { PeerFailure, train, type Group, type Membership } from '@gan/training';
 import { Collective, CollectiveError } from '@gan/collective';
 import { call, coordinatorPackage, statusName } from './rpc';
-import { channelCredentials, collectiveCredentials } from './credentials';
+import { channelCredentials, COORDINATOR_CHANNEL_OPTIONS, collectiveCredentials } from './credentials';
 import { HeartbeatThread, type HeartbeatEvent } from './heartbeat-thread';
 import { exitWhenParentGoes } from './parent-watch';
 
@@ -91,7 +91,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   });
   const port = collective.address.slice(collective.address.lastIndexOf(':') + 1);
   const address = `${advertise}:${port}`;
-  const client = new (coordinatorPackage().Coordinator)(coordinator, channelCredentials());
+  const client = new (coordinatorPackage().Coordinator)(coordinator, channelCredentials(), COORDINATOR_CHANNEL_OPTIONS);
   const base = { worker_id: workerId, advertise_address: address, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config) };
   let hb = null as HeartbeatThread | null;
   let group = null as Group | null;
@@ -103,9 +103,21 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   let reregistering = false;
   let fatal: Error | null = null;
 
+  const reregister = () =>
+    call<JoinReply>(client, 'Join', {
+      ...base, committed_step: committed, generation: group!.generation, rank: group!.rank, world_size: group!.worldSize, peers, still_training: true,
+    }, 10_000, { waitForReady: true });
   const leave = async (failed: boolean, reason: string) => {
+    const send = () => call(client, 'Leave', { worker_id: workerId, generation: group?.generation ?? 0, failed, reason, step }, 3000, { waitForReady: true });
     try {
-      await call(client, 'Leave', { worker_id: workerId, generation: group?.generation ?? 0, failed, reason, step }, 3000);
+      try {
+        await send();
+      } catch (e) {
+        // A restarted coordinator that has not heard from this worker yet does not know it: register, then leave.
+        if ((e as grpc.ServiceError).code !== grpc.status.NOT_FOUND || !group) throw e;
+        await reregister();
+        await send();
+      }
     } catch (e) {
       logger.warn({ err: (e as Error).message }, 'could not tell the coordinator that this worker left');
     }
@@ -126,9 +138,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       case 'unknown':
         if (reregistering || !group) return;
         reregistering = true;
-        call<JoinReply>(client, 'Join', {
-          ...base, committed_step: committed, generation: group.generation, rank: group.rank, world_size: group.worldSize, peers, still_training: true,
-        }, 10_000).then(
+        reregister().then(
           () => logger.info({ generation: group?.generation }, 're-registered with a restarted coordinator'),
           (err: grpc.ServiceError) => logger.warn({ err: err.details }, 'a restarted coordinator did not take this worker back'),
         ).finally(() => (reregistering = false));
