@@ -148,9 +148,10 @@ describe('elastic training', { timeout: 600_000 }, () => {
     assert.deepEqual(codes.map((x) => x.code), [0, 0], codes.map((x) => x.stderr.slice(-1500)).join('\n---\n'));
     assert.equal(c.code, 0, c.stderr.slice(-2000));
     const finished = w.map((x) => logLines(x.stderr).find((l) => l.msg === 'worker finished'));
-    assert.ok(finished.every(Boolean), 'a worker did not finish in order');
-    assert.ok(stepAtKill < adoptedAt + 10 && finished[0].step >= adoptedAt + 10, `killed at ${stepAtKill}, adopted at ${adoptedAt}, finished at ${finished[0].step}`);
-    assert.equal(lastStep(out), finished[0].step, 'metrics.jsonl ends at the step the workers finished');
+    assert.ok(finished[0] && finished[1], 'a worker did not finish in order');
+    const endStep = finished[0].step;
+    assert.ok(stepAtKill < adoptedAt + 10 && endStep >= adoptedAt + 10, `killed at ${stepAtKill}, adopted at ${adoptedAt}, finished at ${endStep}`);
+    assert.equal(lastStep(out), endStep, 'metrics.jsonl ends at the step the workers finished');
     const d = new Set(w.map((x) => digests(x.stderr)).flatMap((m) => [...m.values()]));
     assert.equal(d.size, 1);
   });
