@@ -25,6 +25,11 @@ function generations(stderr: string): { generation: number; worldSize: number; s
     .map((l) => ({ generation: l.generation, worldSize: l.worldSize, step: l.step, t: Date.parse(l.time) }));
 }
 
+/** Every log line but the per-step metrics, for a failure message that shows what each process went through. */
+function events(stderr: string): string {
+  return stderr.split('\n').filter((l) => l && !l.includes('"msg":"step"')).join('\n').slice(-6000);
+}
+
 function lastStep(out: string): number {
   const f = path.join(out, 'metrics.jsonl');
   if (!fs.existsSync(f)) return 0;
@@ -145,8 +150,9 @@ describe('elastic training', { timeout: 600_000 }, () => {
     process.kill(-second.proc.pid!, 'SIGTERM');
     const codes = await Promise.all(w.map((x) => x.done));
     const c = await second.done;
-    assert.deepEqual(codes.map((x) => x.code), [0, 0], codes.map((x) => x.stderr.slice(-1500)).join('\n---\n'));
-    assert.equal(c.code, 0, c.stderr.slice(-2000));
+    const story = () => [...codes, c].map((x) => events(x.stderr)).join('\n---\n');
+    assert.deepEqual(codes.map((x) => x.code), [0, 0], story());
+    assert.equal(c.code, 0, story());
     const finished = w.map((x) => logLines(x.stderr).find((l) => l.msg === 'worker finished'));
     assert.ok(finished[0] && finished[1], 'a worker did not finish in order');
     const endStep = finished[0].step;
