@@ -113,6 +113,11 @@ function checkRange(c: OutChunk): void {
   if (c.offset + c.count > c.src.length) throw new Error(`chunk [${c.offset}, +${c.count}) outside buffer of ${c.src.length}`);
 }
 
+/** Encodes the chunk's elements into `dst` (2-byte aligned, `count` elements) in its 16-bit wire format. */
+function encodePayload16(c: OutChunk, dst: Uint16Array): void {
+  encode16(new Uint32Array(c.src.buffer, c.src.byteOffset + c.offset * 4, c.count), dst, WIRE_NAME[c.wire] as 'fp16' | 'bf16');
+}
+
 /**
  * Serialize a chunk. Returns a view of a module-level scratch buffer, valid until the next call (grpc-js copies it
  * before returning from write's serialization step).
@@ -132,7 +137,7 @@ export function encodeChunk(c: OutChunk): Buffer {
       b.set(new Uint8Array(src.buffer, src.byteOffset + c.offset * 4, l.dataBytes), p);
     } else {
       // p is a multiple of 4 from the scratch start (byteOffset 0), so the Uint16Array view is aligned.
-      encode16(new Uint32Array(src.buffer, src.byteOffset + c.offset * 4, c.count), new Uint16Array(b.buffer, b.byteOffset + p, c.count), WIRE_NAME[c.wire] as 'fp16' | 'bf16');
+      encodePayload16(c, new Uint16Array(b.buffer, b.byteOffset + p, c.count));
     }
   }
   return b.subarray(1, total + 1);
@@ -173,7 +178,7 @@ export function encodeChunkFrame(c: OutChunk, bufs: FrameBuffers): { head: Buffe
   if (c.wire === 0) return { head, payload: Buffer.from(src.buffer, src.byteOffset + c.offset * 4, l.dataBytes) };
   const out = bufs.payload16(l.dataBytes);
   if (out.byteOffset % 2 !== 0 || out.length < l.dataBytes) throw new Error('encodeChunkFrame: 16-bit buffer misaligned or short');
-  encode16(new Uint32Array(src.buffer, src.byteOffset + c.offset * 4, c.count), new Uint16Array(out.buffer, out.byteOffset, c.count), WIRE_NAME[c.wire] as 'fp16' | 'bf16');
+  encodePayload16(c, new Uint16Array(out.buffer, out.byteOffset, c.count));
   return { head, payload: out.subarray(0, l.dataBytes) };
 }
 
@@ -237,13 +242,18 @@ export function decodeChunk(b: Buffer): InChunk {
 
 let alignScratch = new ArrayBuffer(1 << 16);
 
+/** Why a received chunk's payload does not hold `count` elements of its wire type, or null when it does. */
+export function payloadSizeError(c: InChunk): string | null {
+  const size = c.wire === 0 ? 4 : 2;
+  return c.dataBytes === c.count * size ? null : `chunk payload has ${c.dataBytes} bytes, expected ${c.count} x ${size}`;
+}
+
 /** The payload of a received chunk as `count` elements of the wire type; copies only if it is misaligned. */
 export function payloadView(c: InChunk): Float32Array | Uint16Array {
+  const bad = payloadSizeError(c);
+  if (bad) throw new Error(bad);
   const wide = c.wire === 0;
   const size = wide ? 4 : 2;
-  if (c.dataBytes !== c.count * size) {
-    throw new Error(`chunk payload has ${c.dataBytes} bytes, expected ${c.count} x ${size}`);
-  }
   const abs = c.buf.byteOffset + c.dataStart;
   if (abs % size === 0) {
     return wide ? new Float32Array(c.buf.buffer, abs, c.count) : new Uint16Array(c.buf.buffer, abs, c.count);

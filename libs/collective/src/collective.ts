@@ -12,8 +12,8 @@
 // inspector probes every peer to name the ranks that have not joined or do not answer.
 import * as grpc from '@grpc/grpc-js';
 import { loadDefinition, type ProbeReply, type ProbeRequest__Output, type PullRequest, type PullRequest__Output } from '@gan/proto';
-import { decodeChunk, encodeChunk, payloadView, PHASE, WIRE_CODE, type InChunk, type OutChunk } from './chunk-codec';
-import { DataLink, DataServer, hostId, type InHandlers, type InStream, type OutStream, type StreamStatus } from './data-link';
+import { decodeChunk, encodeChunk, payloadSizeError, payloadView, PHASE, WIRE_CODE, type InChunk, type OutChunk } from './chunk-codec';
+import { atName, DataLink, DataServer, hostId, type InHandlers, type InStream, type OutStream, type StreamStatus } from './data-link';
 import { CollectiveError, peerName, type PeerRef } from './errors';
 import {
   checkChunk, chunkRange, expectedReceives, hasPredecessorStream, hasSuccessorStream, makePlan, sendSegment,
@@ -237,10 +237,9 @@ class Op {
 
   onChunk(c: InChunk): void {
     if (this.settled) return;
-    const wireCode = WIRE_CODE[this.wire];
-    let why = checkChunk(this.plan, { jobId: this.c.jobId, generation: this.group.generation, seq: this.seq, wire: wireCode }, c, this.seen);
-    const bytes = c.count * (wireCode === 0 ? 4 : 2);
-    if (!why && c.dataBytes !== bytes) why = `chunk payload has ${c.dataBytes} bytes, expected ${c.count} x ${wireCode === 0 ? 4 : 2}`;
+    // The size check (after the tag check has pinned the wire format) keeps payloadView below from throwing.
+    const why = checkChunk(this.plan, { jobId: this.c.jobId, generation: this.group.generation, seq: this.seq, wire: WIRE_CODE[this.wire] }, c, this.seen)
+      ?? payloadSizeError(c);
     if (why) {
       this.fail(new CollectiveError(status.FAILED_PRECONDITION, `${this.name}: refused a chunk from ${peerName(this.pred)}: ${why}`, this.pred));
       return;
@@ -857,11 +856,6 @@ function classify(op: Op, probes: Probe[]) {
     if (gen < op.group.generation || (gen === op.group.generation && seq < op.seq)) notJoined.push({ ...p.peer, generation: gen, seq });
   }
   return { notJoined, unresponsive };
-}
-
-/** An abstract socket name as text: the leading NUL shown as '@' (the `ss -x` convention). */
-function atName(path: string): string {
-  return path.startsWith('\0') ? `@${path.slice(1)}` : path;
 }
 
 function positive(v: number, name: string): number {

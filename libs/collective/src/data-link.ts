@@ -253,6 +253,11 @@ export function hostId(): string {
   return hostIdCache;
 }
 
+/** An abstract socket name as text: the leading NUL shown as '@' (the `ss -x` convention). */
+export function atName(path: string): string {
+  return path.startsWith('\0') ? `@${path.slice(1)}` : path;
+}
+
 function listenOn(server: net.Server, where: { port: number; host: string } | { path: string }): Promise<void> {
   return new Promise((res, rej) => {
     server.once('error', rej);
@@ -422,7 +427,7 @@ export class DataLink {
   }
 
   static connect(o: LinkOptions): Promise<DataLink> {
-    const target = o.path !== undefined ? `unix:${o.path.replace('\0', '@')}` : `${o.host}:${o.port}`;
+    const target = o.path !== undefined ? `unix:${atName(o.path)}` : `${o.host}:${o.port}`;
     const link = new DataLink(target, o);
     const sock = link.sock;
     return new Promise((res, rej) => {

@@ -1,6 +1,7 @@
 /**
- * gRPC plumbing of the control plane: loads protos/coordinator.proto (found by @gan/proto; longs as numbers here), wraps async handlers so every rejection
- * becomes a gRPC status with an actionable message, and computes deadlines (every call has one).
+ * gRPC plumbing of the control plane: loads protos/coordinator.proto (found by @gan/proto; longs as numbers here),
+ * wraps async handlers so every rejection becomes a gRPC status with an actionable message, and computes deadlines
+ * (every call has one).
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
