@@ -1,5 +1,5 @@
 // Public API of @gan/backend: picks and starts the TF.js compute backend (tensorflow > webgpu > wasm > cpu), adds
-// XNNPACK-based conv gradient kernels to wasm, and makes tfjs-core's gradients available under Node.
+// XNNPACK-based conv gradient kernels and accurate (float64-accumulating) Sum/Mean to wasm, and makes tfjs-core's gradients available under Node.
 export {
   initBackend,
   backendInfo,
@@ -20,4 +20,5 @@ export {
   conv2DBackpropFilterWasm,
   conv2DBackpropInputWasm,
 } from './wasm-conv-kernels';
+export { registerWasmReduceKernels, wasmReduceKernelsRegistered, sumWasm, meanWasm } from './wasm-reduce-kernels';
 export { withWasmThreads } from './wasm-threads';

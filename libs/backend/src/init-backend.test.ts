@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendInfo, initBackend, type BackendLog, type BackendRequest } from './index';
 import { gradientsRegistered } from './gradients';
 import { wasmConvKernelsRegistered } from './wasm-conv-kernels';
+import { wasmReduceKernelsRegistered } from './wasm-reduce-kernels';
 
 function recordingLog(): BackendLog & { lines: { obj: object; msg: string }[] } {
   const lines: { obj: object; msg: string }[] = [];
@@ -29,6 +30,7 @@ test('auto falls back past tensorflow and webgpu to wasm and says why', async ()
   assert.equal(log.lines.length, 1);
   assert.match(log.lines[0].msg, /wasm/);
   assert.ok(wasmConvKernelsRegistered(), 'wasm conv gradient kernels are registered');
+  assert.ok(wasmReduceKernelsRegistered(), 'wasm float64-accumulating Sum/Mean are registered');
   assert.ok(gradientsRegistered(), 'tfjs-core gradients are registered');
   const info = backendInfo();
   assert.equal(info.name, 'wasm');

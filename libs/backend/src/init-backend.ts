@@ -2,7 +2,7 @@
 //
 // 'auto' tries, in order: tensorflow (tfjs-node-gpu, then tfjs-node: native libtensorflow, optional dependencies
 // that need internet to install), webgpu (Dawn through the npm `webgpu` package, only when an adapter appears),
-// wasm (XNNPACK + SIMD, with our conv-gradient kernels), cpu (plain JS; far too slow for conv training, so it is
+// wasm (XNNPACK + SIMD, with our conv-gradient kernels and float64-accumulating Sum/Mean), cpu (plain JS; far too slow for conv training, so it is
 // only the last resort). An explicitly named backend that fails to load is an error, never a silent fallback.
 //
 // Threads on wasm: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so by
@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensureGradients } from './gradients';
 import { registerWasmConvKernels } from './wasm-conv-kernels';
+import { registerWasmReduceKernels } from './wasm-reduce-kernels';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -119,6 +120,7 @@ async function loadWasm(): Promise<string> {
     // A failed earlier init makes setWasmPaths refuse; the earlier paths stay in force and setBackend reports.
   }
   registerWasmConvKernels();
+  registerWasmReduceKernels();
   return 'wasm';
 }
 
