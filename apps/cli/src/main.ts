@@ -3,6 +3,7 @@
  * subcommand's work lives in a lib.
  *   npx gan-train train --model mlp --dataset ring8 --steps 2000 --out runs/ring8
  *   npx gan-train eval --run runs/ring8 --json
+ *   npx gan-train export --run runs/ring8 --format torch
  *   npx gan-train local --workers 2 --image-size 32 --channels 1 --ngf 16 --ndf 16 --steps 200
  *   npx gan-train coordinator --listen 0.0.0.0:29500 --workers 2 [train flags]
  *   npx gan-train worker --coordinator HOST:29500 --advertise HOST [train flags]
@@ -12,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, ProgressBar } from '@gan/telemetry';
 import { initBackend } from '@gan/backend';
-import { evaluateRun, train } from '@gan/training';
+import { evaluateRun, exportRun, EXPORT_FORMATS, train } from '@gan/training';
 
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
   train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields() } },
@@ -26,6 +27,17 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
         json: { type: 'boolean', help: 'print one JSON line', default: false },
         samples: { type: 'int', min: 2, help: 'samples to draw (default 2500 for 2-D data, 2000 for images)' },
         classifier: { type: 'string', help: 'MNIST classifier (.safetensors from gan-train classifier) for image runs', metavar: 'FILE' },
+      },
+    },
+  },
+  export: {
+    summary: 'write a run\'s newest checkpoint as a PyTorch state_dict (safetensors, PyTorch layouts and names)',
+    usage: 'gan-train export --run DIR --format torch [--out FILE.safetensors|DIR]',
+    parse: {
+      allow: ['backend', 'out'],
+      extra: {
+        run: { type: 'string', help: 'run directory (its checkpoints/ folder) or a checkpoint file', metavar: 'DIR' },
+        format: { type: 'enum', values: EXPORT_FORMATS, help: 'output format (torch: load with test/torch/gan_torch.py or safetensors.torch)', default: 'torch' },
       },
     },
   },
@@ -106,6 +118,16 @@ async function main(argv: string[]): Promise<number> {
       });
       if (extra.json) process.stdout.write(JSON.stringify(r) + '\n');
       else process.stdout.write(Object.entries(r).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+      return 0;
+    }
+    case 'export': {
+      const logger = createLogger({ role: 'export' });
+      if (!extra.run) throw new ConfigError('export needs --run DIR (a run directory or checkpoint)');
+      // Without --out the file goes beside the run (config.out's default names a training folder, not this).
+      const outGiven = rest.some((a) => a === '--out' || a.startsWith('--out='));
+      await initBackend(config.backend === 'auto' ? 'cpu' : config.backend, logger);
+      const r = await exportRun(String(extra.run), String(extra.format), logger, { out: outGiven ? config.out : undefined });
+      process.stdout.write(JSON.stringify({ path: r.path, step: r.step, tensors: r.tensors, source: r.source }) + '\n');
       return 0;
     }
     case 'classifier': {

@@ -42,6 +42,7 @@ test('round trip: every dtype, empty and scalar tensors, special values, metadat
     { name: 'f64', dtype: 'F64', shape: [2, 2], data: new Float64Array([Math.PI, -1e300, 5e-324, -0]) },
     { name: 'i32', dtype: 'I32', shape: [3], data: new Int32Array([-(2 ** 31), 2 ** 31 - 1, 0]) },
     { name: 'u8', dtype: 'U8', shape: [1, 3], data: new Uint8Array([0, 128, 255]) },
+    { name: 'i64', dtype: 'I64', shape: [2], data: new BigInt64Array([-(2n ** 63n), 2n ** 63n - 1n]) },
     { name: 'empty', dtype: 'F32', shape: [0], data: new Float32Array(0) },
     { name: 'empty2d', dtype: 'F64', shape: [2, 0], data: new Float64Array(0) },
     { name: 'scalar', dtype: 'I32', shape: [], data: new Int32Array([42]) },

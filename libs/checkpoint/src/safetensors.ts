@@ -21,8 +21,9 @@ export class CheckpointError extends Error {
   }
 }
 
-export type Dtype = 'F32' | 'I32' | 'F64' | 'U8';
-export type TensorData = Float32Array | Int32Array | Float64Array | Uint8Array;
+// I64 is PyTorch's dtype for BatchNorm's num_batches_tracked (torch-layout exports); it reads as a BigInt64Array.
+export type Dtype = 'F32' | 'I32' | 'I64' | 'F64' | 'U8';
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Float64Array | Uint8Array;
 
 /** A named tensor; `data` is row-major with `shape.reduce(*)` elements (an empty shape is a scalar). */
 export interface NamedTensor {
@@ -48,6 +49,7 @@ export const CHECKSUM_KEY = 'sha256';
 
 const DTYPES: Record<Dtype, { bytes: number; ctor: new (n: number) => TensorData }> = {
   F64: { bytes: 8, ctor: Float64Array },
+  I64: { bytes: 8, ctor: BigInt64Array },
   F32: { bytes: 4, ctor: Float32Array },
   I32: { bytes: 4, ctor: Int32Array },
   U8: { bytes: 1, ctor: Uint8Array },
@@ -73,7 +75,7 @@ function isShape(v: unknown): v is number[] {
 /** Throws (a plain Error naming the tensor) when a tensor to be written is inconsistent. */
 function checkTensor(t: NamedTensor): void {
   const spec = DTYPES[t.dtype];
-  if (!spec) throw new Error(`tensor '${t.name}' has unsupported dtype ${JSON.stringify(t.dtype)} (expected F32|I32|F64|U8)`);
+  if (!spec) throw new Error(`tensor '${t.name}' has unsupported dtype ${JSON.stringify(t.dtype)} (expected F32|I32|I64|F64|U8)`);
   if (!(t.data instanceof spec.ctor)) {
     throw new Error(`tensor '${t.name}' is ${t.dtype} but its data is a ${t.data?.constructor?.name ?? typeof t.data}`);
   }
@@ -188,7 +190,7 @@ export function decodeSafetensors(buf: Uint8Array, path: string, opts: ReadOptio
     if (typeof raw !== 'object' || raw === null) fail(`has a header entry '${name}' that is not an object`);
     const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) {
-      fail(`has tensor '${name}' with unsupported dtype ${JSON.stringify(dtype)} (supported: F32|I32|F64|U8)`);
+      fail(`has tensor '${name}' with unsupported dtype ${JSON.stringify(dtype)} (supported: F32|I32|I64|F64|U8)`);
     }
     if (!isShape(shape)) fail(`has tensor '${name}' with invalid shape ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]) {

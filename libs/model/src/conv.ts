@@ -6,9 +6,9 @@
  * conv2dTranspose is conv2d's adjoint with the same (unflipped) kernel, like PyTorch's ConvTranspose2d; conv.test.ts
  * checks both against naive loops.
  *
- * Both are wrapped in tf.customGrad so the weight gradient works on every backend: tfjs-backend-wasm has no
- * Conv2DBackpropFilter kernel, so there (or when forced, for tests) the weight gradient is computed "portably"
- * as 16 strided slices of the padded input times the output gradient (one matMul per kernel tap).
+ * Both are wrapped in tf.customGrad so the weight gradient works on every backend: where the backend has no
+ * usable Conv2DBackpropFilter kernel (cpu's is too slow; or when forced, for tests) the weight gradient is computed
+ * "portably" as 16 strided slices of the padded input times the output gradient (one matMul per kernel tap).
  * Not a runnable file.
  */
 import { tf } from './tf';
@@ -23,7 +23,10 @@ export function setConvGradImpl(v: ConvGradImpl): void {
 
 function useNative(): boolean {
   if (impl !== 'auto') return impl === 'native';
-  return tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) != null;
+  // tfjs-cpu's Conv2DBackpropFilter is a naive seven-deep loop: at the document's DCGAN (batch 4) a whole step took
+  // 426 s with it and 54 s with the 16 matMuls, so cpu takes the portable path too.
+  const backend = tf.getBackend();
+  return backend !== 'cpu' && tf.getKernel('Conv2DBackpropFilter', backend) != null;
 }
 
 const K = 4;

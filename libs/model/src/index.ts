@@ -19,6 +19,8 @@
  *   `<bn>.running_mean` then `<bn>.running_var`.
  * MLP: g.fc1, g.fc2, g.fc3 (weight, bias each); d.fc1, d.fc2, d.fc3. No buffers.
  *
+ * PyTorch names and layouts of all of this (the export format): torch-layout.ts.
+ *
  * D's forward yields logits; D(x) = sigmoid(logit), and the losses are computed from logits (numerically safe).
  */
 export type { ModelConfig, DcganPlan } from './model-config';
@@ -37,6 +39,8 @@ export {
   namedBuffers,
 } from './flat';
 export type { GLoss, DGradResult, GGradResult } from './steps';
-export { dGradients, gGradients, sampleNoise, noiseData, generate } from './steps';
+export { dGradients, gGradients, sampleNoise, noiseData, generate, discriminate } from './steps';
 export type { Adam, AdamOptions, AdamState } from './adam';
+export type { TorchTensor, TorchStateEntry } from './torch-layout';
+export { paramsToTorch, buffersToTorch, torchStateDict } from './torch-layout';
 export { createAdam, adamApply, adamState, loadAdamState } from './adam';

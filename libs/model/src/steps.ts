@@ -167,3 +167,17 @@ export function generate(gan: Gan, z: tf.Tensor2D): Float32Array {
   });
   return out;
 }
+
+/**
+ * D's logits for `x` ([B,H,W,C] in [-1,1] or [B,dataDim]) as a host array [B], BatchNorm in training mode with
+ * x's batch statistics (as in a training step) without touching running stats. The caller owns `x`.
+ */
+export function discriminate(gan: Gan, x: tf.Tensor): Float32Array {
+  assertAlive(gan.d, 'discriminate');
+  checkInput(x, gan.d, 'x', 'discriminate');
+  let out!: Float32Array;
+  tf.tidy(() => {
+    out = ownedData(tf.reshape(forward(gan.d, x, null), [-1]));
+  });
+  return out;
+}

@@ -3,15 +3,11 @@
  * it applies the VEEGAN protocol (2,500 samples).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { buildGan, disposeGan, generate } from '@gan/model';
+import { disposeGan, generate } from '@gan/model';
 import { openDataset } from '@gan/data';
-import { CheckpointManager } from '@gan/checkpoint';
-import path from 'node:path';
-import fs from 'node:fs';
 import { batchNoise, NOISE_STREAM } from './noise';
 import { modeCoverage, type ModeCoverage } from './mode-coverage';
-import { checkpointConfig, modelConfigOf, restoreState, type LoadedCheckpoint, type TrainState } from './run-state';
-import { createAdam } from '@gan/model';
+import { loadRun } from './load-run';
 import type { Log } from './trainer';
 import type { TrainConfig } from '@gan/config';
 import type { Gan } from '@gan/model';
@@ -82,17 +78,9 @@ function sampleMany(gan: Gan, n: number, nz: number, seed: number, batch = 64): 
 }
 
 export async function evaluateRun(runDir: string, logger: Log, opts: { samples?: number; seed?: number; classifier?: string; dataRoot?: string } = {}): Promise<EvalResult> {
-  const dir = path.resolve(runDir);
-  if (!fs.existsSync(dir)) throw new Error(`run directory ${runDir} does not exist`);
-  const ckDir = fs.existsSync(path.join(dir, 'checkpoints')) ? path.join(dir, 'checkpoints') : dir;
-  const mgr = new CheckpointManager(ckDir, { keep: 1_000_000, logger });
-  const ckpt = (await mgr.load(ckDir)) as unknown as LoadedCheckpoint;
-  const where = `checkpoint ${ckpt.path ?? ckDir}`;
-  const config = checkpointConfig(ckpt, where);
-  const gan = buildGan(modelConfigOf(config), config.seed);
-  const st: TrainState = { gan, adamG: createAdam(gan.g, {}), adamD: createAdam(gan.d, {}), step: 0 };
+  const { st, config } = await loadRun(runDir, logger);
+  const { gan } = st;
   try {
-    restoreState(st, ckpt, where);
     if (config.model !== 'mlp') return await evaluateImages(gan, st.step, config, opts);
     const ds = await openDataset({ name: config.dataset, imageSize: config.imageSize, channels: config.channels, seed: config.seed });
     if (!ds.modes || !ds.modeStd) throw new Error(`dataset '${config.dataset}' has no mode centres to score against`);

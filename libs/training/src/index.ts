@@ -1,6 +1,6 @@
 /**
  * @gan/training: the training loop shared by the single-process trainer and the distributed workers, run-state
- * (checkpoint) serialization, seeded noise, and evaluation. Free of gRPC: collectives come in through `Reducer`.
+ * (checkpoint) serialization, seeded noise, evaluation and the PyTorch export. Free of gRPC: collectives come in through `Reducer`.
  */
 export { train, loadResumeCheckpoint, weightsDigest, ReplicaMismatchError } from './trainer';
 export type { TrainOptions, TrainResult, StepRecord, Log } from './trainer';
@@ -10,6 +10,12 @@ export { batchNoise, mixSeed, fillNormal, NOISE_STREAM } from './noise';
 export { modeCoverage } from './mode-coverage';
 export type { ModeCoverage } from './mode-coverage';
 export { evaluateRun } from './evaluate';
+export { exportRun, EXPORT_FORMATS } from './export-torch';
+export type { ExportFormat, ExportResult } from './export-torch';
+export { loadRun } from './load-run';
+export type { LoadedRun } from './load-run';
+export { trainStep } from './train-step';
+export type { StepOptions, StepOutcome } from './train-step';
 export type { EvalResult } from './evaluate';
 export { modelConfigOf, serializeState, restoreState, checkpointConfig, assertSameArchitecture, CHECKPOINT_FORMAT } from './run-state';
 export type { TrainState, LoadedCheckpoint } from './run-state';

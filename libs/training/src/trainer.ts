@@ -12,14 +12,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
-  adamApply, buildGan, createAdam, dGradients, disposeGan, gGradients, generate, getFlatBuffers, getFlatWeights,
-  setFlatBuffers, setFlatWeights, adamState, loadAdamState,
+  buildGan, createAdam, disposeGan, generate, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, adamState,
+  loadAdamState,
 } from '@gan/model';
 import { openDataset, createBatchStream, type Dataset } from '@gan/data';
 import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
 import { MetricsWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
 import { batchNoise, NOISE_STREAM } from './noise';
+import { trainStep, type StepOutcome } from './train-step';
 import { LocalReducer, PeerFailure, type Membership, type Reducer } from './reducer';
 import {
   assertSameArchitecture, checkpointConfig, modelConfigOf, restoreState, serializeState,
@@ -270,25 +271,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const z = tf.tensor2d(batchNoise(config.seed, st.step, reducer.rank * B, B, config.nz), [B, config.nz]);
           let arMs = 0;
           let compMs = 0;
-          let d: ReturnType<typeof dGradients>;
-          let g: ReturnType<typeof gGradients>;
+          let d: StepOutcome['d'];
+          let g: StepOutcome['g'];
           try {
-            let tc = performance.now();
-            d = dGradients(gan, real, z, { realLabel });
-            let ta = performance.now();
-            compMs += ta - tc;
-            await reducer.allReduceMean(d.grads);
-            tc = performance.now();
-            arMs += tc - ta;
-            adamApply(st.adamD, gan.d, d.grads);
-            g = gGradients(gan, z, { loss: config.loss });
-            ta = performance.now();
-            compMs += ta - tc;
-            await reducer.allReduceMean(g.grads);
-            tc = performance.now();
-            arMs += tc - ta;
-            adamApply(st.adamG, gan.g, g.grads);
-            compMs += performance.now() - tc;
+            const r = await trainStep(st, real, z, reducer, { realLabel, loss: config.loss });
+            ({ d, g } = r);
+            compMs = r.computeMs;
+            arMs = r.allreduceMs;
           } catch (e) {
             const msg = (e as Error).message;
             if (!(e instanceof PeerFailure) && /NaN|Inf|finite/i.test(msg)) {
