@@ -210,6 +210,19 @@ export function assertAlive(net: Net, fn: string): void {
   if (net.disposed) throw new Error(`${fn}: the GAN has been disposed`);
 }
 
+/** Sees every ReLU / LeakyReLU input of a forward pass (before the activation), in call order. */
+export type ActivationObserver = (net: Net, preActivation: tf.Tensor) => void;
+let observer: ActivationObserver | null = null;
+
+/**
+ * Diagnostics hook: `fn` sees each ReLU / LeakyReLU input of every forward pass until it is replaced (null turns it
+ * off). The PyTorch reference suite records the branch each unit took with it: where an input is within float32
+ * rounding of zero, two correct frameworks may take different branches. Costs nothing when unset.
+ */
+export function observeActivations(fn: ActivationObserver | null): void {
+  observer = fn;
+}
+
 /**
  * Forward pass in training mode (BatchNorm normalizes with batch statistics, like PyTorch's train()).
  * When `pending` is given, each BN appends its new running mean/var (momentum 0.1; running var uses the unbiased
@@ -233,9 +246,11 @@ export function forward(net: Net, x: tf.Tensor, pending: StatUpdate[] | null): t
         h = batchNorm(h, l, pending);
         break;
       case 'relu':
+        observer?.(net, h);
         h = tf.relu(h);
         break;
       case 'lrelu':
+        observer?.(net, h);
         h = tf.leakyRelu(h, LRELU_SLOPE);
         break;
       case 'tanh':

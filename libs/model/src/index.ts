@@ -25,8 +25,8 @@
  */
 export type { ModelConfig, DcganPlan } from './model-config';
 export { dcganPlan, validateModelConfig } from './model-config';
-export type { Gan, Net, NamedVariable } from './gan';
-export { buildGan, disposeGan } from './gan';
+export type { Gan, Net, NamedVariable, ActivationObserver } from './gan';
+export { buildGan, disposeGan, observeActivations } from './gan';
 export type { NamedWeight } from './flat';
 export {
   paramCount,
@@ -38,6 +38,7 @@ export {
   namedWeights,
   namedBuffers,
 } from './flat';
+export { conv4s2, convT4s2 } from './conv';
 export type { GLoss, DGradResult, GGradResult } from './steps';
 export { dGradients, gGradients, sampleNoise, noiseData, generate, discriminate } from './steps';
 export type { Adam, AdamOptions, AdamState } from './adam';
