@@ -9,8 +9,8 @@
  *     Sum did) misses the tolerance by far on that data, so the case can fail;
  *   - the two linear layers (G fc 100→16384, D fc 8192→1) through tf.matMul: forward and both gradients.
  * Every tensor must satisfy max |ours − ref| ≤ tol · max |ref| (TOL, SUM_TOL below say which tol and why).
- * Why: wasm's own Sum accumulated in float32, and BatchNorm's backward sums at these sizes were badly wrong while
- * small-shape kernel tests passed (the fix's own tests: libs/backend/src/wasm-reduce-kernels.test.ts).
+ * Why: small-shape kernel tests cannot see what only large shapes do (long accumulations; wasm's own Sum was off
+ * by up to 90 % on near-cancelling BatchNorm sums at these sizes: libs/backend/src/wasm-reduce-kernels.ts).
  *
  * Backends: wasm (started by initBackend, so with @gan/backend's conv-gradient and Sum/Mean kernels) and cpu must
  * load, and are covered in full at both batches. tensorflow and webgpu are covered the same way when they load

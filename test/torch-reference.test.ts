@@ -47,7 +47,7 @@ const LOSS_TOL = 1e-5;
 /**
  * Losses of later steps. Adam turns a weight's gradient into a step of about ±lr whatever its size, so elements
  * whose true gradient is ~0 (float noise in both frameworks) take ±lr steps of random sign, and the runs part by
- * up to ~5e-5 relative from step 2 on; the wasm Sum bug parted them by a factor of 2.5 (35.07 vs 14.26).
+ * up to ~5e-5 relative from step 2 on (a wrong optimizer or step order parts them by far more: see DELTA_TOL).
  */
 const LATER_LOSS_TOL = 1e-3;
 /**

@@ -1,5 +1,5 @@
 // Tests the wasm Sum / Mean kernels (float64 accumulation) against float64 references, at the BatchNorm shapes of
-// the document's DCGAN where wasm's own float32 running sums were badly off (issue 10), for every axis layout,
+// the document's DCGAN with data on which a float32 running sum (wasm's own kernel) is badly off, for every axis layout,
 // keepDims, int32 fallback, through tf.grad, and for leaks.
 // Run: node tools/run-tests.mjs libs/backend wasm-reduce
 import { before, test } from 'node:test';
