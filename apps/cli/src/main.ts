@@ -34,9 +34,10 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
     summary: 'write a run\'s newest checkpoint as a PyTorch state_dict (safetensors, PyTorch layouts and names)',
     usage: 'gan-train export --run DIR --format torch [--out FILE.safetensors|DIR]',
     parse: {
-      allow: ['backend', 'out'],
+      allow: ['backend'],
       extra: {
         run: { type: 'string', help: 'run directory (its checkpoints/ folder) or a checkpoint file', metavar: 'DIR' },
+        out: { type: 'string', nullable: true, help: 'a .safetensors file, or a folder (default: the run directory, torch_step_NNNNNN.safetensors)', metavar: 'FILE' },
         format: { type: 'enum', values: EXPORT_FORMATS, help: 'output format (torch: load with test/torch/gan_torch.py or safetensors.torch)', default: 'torch' },
       },
     },
@@ -123,10 +124,9 @@ async function main(argv: string[]): Promise<number> {
     case 'export': {
       const logger = createLogger({ role: 'export' });
       if (!extra.run) throw new ConfigError('export needs --run DIR (a run directory or checkpoint)');
-      // Without --out the file goes beside the run (config.out's default names a training folder, not this).
-      const outGiven = rest.some((a) => a === '--out' || a.startsWith('--out='));
+      // Building the model to read weights needs no speed: auto means cpu here (no wasm start-up).
       await initBackend(config.backend === 'auto' ? 'cpu' : config.backend, logger);
-      const r = await exportRun(String(extra.run), String(extra.format), logger, { out: outGiven ? config.out : undefined });
+      const r = await exportRun(String(extra.run), String(extra.format), logger, { out: extra.out ? String(extra.out) : undefined });
       process.stdout.write(JSON.stringify({ path: r.path, step: r.step, tensors: r.tensors, source: r.source }) + '\n');
       return 0;
     }

@@ -108,6 +108,10 @@ test('allow restricts config flags; extra adds command flags with defaults', () 
   rejects(['--lisen', 'a'], /^unknown flag --lisen \(did you mean --listen\?\)$/, { extra });
   assert.throws(() => parseArgs([], { allow: ['nope'] }), /unknown config field 'nope'/);
   assert.throws(() => parseArgs([], { extra: { lr: { type: 'number', help: 'x' } } }), /clashes/);
+  // A config flag the command does not take may be redefined by it.
+  const own = parseArgs(['--out', 'x.safetensors'], { allow: ['backend'], extra: { out: { type: 'string', nullable: true, help: 'file' } } });
+  assert.equal(own.extra.out, 'x.safetensors');
+  assert.equal(parseArgs([], { allow: ['backend'], extra: { out: { type: 'string', nullable: true, help: 'file' } } }).extra.out, null);
 });
 
 test('each error message names the flag', () => {

@@ -48,7 +48,9 @@ function buildTable(opts: ParseOptions): { accepted: Map<string, Entry>; refused
   }
   for (const [name, spec] of Object.entries(opts.extra ?? {})) {
     const flag = spec.flag ?? flagName(name);
-    if (accepted.has(flag) || refused.has(flag)) throw new Error(`parseArgs: extra flag ${flag} clashes with a config flag`);
+    // A command may give a config flag its own meaning when it does not take that config field (export's --out).
+    if (accepted.has(flag)) throw new Error(`parseArgs: extra flag ${flag} clashes with a config flag`);
+    refused.delete(flag);
     accepted.set(flag, { name, spec, isConfig: false });
   }
   return { accepted, refused };
