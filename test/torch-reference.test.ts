@@ -350,16 +350,6 @@ for (const c of CASES) {
     const worst: Record<string, string> = {};
     const note = (k: string, v: number) => (worst[k] = v.toExponential(2));
 
-    // Per phase: [step 1 D, step 1 G, step 2 D, ...].
-    const kinks = asF32(ref.get('kinks.count'), 'kinks.count');
-    const kinkWorst = asF32(ref.get('kinks.worst'), 'kinks.worst');
-    const kinkCall = asF32(ref.get('kinks.call'), 'kinks.call');
-    assert.equal(kinks.length, 2 * c.steps);
-    worst.kinks = Array.from(kinks, (k, i) => `${k} ≤ ${kinkWorst[i].toExponential(1)}`).join(', ');
-    assert.ok(kinks[0] <= MAX_KINKS && kinkWorst[0] <= KINK_TOL, `step 1, D phase: ${kinks[0]} activation inputs took another branch than in PyTorch, the farthest ${kinkWorst[0]} of its call's max |x| from zero, in the phase's activation call ${kinkCall[0]} (allowed: ${MAX_KINKS}, ${KINK_TOL})`);
-    for (let p = 1; p < kinks.length; p++) {
-      assert.ok(kinkWorst[p] <= LATER_KINK_TOL, `step ${(p >> 1) + 1}, ${p % 2 ? 'G' : 'D'} phase: a replayed branch had an input ${kinkWorst[p]} of its call's max |x| from zero, in call ${kinkCall[p]} (allowed ${LATER_KINK_TOL})`);
-    }
     const refD = asF32(ref.get('loss.d'), 'loss.d');
     const refG = asF32(ref.get('loss.g'), 'loss.g');
     for (let s = 0; s < c.steps; s++) {
@@ -371,6 +361,16 @@ for (const c of CASES) {
     note('G(z)', maxDiff(ours.gz, gz) / maxAbs(gz));
     assert.ok(maxDiff(ours.gz, gz) <= GRAD_TOL * maxAbs(gz), `G(z): max diff ${maxDiff(ours.gz, gz)} of max ${maxAbs(gz)}`);
 
+    // Per phase: [step 1 D, step 1 G, step 2 D, ...].
+    const kinks = asF32(ref.get('kinks.count'), 'kinks.count');
+    const kinkWorst = asF32(ref.get('kinks.worst'), 'kinks.worst');
+    const kinkCall = asF32(ref.get('kinks.call'), 'kinks.call');
+    assert.equal(kinks.length, 2 * c.steps);
+    worst.kinks = Array.from(kinks, (k, i) => `${k} ≤ ${kinkWorst[i].toExponential(1)}`).join(', ');
+    assert.ok(kinks[0] <= MAX_KINKS && kinkWorst[0] <= KINK_TOL, `step 1, D phase: ${kinks[0]} activation inputs took another branch than in PyTorch, the farthest ${kinkWorst[0]} of its call's max |x| from zero, in the phase's activation call ${kinkCall[0]} (allowed: ${MAX_KINKS}, ${KINK_TOL})`);
+    for (let p = 1; p < kinks.length; p++) {
+      assert.ok(kinkWorst[p] <= LATER_KINK_TOL, `step ${(p >> 1) + 1}, ${p % 2 ? 'G' : 'D'} phase: a replayed branch had an input ${kinkWorst[p]} of its call's max |x| from zero, in call ${kinkCall[p]} (allowed ${LATER_KINK_TOL})`);
+    }
     let worstGrad = 0;
     for (const g of ours.grads) {
       const r = asF32(ref.get(`grad.${g.name}`), `grad.${g.name}`);
