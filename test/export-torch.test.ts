@@ -128,12 +128,16 @@ for (const run of RUNS) {
 
 test('export refuses an unknown format and a missing run with one line each', { timeout: 120_000 }, async () => {
   const out = path.join(dir, 'mlp');
+  // stderr is pino's log lines, then the one error line last.
+  const lastLine = (s: string) => s.trim().split('\n').at(-1)!;
   const bad = await runCli(['export', '--run', out, '--format', 'onnx'], { timeoutMs: 60_000 });
   assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr.trim(), /^gan-train: error: --format must be one of torch, got "onnx"$/);
+  assert.match(lastLine(bad.stderr), /^gan-train: error: --format must be one of torch, got "onnx"$/);
   const missing = await runCli(['export', '--run', path.join(dir, 'nope'), '--format', 'torch'], { timeoutMs: 60_000 });
   assert.notEqual(missing.code, 0);
-  assert.match(missing.stderr.trim(), /^gan-train: error: run directory .*nope does not exist$/);
+  assert.match(lastLine(missing.stderr), /^gan-train: error: run directory .*nope does not exist$/);
   const noRun = await runCli(['export', '--format', 'torch'], { timeoutMs: 60_000 });
-  assert.match(noRun.stderr.trim(), /^gan-train: error: export needs --run DIR/);
+  assert.notEqual(noRun.code, 0);
+  assert.match(lastLine(noRun.stderr), /^gan-train: error: export needs --run DIR/);
+  for (const r of [bad, missing, noRun]) assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
