@@ -5,7 +5,8 @@
  * (test/torch/gan_torch.py); the product runs the same steps through trainStep — the trainer's own step — and
  * everything is compared per tensor in PyTorch layout:
  *   - both losses of every step and G(z) of step 1;
- *   - every D and G gradient of step 1: max |ours − torch| ≤ GRAD_TOL · max |torch| per tensor;
+ *   - every D gradient of step 1, D after its Adam update, and every G gradient of step 1 — with the G phase run
+ *     through our updated D on both sides (see UPDATE_TOL): max |ours − torch| ≤ GRAD_TOL · max |torch| per tensor;
  *   - BatchNorm running statistics after step 1 and after the last step;
  *   - the weights after the last step, by what training changed (Δ = final − initial): Adam's first steps move
  *     almost every element by ±lr whatever the gradient's size, so an elementwise tolerance on the weights says
@@ -72,6 +73,15 @@ const MAX_KINKS = 16;
  * each run landed on; what the parted weights do to the gradients is what the gradient tolerances then measure.
  */
 const LATER_KINK_TOL = 1e-2;
+/**
+ * D right after step 1's Adam update, ours vs PyTorch's own: ‖Δours − Δtorch‖₂ ≤ this · ‖Δtorch‖₂ per tensor (Δ:
+ * what the update changed). Adam's first step moves an element by lr·g/(|g| + eps), ≈ ±lr: where |g| is below the
+ * two gradients' difference its sign may differ (a 2·lr difference: one such element of the document's
+ * d.conv3.weight), and where |g| is at eps's scale float noise moves it by a share of lr (1e-2·lr, the MLP's
+ * d.fc2.bias); a wrong Adam is off by O(1). Step 1's G phase then runs through our D on both sides, so G's
+ * gradients are compared through the same D.
+ */
+const UPDATE_TOL = 1e-2;
 /** PyTorch's (and our) BatchNorm momentum: a running mean takes this share of each batch mean. */
 const BN_MOMENTUM = 0.1;
 /**
@@ -260,6 +270,8 @@ interface Ours {
   stats1: TorchTensor[];
   initial: Map<string, Float32Array>;
   weights1: Map<string, Float32Array>;
+  /** D after step 1 (= after its Adam update). */
+  d1: TorchTensor[];
   final: TorchTensor[];
   finalStats: TorchTensor[];
   skip: Set<string>;
@@ -303,7 +315,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     const branches = recordBranches(c.model);
     const reducer = new LocalReducer();
     const ours: Ours = {
-      dLoss: [], gLoss: [], gz, grads: [], stats1: [], initial, weights1: new Map(), final: [], finalStats: [],
+      dLoss: [], gLoss: [], gz, grads: [], stats1: [], initial, weights1: new Map(), d1: [], final: [], finalStats: [],
       skip: new Set([...biasesBeforeBatchNorm(gan.g).keys(), ...biasesBeforeBatchNorm(gan.d).keys()]),
       meanBias: new Map([...biasesBeforeBatchNorm(gan.g), ...biasesBeforeBatchNorm(gan.d)].map(([b, bn]) => [`${bn}.running_mean`, b])),
       dOutBias: gan.d.params.at(-1)!.name,
@@ -320,6 +332,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
           ours.grads = [...paramsToTorch(gan.d, r.d.grads), ...paramsToTorch(gan.g, r.g.grads)];
           ours.stats1 = [...buffersToTorch(gan.g, getFlatBuffers(gan.g)), ...buffersToTorch(gan.d, getFlatBuffers(gan.d))];
           for (const net of [gan.g, gan.d]) for (const w of paramsToTorch(net, getFlatWeights(net))) ours.weights1.set(w.name, w.data);
+          ours.d1 = paramsToTorch(gan.d, getFlatWeights(gan.d));
         }
       } finally {
         observeActivations(null);
@@ -329,6 +342,8 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     }
     const acts = (n: Net) => n.layers.filter((l) => l.kind === 'relu' || l.kind === 'lrelu').length;
     inputs.push(...branches.tensors(acts(gan.g), acts(gan.d)));
+    // Our D after step 1's D update (the G phase never changes D): step 1's G phase runs through it there too.
+    for (const w of ours.d1) inputs.push({ name: `d_after.${w.name.slice(2)}`, dtype: 'F32', shape: w.shape, data: w.data });
     await writeSafetensors(inFile, [...sd, ...inputs], meta);
     ours.final = [...paramsToTorch(gan.g, getFlatWeights(gan.g)), ...paramsToTorch(gan.d, getFlatWeights(gan.d))];
     ours.finalStats = [...buffersToTorch(gan.g, getFlatBuffers(gan.g)), ...buffersToTorch(gan.d, getFlatBuffers(gan.d))];
@@ -371,6 +386,24 @@ for (const c of CASES) {
     for (let p = 1; p < kinks.length; p++) {
       assert.ok(kinkWorst[p] <= LATER_KINK_TOL, `step ${(p >> 1) + 1}, ${p % 2 ? 'G' : 'D'} phase: a replayed branch had an input ${kinkWorst[p]} of its call's max |x| from zero, in call ${kinkCall[p]} (allowed ${LATER_KINK_TOL})`);
     }
+    // Step 1's D update: PyTorch's own Adam step from its own gradients vs ours, before the G phase used ours.
+    let worstUpdate = 0;
+    for (const w of ours.d1) {
+      if (ours.skip.has(w.name)) continue;
+      const r = asF32(ref.get(`dupdate.${w.name}`), `dupdate.${w.name}`);
+      const w0 = ours.initial.get(w.name)!;
+      let num = 0;
+      let den = 0;
+      for (let i = 0; i < r.length; i++) {
+        num += (w.data[i] - r[i]) ** 2;
+        den += (r[i] - w0[i]) ** 2;
+      }
+      const e = Math.sqrt(num / den);
+      worstUpdate = Math.max(worstUpdate, e);
+      assert.ok(e <= UPDATE_TOL, `${w.name} after step 1's Adam update: ‖Δours − Δtorch‖ / ‖Δtorch‖ = ${e.toExponential(2)} (tolerance ${UPDATE_TOL})`);
+      assert.ok(maxDiff(w.data, r) <= 2.01 * LR, `${w.name}: an element's first Adam step differs by more than 2·lr`);
+    }
+    note('D update', worstUpdate);
     let worstGrad = 0;
     for (const g of ours.grads) {
       const r = asF32(ref.get(`grad.${g.name}`), `grad.${g.name}`);

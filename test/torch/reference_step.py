@@ -7,7 +7,8 @@ IN holds the initial state dict in PyTorch layout (every `g.*` and `d.*` entry, 
 and `input.z.{t}` ([B, nz]) for t = 0..steps-1, and string metadata: `config` (the gan-train config as JSON),
 `steps`, `lr`, `beta1`, `beta2`, `loss` ('non-saturating' | 'minimax') and `real_label` (e.g. '1' or '0.9').
 
-Optional `branch.{k}` (uint8 masks): the ReLU / LeakyReLU branches gan-train took in every step, replayed (see
+Optional `d_after.<D param>`: gan-train's D after step 0's Adam update, which step 0's G phase then uses (see
+train()). Optional `branch.{k}` (uint8 masks): the ReLU / LeakyReLU branches gan-train took in every step, replayed (see
 BranchReplay); then OUT also gets `kinks.count`, `kinks.worst` and `kinks.call` ([2·steps] each: per step the D
 phase, then the G phase).
 
@@ -20,6 +21,7 @@ OUT (all float32):
     grad.<name>          step 0's gradient of every parameter (D's after errD.backward, G's after errG.backward)
     stats1.<name>        every BatchNorm running_mean / running_var after step 0
     weights1.<name>      every parameter after step 0
+    dupdate.d.<name>     D's parameters right after step 0's Adam update (when IN has `d_after.*`)
     final.<name>         every parameter and BatchNorm running_mean / running_var after the last step
 where <name> is the state_dict name (`g.fc.weight`, `d.bn2.running_var`, ...).
 
@@ -129,6 +131,9 @@ def read_inputs(path: str):
     settings['branches'] = masks
     known = set(state) | {f'input.{kind}.{t}' for kind in ('real', 'z') for t in range(settings['steps'])}
     known |= {f'branch.{i}' for i in range(len(masks))}
+    # gan-train's D after step 0's Adam update: step 0's G phase runs through it (see train()).
+    settings['d_after'] = {n[len('d_after.'):]: v for n, v in tensors.items() if n.startswith('d_after.')}
+    known |= {f'd_after.{n}' for n in settings['d_after']}
     extra = sorted(set(tensors) - known)
     if extra:
         raise InputError(f"unexpected tensor{'s' if len(extra) > 1 else ''} {', '.join(extra)}")
@@ -230,6 +235,16 @@ def train(model: GAN, settings: dict, batches) -> dict:
         if t == 0:
             out.update({f'grad.d.{n}': p.grad.detach().clone() for n, p in d.named_parameters()})
         opt_d.step()
+        if t == 0 and settings['d_after']:
+            # Adam's first step moves a weight by lr·g/(|g| + eps): where |g| is at eps's scale, float noise in g
+            # moves the weight by a share of lr, and G's gradient goes through those weights. So step 0's G phase
+            # runs through gan-train's updated D (the test compares this D, `dupdate.*`, with gan-train's first).
+            out.update({f'dupdate.d.{n}': p.detach().clone() for n, p in d.named_parameters()})
+            with torch.no_grad():
+                for n, p in d.named_parameters():
+                    if n not in settings['d_after'] or settings['d_after'][n].shape != p.shape:
+                        raise InputError(f"'d_after.{n}' is missing or misshapen")
+                    p.copy_(settings['d_after'][n])
 
         if replay:
             replay.begin_phase()
