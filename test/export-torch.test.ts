@@ -17,6 +17,7 @@ import { readSafetensors, writeSafetensors } from '@gan/checkpoint';
 import { batchNoise, loadRun } from '@gan/training';
 import { killAll, runCli, tmpDir } from './helpers';
 import { requireTorch, runTorchScript } from './torch-python';
+import { lcgArray, nhwcToNchw } from './arrays';
 
 /** G(z) and D(x) from PyTorch vs ours: max |diff| ≤ this · max |ours| (float32 forward passes on both sides). */
 const FORWARD_TOL = 1e-4;
@@ -38,25 +39,6 @@ const RUNS: { name: string; args: string[] }[] = [
   { name: 'dcgan28', args: ['--dataset', 'shapes', '--image-size', '28', '--channels', '1', '--nz', '16', '--ngf', '8', '--ndf', '8', '--batch-size', '4', '--steps', '3'] },
   { name: 'mlp', args: ['--model', 'mlp', '--dataset', 'ring8', '--mlp-hidden', '32', '--batch-size', '64', '--steps', '5'] },
 ];
-
-function lcg(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-/** [B,H,W,C] ↔ [B,C,H,W]. */
-function toNchw(x: Float32Array, b: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let n = 0; n < b; n++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) {
-    out[((n * c + ch) * h + y) * w + xx] = x[((n * h + y) * w + xx) * c + ch];
-  }
-  return out;
-}
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
@@ -92,7 +74,7 @@ for (const run of RUNS) {
       const b = 6;
       const z = batchNoise(123, 0, 0, b, config.nz);
       const shape = config.model === 'mlp' ? [2] : [config.imageSize, config.imageSize, config.channels];
-      const x = lcg(b * shape.reduce((p, q) => p * q, 1), 99);
+      const x = lcgArray(b * shape.reduce((p, q) => p * q, 1), 99);
       const zt = tf.tensor2d(z, [b, config.nz]);
       const xt = tf.tensor(x, [b, ...shape]);
       const gzOurs = generate(st.gan, zt);
@@ -103,14 +85,14 @@ for (const run of RUNS) {
       const inputs = path.join(dir, `${run.name}.inputs.safetensors`);
       await writeSafetensors(inputs, [
         { name: 'z', dtype: 'F32', shape: [b, config.nz], data: z },
-        { name: 'x', dtype: 'F32', shape: image ? [b, c, h, w] : [b, 2], data: image ? toNchw(x, b, h, w, c) : x },
+        { name: 'x', dtype: 'F32', shape: image ? [b, c, h, w] : [b, 2], data: image ? nhwcToNchw(x, b, h, w, c) : x },
       ]);
       const result = path.join(dir, `${run.name}.torch-out.safetensors`);
       runTorchScript('forward.py', [file, inputs, result], 300_000);
       const r = (await readSafetensors(result)).tensors;
       const gz = r.get('gz')!.data as Float32Array;
       const dx = r.get('dx')!.data as Float32Array;
-      const gzWant = image ? toNchw(gzOurs, b, h, w, c) : gzOurs;
+      const gzWant = image ? nhwcToNchw(gzOurs, b, h, w, c) : gzOurs;
       let dg = 0;
       for (let i = 0; i < gz.length; i++) dg = Math.max(dg, Math.abs(gz[i] - gzWant[i]));
       let dd = 0;

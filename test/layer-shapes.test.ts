@@ -29,17 +29,8 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, wasmConvKernelsRegistered, wasmReduceKernelsRegistered } from '@gan/backend';
 import { conv4s2, convT4s2 } from '@gan/model';
+import { lcgArray } from './arrays';
 
-/** Deterministic values in [lo, hi) (an LCG, independent of tfjs's RNG). */
-function lcgArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + ((hi - lo) * s) / 4294967296;
-  }
-  return out;
-}
 
 /**
  * Relative tolerance of every conv / linear tensor (5× tighter than the project's gradient tolerance 1e-4). A

@@ -40,6 +40,7 @@ import { openDataset } from '@gan/data';
 import { batchNoise, LocalReducer, trainStep, type TrainState } from '@gan/training';
 import { tmpDir } from './helpers';
 import { requireTorch, runTorchScript } from './torch-python';
+import { nhwcToNchw } from './arrays';
 
 /** Gradients, G(z) and running statistics after one step: max |ours − torch| ≤ this · max |torch| per tensor. */
 const GRAD_TOL = 1e-4;
@@ -147,15 +148,6 @@ async function realBatches(model: ModelConfig, batch: number, steps: number, see
     const buf = new Float32Array(batch * ds.sampleSize);
     await ds.read(Array.from({ length: batch }, (_, i) => t * batch + i), buf);
     out.push(buf);
-  }
-  return out;
-}
-
-/** [B,H,W,C] → [B,C,H,W]. */
-function nchw(x: Float32Array, b: number, h: number, w: number, c: number): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let n = 0; n < b; n++) for (let y = 0; y < h; y++) for (let xx = 0; xx < w; xx++) for (let ch = 0; ch < c; ch++) {
-    out[((n * c + ch) * h + y) * w + xx] = x[((n * h + y) * w + xx) * c + ch];
   }
   return out;
 }
@@ -296,7 +288,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
       const [h, w, ch] = sampleShape;
       inputs.push(c.model.model === 'mlp'
         ? { name: `input.real.${t}`, dtype: 'F32', shape: [c.batch, ...sampleShape], data: reals[t] }
-        : { name: `input.real.${t}`, dtype: 'F32', shape: [c.batch, ch, h, w], data: nchw(reals[t], c.batch, h, w, ch) });
+        : { name: `input.real.${t}`, dtype: 'F32', shape: [c.batch, ch, h, w], data: nhwcToNchw(reals[t], c.batch, h, w, ch) });
       inputs.push({ name: `input.z.${t}`, dtype: 'F32', shape: [c.batch, c.model.nz], data: zs[t] });
     }
     const meta = {
@@ -310,7 +302,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     const gzOurs = generate(gan, z0);
     z0.dispose();
     const [h, w, ch] = sampleShape;
-    const gz = c.model.model === 'mlp' ? gzOurs : nchw(gzOurs, c.batch, h, w, ch);
+    const gz = c.model.model === 'mlp' ? gzOurs : nhwcToNchw(gzOurs, c.batch, h, w, ch);
 
     const branches = recordBranches(c.model);
     const reducer = new LocalReducer();

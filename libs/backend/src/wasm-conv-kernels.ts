@@ -19,17 +19,15 @@ import {
   Conv2DBackpropInput,
   getKernel,
   PadV2,
-  registerKernel,
   Reshape,
   Reverse,
   Slice,
   Transpose,
-  unregisterKernel,
-  type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
 
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels touch. */
 interface WasmBackendLike {
@@ -37,9 +35,6 @@ interface WasmBackendLike {
 }
 
 type Pads4 = { top: number; bottom: number; left: number; right: number };
-
-/** Marks the kernels registered here so a second registration is a no-op, not a duplicate-kernel error. */
-const MARK = Symbol.for('@gan/backend/wasm-conv-kernel');
 
 function call(backend: WasmBackendLike, kernelName: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
   const k = getKernel(kernelName, 'wasm');
@@ -178,34 +173,20 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
   return transpose(b, g, [1, 2, 0, 3], true);
 };
 
-function mark(config: KernelConfig): KernelConfig {
-  (config.kernelFunc as unknown as Record<symbol, boolean>)[MARK] = true;
-  return config;
-}
-
-function isOurs(kernelName: string): boolean {
-  const k = getKernel(kernelName, 'wasm');
-  return !!k && (k.kernelFunc as unknown as Record<symbol, boolean>)[MARK] === true;
-}
-
 /**
  * Registers both kernels for the 'wasm' backend on the shared tfjs-core kernel registry, replacing wasm's own
- * Conv2DBackpropInput. Idempotent. Call after `@tensorflow/tfjs-backend-wasm` has been imported (it registers its
- * kernels at import time), before or after tf.setBackend('wasm').
+ * Conv2DBackpropInput. Idempotent (see overrideWasmKernel).
  * @returns which kernels were (re)registered by this call
  */
 export function registerWasmConvKernels(): { registered: string[] } {
   const registered: string[] = [];
   for (const [name, fn] of [[Conv2DBackpropFilter, conv2DBackpropFilterWasm], [Conv2DBackpropInput, conv2DBackpropInputWasm]] as const) {
-    if (isOurs(name)) continue;
-    if (getKernel(name, 'wasm')) unregisterKernel(name, 'wasm');
-    registerKernel(mark({ kernelName: name, backendName: 'wasm', kernelFunc: fn }));
-    registered.push(name);
+    if (overrideWasmKernel(name, fn).installed) registered.push(name);
   }
   return { registered };
 }
 
 /** True when this module's kernels are the ones registered for 'wasm'. */
 export function wasmConvKernelsRegistered(): boolean {
-  return isOurs(Conv2DBackpropFilter) && isOurs(Conv2DBackpropInput);
+  return isOurWasmKernel(Conv2DBackpropFilter) && isOurWasmKernel(Conv2DBackpropInput);
 }

@@ -19,16 +19,14 @@ import {
   backend_util,
   getKernel,
   Mean,
-  registerKernel,
   Sum,
   Transpose,
-  unregisterKernel,
   util,
-  type KernelConfig,
   type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackendLike {
@@ -36,8 +34,6 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   disposeData(dataId: object, force?: boolean): boolean;
 }
-
-const MARK = Symbol.for('@gan/backend/wasm-reduce-kernel');
 
 /** wasm's own kernels, kept for the dtypes these do not handle (int32, bool). */
 const fallback = new Map<string, KernelFunc>();
@@ -110,28 +106,20 @@ export const sumWasm: KernelFunc = reduceKernel(Sum, false);
 /** Mean for 'wasm' with float64 accumulation (float32 inputs; other dtypes go to wasm's own kernel). */
 export const meanWasm: KernelFunc = reduceKernel(Mean, true);
 
-function isOurs(kernelName: string): boolean {
-  const k = getKernel(kernelName, 'wasm');
-  return !!k && (k.kernelFunc as unknown as Record<symbol, boolean>)[MARK] === true;
-}
-
 /**
- * Replaces wasm's Sum and Mean on the shared tfjs-core kernel registry. Idempotent. Call after
- * `@tensorflow/tfjs-backend-wasm` has been imported (it registers its kernels at import time).
+ * Replaces wasm's Sum and Mean on the shared tfjs-core kernel registry (wasm's own stay in use for int32 and bool).
+ * Idempotent (see overrideWasmKernel).
  * @returns which kernels were (re)registered by this call
  */
 export function registerWasmReduceKernels(): { registered: string[] } {
   const registered: string[] = [];
   for (const [name, fn] of [[Sum, sumWasm], [Mean, meanWasm]] as const) {
-    if (isOurs(name)) continue;
-    const own = getKernel(name, 'wasm');
-    if (!own) throw new Error(`wasm backend has no ${name} kernel to wrap; import @tensorflow/tfjs-backend-wasm first`);
-    fallback.set(name, own.kernelFunc);
-    unregisterKernel(name, 'wasm');
-    // wasm's setupFunc (binding its C++ function) stays, so its own kernel still works for the other dtypes.
-    const config: KernelConfig = { kernelName: name, backendName: 'wasm', kernelFunc: fn, setupFunc: own.setupFunc };
-    (config.kernelFunc as unknown as Record<symbol, boolean>)[MARK] = true;
-    registerKernel(config);
+    if (!isOurWasmKernel(name) && !getKernel(name, 'wasm')) {
+      throw new Error(`wasm backend has no ${name} kernel to wrap; import @tensorflow/tfjs-backend-wasm first`);
+    }
+    const r = overrideWasmKernel(name, fn);
+    if (!r.installed) continue;
+    fallback.set(name, r.replaced!.kernelFunc);
     registered.push(name);
   }
   return { registered };
@@ -139,5 +127,5 @@ export function registerWasmReduceKernels(): { registered: string[] } {
 
 /** True when this module's Sum and Mean are the ones registered for 'wasm'. */
 export function wasmReduceKernelsRegistered(): boolean {
-  return isOurs(Sum) && isOurs(Mean);
+  return isOurWasmKernel(Sum) && isOurWasmKernel(Mean);
 }
