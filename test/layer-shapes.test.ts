@@ -25,9 +25,8 @@
  */
 import { after, describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, wasmConvKernelsRegistered, wasmReduceKernelsRegistered } from '@gan/backend';
+import { gpuDeviceNode, initBackend, wasmConvKernelsRegistered, wasmReduceKernelsRegistered } from '@gan/backend';
 import { conv4s2, convT4s2 } from '@gan/model';
 import { lcgArray } from './arrays';
 
@@ -51,15 +50,6 @@ const BATCHES = [SMALL, BIG] as const;
 const TEST_TIMEOUT_MS = 180_000; // far above the slowest case (cpu, batch 16, G deconv3: ~18 s)
 
 type Backend = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-
-function gpuDeviceNode(): boolean {
-  try {
-    if (fs.readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f))) return true;
-    return fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
-  } catch {
-    return false;
-  }
-}
 
 /** Starts every backend that loads; wasm and cpu must. Returns the loaded ones and why the others did not load. */
 async function loadBackends(): Promise<{ loaded: Backend[]; missing: [Backend, string][] }> {

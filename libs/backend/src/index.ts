@@ -3,6 +3,7 @@
 export {
   initBackend,
   backendInfo,
+  gpuDeviceNode,
   defaultLoaders,
   BACKEND_NAMES,
   type BackendRequest,

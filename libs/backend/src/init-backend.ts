@@ -153,7 +153,7 @@ async function activate(loader: BackendLoader, wasmThreads: number): Promise<str
 }
 
 /** True when this machine exposes a GPU to user space (NVIDIA's device nodes or a DRM render node). */
-function gpuDeviceNode(): boolean {
+export function gpuDeviceNode(): boolean {
   try {
     if (fs.readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f))) return true;
     return fs.existsSync('/dev/dri') && fs.readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));

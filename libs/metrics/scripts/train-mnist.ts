@@ -18,7 +18,8 @@ function arg(name: string, def: string): string {
 const sizes = arg('sizes', '28,32').split(',').map(Number);
 const epochs = Number(arg('epochs', '5'));
 const batchSize = Number(arg('batch', '64'));
-const dataRoot = arg('data', process.env.GAN_MNIST_DIR ?? '/work/shared/datasets/mnist');
+// ../shared beside the project root, as the data lib's tests look for it.
+const dataRoot = arg('data', process.env.GAN_MNIST_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/datasets/mnist'));
 const outDir = arg('out-dir', '/tmp/gan-metrics-classifier');
 const limit = process.argv.includes('--limit') ? Number(arg('limit', '0')) : undefined;
 const logger = {

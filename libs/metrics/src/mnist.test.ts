@@ -1,7 +1,7 @@
 // Real-MNIST check of trainClassifier + scoreImages on the wasm backend, kept small: a narrow CNN (8/16/32) trains
 // two epochs on 3,000 of the t10k images at 28 px and must beat 85% on the 2,000 held-out ones; then real digits
 // score as confident, cover all 10 classes and sit much closer (classifier Fréchet) to other real digits than
-// noise does. Skipped, with the reason, when /work/shared/datasets/mnist (or $GAN_MNIST_DIR) is absent or when a
+// noise does. Skipped, with the reason, when ../shared/datasets/mnist beside the project (or $GAN_MNIST_DIR) is absent or when a
 // timed probe step predicts more than ~60 s.
 // Run: node tools/run-tests.mjs libs/metrics mnist
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import { initBackend } from '@gan/backend';
 import { openDataset, Rng } from '@gan/data';
 import { createClassifier, disposeClassifier, fitClassifier, loadClassifier, scoreImages, trainClassifier, type Classifier } from './index';
 
-const MNIST_DIR = process.env.GAN_MNIST_DIR ?? '/work/shared/datasets/mnist';
+const MNIST_DIR = process.env.GAN_MNIST_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/datasets/mnist');
 const ARCH = { conv1: 8, conv2: 16, hidden: 32 };
 const TRAIN = 3000;
 const EPOCHS = 2;

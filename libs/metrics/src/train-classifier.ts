@@ -1,7 +1,7 @@
 /**
  * trainClassifier: trains the MNIST CNN of ./classifier (the eval metrics' judge) and saves it as safetensors.
  *
- * Data: only the MNIST *test* split (t10k, 10,000 images) is available in this setup (/work/shared/datasets/mnist),
+ * Data: only the MNIST *test* split (t10k, 10,000 images) is available in this setup (../shared/datasets/mnist beside the project),
  * so the classifier trains on its first 8,000 images and reports accuracy on the last 2,000, which it never sees
  * (the MNIST train split, when present in dataRoot, is ignored here so the protocol stays the same everywhere).
  * Caveat: the GAN trains on that same t10k split, so generated digits resemble the classifier's training images.

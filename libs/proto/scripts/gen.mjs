@@ -17,7 +17,8 @@ if (!fs.existsSync(bin)) throw new Error(`proto-loader-gen-types not found at ${
 fs.mkdirSync(outDir, { recursive: true });
 // These options must match LOAD_OPTIONS in libs/proto/src/load.ts so the types describe what loadProto returns.
 const args = [bin, '--grpcLib=@grpc/grpc-js', '--keepCase', '--longs=String', '--enums=String', '--defaults',
-  '--oneofs', '-I', protosDir, '-O', outDir, ...protos];
+  // A relative include path keeps this machine's paths out of the generated headers ("Original file: protos/…").
+  '--oneofs', '-I', path.relative(root, protosDir), '-O', outDir, ...protos];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
 if (r.status !== 0) throw new Error(`proto-loader-gen-types failed with status ${r.status}`);
 console.log(`generated types for ${protos.join(', ')} into ${path.relative(root, outDir)}`);

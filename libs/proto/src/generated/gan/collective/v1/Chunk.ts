@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/collective.proto
+// Original file: protos/collective.proto
 
 import type { Phase as _gan_collective_v1_Phase, Phase__Output as _gan_collective_v1_Phase__Output } from '../../../gan/collective/v1/Phase';
 import type { Wire as _gan_collective_v1_Wire, Wire__Output as _gan_collective_v1_Wire__Output } from '../../../gan/collective/v1/Wire';

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/collective.proto
+// Original file: protos/collective.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/collective.proto
+// Original file: protos/collective.proto
 
 export const FrameType = {
   FRAME_TYPE_UNSPECIFIED: 'FRAME_TYPE_UNSPECIFIED',

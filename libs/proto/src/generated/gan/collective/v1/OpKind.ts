@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/collective.proto
+// Original file: protos/collective.proto
 
 export const OpKind = {
   OP_KIND_UNSPECIFIED: 'OP_KIND_UNSPECIFIED',

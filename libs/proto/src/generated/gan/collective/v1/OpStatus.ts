@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/collective.proto
+// Original file: protos/collective.proto
 
 import type { Long } from '@grpc/proto-loader';
 

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/collective.proto
+// Original file: protos/collective.proto
 
 import type { OpKind as _gan_collective_v1_OpKind, OpKind__Output as _gan_collective_v1_OpKind__Output } from '../../../gan/collective/v1/OpKind';
 import type { Wire as _gan_collective_v1_Wire, Wire__Output as _gan_collective_v1_Wire__Output } from '../../../gan/collective/v1/Wire';

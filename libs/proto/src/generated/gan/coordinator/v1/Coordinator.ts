@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/coordinator.proto
+// Original file: protos/coordinator.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'

@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/coordinator.proto
+// Original file: protos/coordinator.proto
 
 
 export interface HeartbeatReply {

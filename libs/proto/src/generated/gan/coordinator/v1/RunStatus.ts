@@ -1,4 +1,4 @@
-// Original file: /work/main/protos/coordinator.proto
+// Original file: protos/coordinator.proto
 
 import type { Long } from '@grpc/proto-loader';
 
