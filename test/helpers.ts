@@ -3,6 +3,7 @@
  * timeout, and kill every process a test started by PID when it ends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,12 @@ export const TINY_DCGAN = [
 
 const live = new Set<ChildProcess>();
 
+/**
+ * The run secret every process a test starts gets through GAN_TOKEN, as an operator would set it (tests that check
+ * authentication pass their own environment). Fresh per test process.
+ */
+export const TEST_SECRET = randomBytes(32).toString('hex');
+
 export interface Run {
   proc: ChildProcess;
   stdout: string;
@@ -29,7 +36,7 @@ export interface Run {
 /** Starts `gan-train ARGS`; the promise resolves when it exits; SIGKILLed (group) after timeoutMs. */
 export function startCli(args: string[], opts: { timeoutMs: number; env?: Record<string, string> }): Run {
   const proc = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env },
+    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GAN_TOKEN: TEST_SECRET, ...opts.env },
   });
   live.add(proc);
   const run: Run = { proc, stdout: '', stderr: '', done: null as never };

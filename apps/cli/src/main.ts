@@ -5,9 +5,11 @@
  *   npx gan-train eval --run runs/ring8 --json
  *   npx gan-train export --run runs/ring8 --format torch
  *   npx gan-train local --workers 2 --image-size 32 --channels 1 --ngf 16 --ndf 16 --steps 200
- *   npx gan-train coordinator --listen 0.0.0.0:29500 --workers 2 [train flags]
- *   npx gan-train worker --coordinator HOST:29500 --advertise HOST [train flags]
+ *   npx gan-train token --out run.token       (the run secret; copy it to every machine)
+ *   npx gan-train coordinator --listen HOST:29500 --workers 2 --token-file run.token [train flags]
+ *   npx gan-train worker --coordinator HOST:29500 --advertise HOST --token-file run.token [train flags]
  */
+import { RunSecret } from '@gan/auth';
 import { ConfigError, DISTRIBUTED_FLAGS, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,6 +64,14 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
     usage: 'gan-train coordinator --listen HOST:PORT --workers N [train options]',
     parse: { extra: DISTRIBUTED_FLAGS.coordinator },
   },
+  token: {
+    summary: 'make a run secret for --token-file (the same file on every machine of a run)',
+    usage: 'gan-train token [--out FILE]',
+    parse: {
+      allow: [],
+      extra: { out: { type: 'string', nullable: true, help: 'write it to FILE (created readable by its owner only; never overwritten) instead of stdout', metavar: 'FILE' } },
+    },
+  },
   worker: {
     summary: 'run one worker: joins the coordinator, trains its shard',
     usage: 'gan-train worker --coordinator HOST:PORT --advertise HOST [train options]',
@@ -71,7 +81,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
 
 function singleProcessFields(): string[] {
   return [
-    'model', 'dataset', 'dataRoot', 'download', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
+    'model', 'dataset', 'dataRoot', 'download', 'allowHttp', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
     'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'out', 'seed', 'backend',
     'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
   ];
@@ -144,6 +154,18 @@ async function main(argv: string[]): Promise<number> {
         seed: config.seed, out, logger,
       });
       process.stdout.write(JSON.stringify({ path: r.path, train_accuracy: r.trainAccuracy, held_out_accuracy: r.heldOutAccuracy, seconds: r.seconds }) + '\n');
+      return 0;
+    }
+    case 'token': {
+      const text = `${RunSecret.generateText()}\n`;
+      if (!extra.out) process.stdout.write(text);
+      else {
+        try {
+          fs.writeFileSync(String(extra.out), text, { mode: 0o600, flag: 'wx' });
+        } catch (e) {
+          throw new Error(`cannot create the token file ${extra.out}: ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists (a run secret is never overwritten)' : (e as Error).message}`);
+        }
+      }
       return 0;
     }
     // gRPC is loaded only by the commands that use it: train and eval start faster without it.

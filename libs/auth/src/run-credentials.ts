@@ -78,7 +78,7 @@ export class RunCredentials {
     const secret = RunSecret.resolve(o.tokenFile || undefined, env);
     if (secret && o.insecure) throw new Error(`--insecure contradicts the run secret from ${secret.source}; drop one of them`);
     if (!secret && !o.insecure) {
-      throw new Error('no run secret: pass --token-file FILE (make one with `gan-train token > FILE`, the same file on every machine) or set GAN_TOKEN; --insecure runs without authentication');
+      throw new Error('no run secret: pass --token-file FILE (make one with `gan-train token --out FILE`, the same file on every machine) or set GAN_TOKEN; --insecure runs without authentication');
     }
     const given = [o.tlsCert, o.tlsKey, o.tlsCa].filter(Boolean).length;
     if (given !== 0 && given !== 3) throw new Error('TLS needs all three of --tls-cert, --tls-key and --tls-ca');

@@ -35,7 +35,7 @@ export class RunSecret {
   static fromText(text: string, source: string): RunSecret {
     const t = text.trim();
     if (t.length < MIN_SECRET_CHARS) {
-      throw new Error(`run secret from ${source} is ${t.length} characters; at least ${MIN_SECRET_CHARS} are needed (make one with \`gan-train token > FILE\`)`);
+      throw new Error(`run secret from ${source} is ${t.length} characters; at least ${MIN_SECRET_CHARS} are needed (make one with \`gan-train token --out FILE\`)`);
     }
     if (t.length > MAX_SECRET_CHARS) throw new Error(`run secret from ${source} is longer than ${MAX_SECRET_CHARS} characters`);
     return new RunSecret(Buffer.from(t, 'utf8'), source);

@@ -1,19 +1,20 @@
-// Makes tf.grad work in Node with a bare @tensorflow/tfjs-core.
+// The one place that fills tfjs-core's gradient registry (the one on globalThis that every copy of tfjs-core and
+// `import * as tf from '@tensorflow/tfjs-core'` use) with tfjs-core's own gradient definitions.
 //
-// Why this exists: Node loads tfjs-core through its "main" (dist/tf-core.node.js), and that bundle contains no
-// gradient definitions: tf.grad of anything fails with "gradient function not found for Sum". The definitions live
-// in the ESM file dist/register_all_gradients.js, which plain Node (and tsx) cannot import because its imports have
-// no file extensions. So, once per tfjs version, this bundles that file with esbuild into
-// node_modules/.cache/gan-backend/ and imports the bundle. The bundle carries its own copy of the ops the gradients
-// use, but tfjs keeps its engine and its kernel and gradient registries on globalThis, so the registrations land in
-// the same registry that `import * as tf from '@tensorflow/tfjs-core'` uses.
-// Bundled programs (bench/gpu-step.ts) import '@tensorflow/tfjs-core/dist/register_all_gradients' directly instead:
-// esbuild resolves extensionless imports itself.
-import { getGradient, version_core } from '@tensorflow/tfjs-core';
-import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+// Why this exists: Node loads tfjs-core through its "main" (dist/tf-core.node.js), and that bundle, like every
+// other bundle tfjs-core ships (tf-core.js, .fesm.js, .es2017.js, .min.js), contains no gradient definitions: tf.grad
+// of anything fails with "gradient function not found for Sum". The definitions live only in the ESM file
+// dist/register_all_gradients.js, which plain Node (and tsx) cannot import: its ~480-file import tree uses
+// extensionless specifiers. So ./tfjs-gradients.generated.mjs holds that file's gradient configs, bundled at
+// development time by ./tfjs-gradients.gen.ts and committed (gradients.test.ts checks it equals a fresh generation
+// from the installed tfjs-core): nothing is bundled or written at run time, and loading it takes ~10 ms.
+// The configs come with a copy of the ops they call; tfjs keeps its engine and its kernel and gradient registries on
+// globalThis, so those ops run on the engine of the tfjs-core the program imported. We register the configs through
+// that tfjs-core's own registerGradient, replacing any gradient registered for the same kernel before (e.g.
+// @gan/model's fallback set, which only exists for processes that never call this).
+// Bundled programs that cannot import @gan/backend (bench/gpu-step.ts) import
+// '@tensorflow/tfjs-core/dist/register_all_gradients' instead: esbuild resolves extensionless imports itself.
+import { getGradient, registerGradient, version_core } from '@tensorflow/tfjs-core';
 
 let pending: Promise<void> | null = null;
 
@@ -23,33 +24,26 @@ export function gradientsRegistered(): boolean {
 }
 
 /**
- * Registers all tfjs-core gradients if they are not registered yet. Idempotent and safe to call concurrently.
- * @param cacheDir where the esbuild bundle is written (default: node_modules/.cache/gan-backend next to tfjs-core)
+ * Registers all of tfjs-core's gradients (once per process; later calls resolve at once). Safe to call concurrently.
+ * @throws (rejects) when the committed gradient module was generated from another tfjs-core version than the one
+ *   installed: regenerate it with `node --import tsx libs/backend/src/tfjs-gradients.gen.ts`
  */
-export function ensureGradients(cacheDir?: string): Promise<void> {
-  if (gradientsRegistered()) return Promise.resolve();
-  pending ??= load(cacheDir).catch((e) => {
+export function ensureGradients(): Promise<void> {
+  pending ??= load().catch((e) => {
     pending = null;
     throw new Error(`could not register tfjs-core gradients: ${(e as Error).message.split('\n')[0]}`);
   });
   return pending;
 }
 
-async function load(cacheDir?: string): Promise<void> {
-  const require = createRequire(import.meta.url);
-  const entry = require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js');
-  // .../node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js → .../node_modules
-  const nodeModules = path.resolve(path.dirname(entry), '..', '..', '..');
-  const dir = cacheDir ?? path.join(nodeModules, '.cache', 'gan-backend');
-  const file = path.join(dir, `tfjs-gradients-${version_core}.mjs`);
-  if (!fs.existsSync(file)) {
-    const { build } = await import('esbuild');
-    fs.mkdirSync(dir, { recursive: true });
-    // Build to a private name then rename: several workers may start at once, and rename is atomic.
-    const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', minify: true, outfile: tmp, logLevel: 'error' });
-    fs.renameSync(tmp, file);
+async function load(): Promise<void> {
+  const { gradConfigs, tfjsCoreVersion } = await import('./tfjs-gradients.generated.mjs');
+  if (tfjsCoreVersion !== version_core) {
+    throw new Error(
+      `tfjs-gradients.generated.mjs is from @tensorflow/tfjs-core ${tfjsCoreVersion} but ${version_core} is installed; ` +
+        'regenerate it: node --import tsx libs/backend/src/tfjs-gradients.gen.ts',
+    );
   }
-  await import(pathToFileURL(file).href);
-  if (!gradientsRegistered()) throw new Error(`${file} loaded but registered no gradients`);
+  for (const config of gradConfigs) registerGradient(config);
+  if (!gradientsRegistered()) throw new Error('tfjs-gradients.generated.mjs registered no Conv2D gradient');
 }

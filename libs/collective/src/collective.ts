@@ -11,6 +11,8 @@
 // so the abort travels round the ring in milliseconds; a stall is caught by an inactivity deadline, and the stall
 // inspector probes every peer to name the ranks that have not joined or do not answer.
 import * as grpc from '@grpc/grpc-js';
+import { performance } from 'node:perf_hooks';
+import { RunCredentials } from '@gan/auth';
 import { loadDefinition, type ProbeReply, type ProbeRequest__Output, type PullRequest, type PullRequest__Output } from '@gan/proto';
 import { decodeChunk, encodeChunk, payloadSizeError, payloadView, PHASE, WIRE_CODE, type InChunk, type OutChunk } from './chunk-codec';
 import { atName, DataLink, DataServer, hostId, type InHandlers, type InStream, type OutStream, type StreamStatus } from './data-link';
@@ -33,18 +35,8 @@ export interface Logger {
 }
 const noopLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
-/**
- * Where transport security plugs in (TLS, tokens as call credentials): one factory for both ends.
- * Default: insecure, for 127.0.0.1 / trusted networks.
- */
-export interface CredentialsFactory {
-  server(): grpc.ServerCredentials;
-  channel(address: string): grpc.ChannelCredentials;
-}
-export const insecureCredentials: CredentialsFactory = {
-  server: () => grpc.ServerCredentials.createInsecure(),
-  channel: () => grpc.credentials.createInsecure(),
-};
+/** Largest request the collective's gRPC server takes (Pull and Probe requests are tens of bytes). */
+const MAX_REQUEST_BYTES = 64 * 1024;
 
 export interface ListenOptions {
   host?: string;
@@ -58,7 +50,11 @@ export interface ListenOptions {
   stallWarnMs?: number;
   /** default wire format of allReduce (default fp32) */
   wire?: WireFormat;
-  credentials?: CredentialsFactory;
+  /**
+   * The run's credentials (@gan/auth): the token on every gRPC call both ways, the data link's handshake, TLS.
+   * Default: none, for in-process tests; `jobId` should then be the secret's (credentials.jobId()).
+   */
+  credentials?: RunCredentials;
   /** payload bytes per chunk at fp32 (default 1 MiB) */
   chunkBytes?: number;
   /** HTTP/2 receive window of the pulling side, bytes (default 32 MiB) */
@@ -135,8 +131,9 @@ class Op {
   /** start() has run: the op has queued what it sends first. */
   started = false;
   error?: CollectiveError;
-  readonly startedAt = Date.now();
-  lastProgress = Date.now();
+  // Monotonic: a wall-clock step must not time an op out (or keep a stalled one alive).
+  readonly startedAt = performance.now();
+  lastProgress = performance.now();
   stallWarned = false;
   timingOut = false;
   graceTimer?: NodeJS.Timeout;
@@ -182,7 +179,7 @@ class Op {
   }
 
   progress(): void {
-    this.lastProgress = Date.now();
+    this.lastProgress = performance.now();
   }
 
   send(ch: OutChunk): void {
@@ -336,7 +333,7 @@ export class Collective {
   readonly defaultWire: WireFormat;
   readonly chunkElems: number;
   private readonly flowControlWindow: number;
-  private readonly creds: CredentialsFactory;
+  private readonly creds: RunCredentials;
   private server!: grpc.Server;
   private boundAddress = '';
   private group?: Group;
@@ -369,7 +366,7 @@ export class Collective {
     if (o.dataPort !== undefined && !(Number.isInteger(o.dataPort) && o.dataPort >= 0 && o.dataPort <= 65535)) {
       throw new Error(`Collective.listen: dataPort must be an integer port number in [0, 65535], got ${o.dataPort}`);
     }
-    this.creds = o.credentials ?? insecureCredentials;
+    this.creds = o.credentials ?? RunCredentials.insecure();
     this.transport = o.transport ?? 'tcp';
     this.unixSocket = o.unixSocket ?? true;
     if (this.transport !== 'tcp' && this.transport !== 'grpc') throw new Error(`Collective.listen: transport must be 'tcp' or 'grpc', got ${JSON.stringify(o.transport)}`);
@@ -380,25 +377,30 @@ export class Collective {
     const c = new Collective(o);
     const host = o.host ?? '127.0.0.1';
     const { def } = service();
-    c.server = new grpc.Server({ 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    const { options } = c.creds.grpcServerOptions(c.log, 'collective', MAX_REQUEST_BYTES);
+    c.server = new grpc.Server({ ...options, 'grpc.max_send_message_length': -1 });
     c.server.addService(def, {
       Pull: (call: grpc.ServerWritableStream<PullRequest__Output, OutChunk>) => c.onPull(grpcOut(call)),
       Probe: (call: grpc.ServerUnaryCall<ProbeRequest__Output, ProbeReply>, cb: grpc.sendUnaryData<ProbeReply>) => c.onProbe(call, cb),
     });
     const hostPart = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
     const port = await new Promise<number>((res, rej) =>
-      c.server.bindAsync(`${hostPart}:${o.port ?? 0}`, c.creds.server(), (e, p) => (e ? rej(new Error(`collective: cannot listen on ${hostPart}:${o.port ?? 0}: ${e.message}`)) : res(p))),
+      c.server.bindAsync(`${hostPart}:${o.port ?? 0}`, c.creds.grpcServerCredentials(), (e, p) => (e ? rej(new Error(`collective: cannot listen on ${hostPart}:${o.port ?? 0}: ${e.message}`)) : res(p))),
     );
     c.boundAddress = `${hostPart}:${port}`;
     // Served whatever this rank's own transport: a peer configured for tcp may pull from us.
     try {
-      c.dataServer = await DataServer.listen(host, c.jobId, (out) => c.onPull(out), c.unixSocket, o.dataPort ?? 0);
+      const auth = {
+        jobId: c.jobId, secret: c.creds.secret, tls: c.creds.tlsServerOptions(), helloTimeoutMs: c.opTimeoutMs,
+        onRefused: (host: string, why: string) => c.log.warn({ peer: host, why }, 'collective: refused a data connection; further refusals of this host are not logged'),
+      };
+      c.dataServer = await DataServer.listen(host, auth, (out) => c.onPull(out), c.unixSocket, o.dataPort ?? 0);
     } catch (e) {
       c.server.forceShutdown(); // the gRPC port must not outlive a failed listen
       throw e;
     }
     c.log.info(
-      { address: c.boundAddress, dataPort: c.dataServer.port, dataPath: atName(c.dataServer.path), transport: c.transport, jobId: c.jobId },
+      { address: c.boundAddress, dataPort: c.dataServer.port, dataPath: atName(c.dataServer.path), transport: c.transport, security: c.creds.describe() },
       'collective listening',
     );
     return c;
@@ -622,7 +624,10 @@ export class Collective {
     }
     const { port, path, hostId: theirHost } = info;
     if (!port && !path) return null;
-    const base = { jobId: this.jobId, fromRank: op.group.rank, timeoutMs: this.opTimeoutMs, maxChunkBytes: this.chunkElems * 4 };
+    const base = {
+      jobId: this.jobId, fromRank: op.group.rank, generation: op.group.generation, secret: this.creds.secret, tls: this.creds.tlsClientOptions(),
+      timeoutMs: this.opTimeoutMs, maxChunkBytes: this.chunkElems * 4,
+    };
     const host = pred.address.slice(0, pred.address.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
     const open = async (): Promise<DataLink> => {
       if (path && this.unixSocket && theirHost && theirHost === hostId()) {
@@ -680,7 +685,8 @@ export class Collective {
       this.log.debug({ from: r.from_rank, gen, seq, details }, 'collective refused a pull');
       call.abort({ code, details });
     };
-    if (r.job_id !== this.jobId) return refuse(status.FAILED_PRECONDITION, `foreign job ${JSON.stringify(r.job_id)}: this is job ${JSON.stringify(this.jobId)}`);
+    // The refusal names nothing of this run (its job id is derived from the run secret).
+    if (r.job_id !== this.jobId) return refuse(status.FAILED_PRECONDITION, 'pull for another job');
     if (this.closed) return refuse(status.UNAVAILABLE, 'collective closed');
     const g = this.group;
     if (g && gen < g.generation) return refuse(status.FAILED_PRECONDITION, `generation ${gen} is over (now ${g.generation})`);
@@ -714,7 +720,7 @@ export class Collective {
 
   private onProbe(call: grpc.ServerUnaryCall<ProbeRequest__Output, ProbeReply>, cb: grpc.sendUnaryData<ProbeReply>): void {
     if (call.request.job_id !== this.jobId) {
-      cb({ code: status.FAILED_PRECONDITION, details: `foreign job ${JSON.stringify(call.request.job_id)}` });
+      cb({ code: status.FAILED_PRECONDITION, details: 'probe for another job' });
       return;
     }
     const cur = this.current;
@@ -739,9 +745,11 @@ export class Collective {
     let cl = this.clients.get(address);
     if (!cl) {
       const { Client } = service();
-      cl = new Client(address, this.creds.channel(address), {
+      cl = new Client(address, this.creds.grpcChannelCredentials(), {
+        ...this.creds.grpcClientOptions(),
         'grpc-node.flow_control_window': this.flowControlWindow,
-        'grpc.max_receive_message_length': -1,
+        // A chunk (the largest reply) and its head; a bigger message from a peer is refused, not buffered.
+        'grpc.max_receive_message_length': this.chunkElems * 4 + 4096,
         'grpc.max_send_message_length': -1,
         // Each peer gets its own connection even if two Collectives share a process (tests, benches).
         'grpc.use_local_subchannel_pool': 1,
@@ -754,7 +762,7 @@ export class Collective {
   /** Periodic check of the running op: stall warning, then the inactivity deadline. */
   private inspect(op: Op): void {
     if (op.settled || op.timingOut) return;
-    const idle = Date.now() - op.lastProgress;
+    const idle = Math.round(performance.now() - op.lastProgress);
     if (idle >= this.opTimeoutMs) {
       op.timingOut = true;
       void this.probeAll(op, Math.min(1000, Math.max(100, this.opTimeoutMs / 4))).then((probes) => {
@@ -767,7 +775,7 @@ export class Collective {
         if (op.settled) return;
         const { notJoined, unresponsive } = classify(op, probes);
         this.log.warn(
-          { op: op.name, waitingMs: Date.now() - op.startedAt, notJoined, unresponsive, receivedChunks: op.received, expectedChunks: op.expected },
+          { op: op.name, waitingMs: Math.round(performance.now() - op.startedAt), notJoined, unresponsive, receivedChunks: op.received, expectedChunks: op.expected },
           `stall: ${op.name} has made no progress for ${idle} ms; ranks not joined: ${notJoined.map((x) => x.rank).join(', ') || 'none'}; unresponsive: ${unresponsive.map((x) => x.rank).join(', ') || 'none'}`,
         );
       });

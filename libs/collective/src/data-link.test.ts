@@ -155,14 +155,14 @@ test('a successor sending malformed frames has its data connection closed; the r
 
 // ---- (b) a HELLO with a foreign job id ----
 
-test('a data server of another job refuses the HELLO: the op rejects FAILED_PRECONDITION naming the foreign job', { timeout: 10_000 }, async () => {
+test('a data server of another job refuses the HELLO: the op rejects FAILED_PRECONDITION, naming neither job', { timeout: 10_000 }, async () => {
   const pulls: OutStream[] = [];
-  const other = await DataServer.listen('127.0.0.1', 'other-job', (out) => pulls.push(out));
+  const other = await DataServer.listen('127.0.0.1', { jobId: 'other-job' }, (out) => pulls.push(out));
   cleanup.push(() => other.close());
   // A predecessor whose Probe hands out a port that another job's rank now owns.
   const f = await fake({ advertisePort: other.port });
   const c = await victimOf(f);
-  await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.FAILED_PRECONDITION, /foreign job "dl-job": this is job "other-job"/);
+  await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.FAILED_PRECONDITION, /data link: HELLO for another job/);
   assert.equal(pulls.length, 0, 'a pull from a foreign job reached the data server');
   assert.equal(f.dataConnections, 0);
 });
@@ -184,7 +184,7 @@ test('a real rank answers a foreign HELLO with one FAILED_PRECONDITION STATUS (s
   assert.equal(type, FRAME.STATUS);
   assert.equal(s.seq, '0');
   assert.equal(s.code, status.FAILED_PRECONDITION);
-  assert.match(s.details, /foreign job "intruder"/);
+  assert.equal(s.details, 'data link: HELLO for another job');
 });
 
 // ---- (c) the predecessor drops the data connection mid-op ----

@@ -5,8 +5,9 @@
 // (Probe: data_port, data_path, host_id), liveness and the stall inspector. Each DataServer listens on a TCP port
 // and, on Linux, an abstract Unix socket that successors on the same machine use instead.
 //
-// Roles mirror the Pull stream: the successor connects to its predecessor (DataLink, client side) and sends
-// HELLO, then one PULL per op; the predecessor's DataServer hands each PULL to the collective as an OutStream,
+// Roles mirror the Pull stream: the successor connects to its predecessor (DataLink, client side), proves it holds
+// the run secret (CHALLENGE → HELLO with an HMAC → WELCOME with the predecessor's HMAC, @gan/auth's data-handshake),
+// then sends one PULL per op; the predecessor's DataServer hands each PULL to the collective as an OutStream,
 // whose chunks go back as CHUNK frames and whose end or abort is one STATUS frame. Ops on one connection are
 // strictly sequential. Cancelling an op closes the connection; the next op opens a fresh one.
 //
@@ -20,9 +21,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import tls from 'node:tls';
+import { checkHelloMac, checkWelcomeMac, helloMac, newNonce, welcomeMac, type HelloFields, type RunSecret } from '@gan/auth';
 import {
-  messageCodec, type DataHello, type DataHello__Output, type OpStatus, type OpStatus__Output, type PullRequest,
-  type PullRequest__Output,
+  messageCodec, type DataChallenge, type DataChallenge__Output, type DataHello, type DataHello__Output, type DataWelcome,
+  type DataWelcome__Output, type OpStatus, type OpStatus__Output, type PullRequest, type PullRequest__Output,
 } from '@gan/proto';
 import { decodeChunk, encodeChunkFrame, FRAME, FRAME_PREFIX, type InChunk, type OutChunk } from './chunk-codec';
 import type { PeerRef } from './errors';
@@ -33,6 +36,8 @@ let codecs: ReturnType<typeof makeCodecs> | undefined;
 function makeCodecs() {
   return {
     hello: messageCodec<DataHello, DataHello__Output>('collective', `${PKG}.DataHello`),
+    challenge: messageCodec<DataChallenge, DataChallenge__Output>('collective', `${PKG}.DataChallenge`),
+    welcome: messageCodec<DataWelcome, DataWelcome__Output>('collective', `${PKG}.DataWelcome`),
     pull: messageCodec<PullRequest, PullRequest__Output>('collective', `${PKG}.PullRequest`),
     status: messageCodec<OpStatus, OpStatus__Output>('collective', `${PKG}.OpStatus`),
   };
@@ -43,6 +48,23 @@ const codec = () => (codecs ??= makeCodecs());
 const MAX_CONTROL_BYTES = 1 << 16;
 /** Room for a chunk's head (tag fields, job id, padding) on top of its payload. */
 const CHUNK_HEAD_ROOM = 4096;
+/** Before its HELLO is accepted a connection may send only this much: a HELLO is under 200 bytes. */
+const MAX_HELLO_BYTES = 1024;
+
+/** How a data server admits connections. */
+export interface DataServerAuth {
+  jobId: string;
+  /** the run secret: HELLO must carry its MAC; without it (--insecure) the job id alone is checked */
+  secret?: RunSecret;
+  /** TLS server options (mutual TLS): the data link runs over TLS on TCP and on the Unix socket */
+  tls?: tls.TlsOptions;
+  /** a connection without an accepted HELLO after this long is closed (default 5000) */
+  helloTimeoutMs?: number;
+  /** connections beyond this many are closed at once (default 64: a ring needs one per generation) */
+  maxConnections?: number;
+  /** told once per remote host about refused connections (bad HELLO, no HELLO, over the cap) */
+  onRefused?: (host: string, why: string) => void;
+}
 
 /** A status ending an op's stream: code 0 = OK. `origin` is the rank the failure started at. */
 export interface StreamStatus {
@@ -270,7 +292,8 @@ function listenOn(server: net.Server, where: { port: number; host: string } | { 
 
 /**
  * Accepts successors' data connections, on a TCP port and (Linux) an abstract Unix socket for successors on the
- * same machine; each PULL frame becomes an OutStream handed to `onPull`.
+ * same machine; each PULL frame of an admitted connection becomes an OutStream handed to `onPull`. Admission: at most
+ * `maxConnections` at a time, and a HELLO (with the run secret's MAC when there is one) within `helloTimeoutMs`.
  */
 export class DataServer {
   private readonly sockets = new Set<net.Socket>();
@@ -278,20 +301,27 @@ export class DataServer {
   // payloads (a chunk's size each).
   private readonly pools = { heads: new BufferPool(128, 1024), payloads: new BufferPool(0, 64) };
   private readonly servers: net.Server[] = [];
+  private readonly refusedHosts = new Set<string>();
+  /** connections closed without being admitted (for tests and logs) */
+  refused = 0;
   port = 0;
   /** abstract socket name with its leading NUL; '' when there is none */
   path = '';
 
   private constructor(
-    private readonly jobId: string,
+    private readonly auth: DataServerAuth,
     private readonly onPull: (out: OutStream) => void,
   ) {}
 
   /** `port` 0 = any free port; a taken port rejects with a message naming it. */
-  static async listen(host: string, jobId: string, onPull: (out: OutStream) => void, unixSocket = true, port = 0): Promise<DataServer> {
-    const d = new DataServer(jobId, onPull);
+  static async listen(host: string, auth: DataServerAuth, onPull: (out: OutStream) => void, unixSocket = true, port = 0): Promise<DataServer> {
+    const d = new DataServer(auth, onPull);
     const make = () => {
-      const server = net.createServer({ noDelay: true }, (s) => d.accept(s));
+      // With TLS the connection is handed over once its handshake (client certificate included) has passed.
+      const server = auth.tls
+        ? tls.createServer({ ...auth.tls, handshakeTimeout: auth.helloTimeoutMs ?? 5000 }, (s) => d.accept(s))
+        : net.createServer({ noDelay: true }, (s) => d.accept(s));
+      if (auth.tls) server.on('tlsClientError', (e, s) => d.refuse(s, `TLS: ${e.message}`));
       d.servers.push(server);
       return server;
     };
@@ -315,44 +345,88 @@ export class DataServer {
     return d;
   }
 
+  /** Closes a connection that was not admitted; the first refusal per host is reported. */
+  private refuse(sock: net.Socket, why: string, reply?: StreamStatus): void {
+    this.refused += 1;
+    const host = sock.remoteAddress ?? 'unix socket';
+    if (!this.refusedHosts.has(host) && this.refusedHosts.size < 256) {
+      this.refusedHosts.add(host);
+      this.auth.onRefused?.(host, why);
+    }
+    if (reply && !sock.destroyed) {
+      sock.end(statusFrame(0, reply));
+      setTimeout(() => sock.destroy(), 1000).unref();
+    } else sock.destroy();
+  }
+
   private accept(sock: net.Socket): void {
+    const maxConnections = this.auth.maxConnections ?? 64;
+    if (this.sockets.size >= maxConnections) {
+      sock.on('error', () => {});
+      this.refuse(sock, `more than ${maxConnections} data connections`);
+      return;
+    }
     this.sockets.add(sock);
     sock.setNoDelay(true);
-    let hello = false;
+    const secret = this.auth.secret;
+    const serverNonce = secret ? newNonce() : undefined;
+    /** the HELLO this connection was admitted with */
+    let peer: { generation: number; rank: number } | undefined;
+    const helloTimer = setTimeout(() => {
+      if (!peer) this.refuse(sock, `no HELLO within ${this.auth.helloTimeoutMs ?? 5000} ms`);
+    }, this.auth.helloTimeoutMs ?? 5000);
+    helloTimer.unref();
     // Streams of this connection not known to be over; a newer PULL does not end an older stream (its STATUS may
     // still be on the way), only the connection's close does.
     const outs = new Set<TcpOut>();
     const reader = new FrameReader(
-      (t) => (t === FRAME.HELLO || t === FRAME.PULL ? MAX_CONTROL_BYTES : -1),
+      (t) => (!peer ? (t === FRAME.HELLO ? MAX_HELLO_BYTES : -1) : t === FRAME.PULL ? MAX_CONTROL_BYTES : -1),
       (type, body) => {
-        if (type === FRAME.HELLO) {
+        if (!peer) {
           const h = codec().hello.decode(body);
-          if (h.job_id !== this.jobId) {
-            sock.end(statusFrame(0, { code: status.FAILED_PRECONDITION, details: `foreign job ${JSON.stringify(h.job_id)}: this is job ${JSON.stringify(this.jobId)}` }));
+          const fields: HelloFields = {
+            jobId: this.auth.jobId, generation: Number(h.generation), rank: h.from_rank, serverNonce: serverNonce ?? Buffer.alloc(0), clientNonce: h.nonce,
+          };
+          if (h.job_id !== this.auth.jobId) {
+            this.refuse(sock, 'HELLO for another job', { code: status.FAILED_PRECONDITION, details: 'data link: HELLO for another job' });
             return;
           }
-          hello = true;
+          if (secret && !checkHelloMac(secret, fields, h.mac)) {
+            this.refuse(sock, 'HELLO without a valid MAC', { code: status.UNAUTHENTICATED, details: 'data link: HELLO not authenticated' });
+            return;
+          }
+          clearTimeout(helloTimer);
+          peer = { generation: fields.generation, rank: fields.rank };
+          if (secret) sock.write(frame(FRAME.WELCOME, codec().welcome.encode({ mac: welcomeMac(secret, fields) })));
           return;
         }
-        if (!hello) throw new Error('PULL before HELLO');
+        const req = codec().pull.decode(body);
+        // An admitted connection speaks for one rank of one generation: a PULL for another is a protocol error.
+        if (secret && (Number(req.generation) !== peer.generation || req.from_rank !== peer.rank)) {
+          throw new Error(`PULL as rank ${req.from_rank} of generation ${req.generation} on a connection admitted for rank ${peer.rank} of generation ${peer.generation}`);
+        }
         for (const o of outs) if (o.over) outs.delete(o);
-        const out = new TcpOut(codec().pull.decode(body), sock, this.pools);
+        const out = new TcpOut(req, sock, this.pools);
         outs.add(out);
         this.onPull(out);
       },
     );
     sock.on('data', (b: Buffer) => {
+      if (sock.destroyed) return;
       try {
         reader.feed(b);
       } catch (e) {
-        sock.destroy(new Error(`bad frame from ${sock.remoteAddress}:${sock.remotePort}: ${(e as Error).message}`));
+        if (!peer) this.refuse(sock, `bad frame before HELLO: ${(e as Error).message}`);
+        else sock.destroy(new Error(`bad frame from ${sock.remoteAddress}:${sock.remotePort}: ${(e as Error).message}`));
       }
     });
     sock.on('error', () => {}); // 'close' follows
     sock.on('close', () => {
+      clearTimeout(helloTimer);
       this.sockets.delete(sock);
       for (const o of outs) o.lost();
     });
+    if (serverNonce) sock.write(frame(FRAME.CHALLENGE, codec().challenge.encode({ nonce: serverNonce })));
   }
 
   /**
@@ -389,7 +463,13 @@ export interface LinkOptions {
   path?: string;
   jobId: string;
   fromRank: number;
-  /** connect deadline */
+  /** the generation this connection serves (the handshake binds it, with fromRank) */
+  generation: number;
+  /** the run secret: answer the predecessor's challenge and check its proof; absent with --insecure */
+  secret?: RunSecret;
+  /** TLS client options (mutual TLS) when the run uses TLS */
+  tls?: tls.ConnectionOptions;
+  /** connect + handshake deadline */
   timeoutMs: number;
   /** largest chunk payload of an op, fp32 bytes (both ends use the same chunk size); a larger frame is refused */
   maxChunkBytes: number;
@@ -401,48 +481,101 @@ export class DataLink {
   private closedWhy?: string;
   private readonly reader: FrameReader;
   private readonly sock: net.Socket;
+  /** set until the handshake is over: where CHALLENGE, WELCOME and a refusal go */
+  private handshake?: { onFrame(type: number, body: Buffer): void };
 
   private constructor(readonly target: string, o: LinkOptions) {
     this.reader = new FrameReader(
-      (t) => (t === FRAME.CHUNK ? o.maxChunkBytes + CHUNK_HEAD_ROOM : t === FRAME.STATUS ? MAX_CONTROL_BYTES : -1),
-      (type, body) => this.onFrame(type, body),
+      (t) => (t === FRAME.CHUNK && !this.handshake ? o.maxChunkBytes + CHUNK_HEAD_ROOM
+        : t === FRAME.STATUS || (this.handshake && (t === FRAME.CHALLENGE || t === FRAME.WELCOME)) ? MAX_CONTROL_BYTES : -1),
+      (type, body) => (this.handshake ? this.handshake.onFrame(type, body) : this.onFrame(type, body)),
     );
     const where = o.path !== undefined ? { path: o.path } : { host: o.host!, port: o.port! };
-    this.sock = net.connect({
-      ...where, noDelay: true,
-      // Each read lands where its bytes belong (FrameReader.region): the kernel copies chunk bodies into place.
-      // The socket asks for its first buffer here, so the reader must exist already.
-      onread: {
-        buffer: () => this.reader.region(),
-        callback: (n: number) => {
-          this.advance(n);
-          return true;
+    if (o.tls) {
+      // TLS sockets have no `onread`: their records are decrypted into Node's buffers, so the reader copies.
+      this.sock = tls.connect({ ...where, ...o.tls, ...(o.path !== undefined ? { servername: '' } : {}) });
+      this.sock.setNoDelay?.(true);
+      this.sock.on('data', (b: Buffer) => this.feed(b));
+    } else {
+      this.sock = net.connect({
+        ...where, noDelay: true,
+        // Each read lands where its bytes belong (FrameReader.region): the kernel copies chunk bodies into place.
+        // The socket asks for its first buffer here, so the reader must exist already.
+        onread: {
+          buffer: () => this.reader.region(),
+          callback: (n: number) => {
+            this.advance(n);
+            return true;
+          },
         },
-      },
-    });
+      });
+    }
   }
 
   get alive(): boolean {
     return !this.closedWhy && !this.sock.destroyed;
   }
 
+  /** Connects and completes the handshake (HELLO; with a secret, CHALLENGE → HELLO → WELCOME) within o.timeoutMs. */
   static connect(o: LinkOptions): Promise<DataLink> {
     const target = o.path !== undefined ? `unix:${atName(o.path)}` : `${o.host}:${o.port}`;
     const link = new DataLink(target, o);
     const sock = link.sock;
     return new Promise((res, rej) => {
-      const timer = setTimeout(() => sock.destroy(new Error(`no connection within ${o.timeoutMs} ms`)), o.timeoutMs);
-      sock.once('connect', () => {
+      let settled = false;
+      const fail = (why: string) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        sock.write(frame(FRAME.HELLO, codec().hello.encode({ job_id: o.jobId, from_rank: o.fromRank })));
+        link.handshake = undefined;
+        link.close(why);
+        rej(new Error(why));
+      };
+      const ok = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        link.handshake = undefined;
         res(link);
+      };
+      const timer = setTimeout(() => fail(`no ${o.secret ? 'authenticated ' : ''}connection within ${o.timeoutMs} ms`), o.timeoutMs);
+      const clientNonce = newNonce();
+      let fields: HelloFields | undefined;
+      const hello = (serverNonce: Buffer) => {
+        fields = { jobId: o.jobId, generation: o.generation, rank: o.fromRank, serverNonce, clientNonce };
+        sock.write(frame(FRAME.HELLO, codec().hello.encode({
+          job_id: o.jobId, from_rank: o.fromRank, generation: String(o.generation), nonce: clientNonce,
+          mac: o.secret ? helloMac(o.secret, fields) : Buffer.alloc(0),
+        })));
+      };
+      link.handshake = {
+        onFrame: (type, body) => {
+          if (type === FRAME.STATUS) {
+            const st = codec().status.decode(body);
+            fail(`${target} refused the data connection: ${st.details}`);
+          } else if (type === FRAME.CHALLENGE && o.secret && !fields) {
+            // A copy: decoded bytes are views of the reader's scratch, which the next frame overwrites.
+            hello(Buffer.from(codec().challenge.decode(body).nonce));
+          } else if (type === FRAME.WELCOME && o.secret && fields) {
+            if (checkWelcomeMac(o.secret, fields, codec().welcome.decode(body).mac)) ok();
+            else fail(`${target} did not prove it holds the run secret`);
+          } else fail(`${target} sent frame type ${type} during the handshake`);
+        },
+      };
+      sock.once(o.tls ? 'secureConnect' : 'connect', () => {
+        if (!o.secret) {
+          hello(Buffer.alloc(0));
+          ok();
+        }
       });
       sock.on('error', (e) => {
-        clearTimeout(timer);
+        fail(e.message);
         link.lost(e.message);
-        rej(e);
       });
-      sock.on('close', () => link.lost('connection closed'));
+      sock.on('close', () => {
+        fail('connection closed during the handshake');
+        link.lost('connection closed');
+      });
     });
   }
 
@@ -464,16 +597,29 @@ export class DataLink {
     this.sock.destroy();
   }
 
+  private feed(b: Buffer): void {
+    if (this.closedWhy) return;
+    try {
+      this.reader.feed(b);
+    } catch (e) {
+      this.badFrame(e as Error);
+    }
+  }
+
   private advance(n: number): void {
     if (this.closedWhy) return;
     try {
       this.reader.advance(n);
     } catch (e) {
-      const msg = `bad frame from ${this.target}: ${(e as Error).message}`;
-      const a = this.active;
-      this.close(msg);
-      a?.h.error({ code: status.INTERNAL, details: msg });
+      this.badFrame(e as Error);
     }
+  }
+
+  private badFrame(e: Error): void {
+    const msg = `bad frame from ${this.target}: ${e.message}`;
+    const a = this.active;
+    this.close(msg);
+    a?.h.error({ code: status.INTERNAL, details: msg });
   }
 
   private onFrame(type: number, body: Buffer): void {

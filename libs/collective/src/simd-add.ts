@@ -1,50 +1,10 @@
-// Float32 `dst += src` through a tiny hand-assembled WebAssembly SIMD kernel (f32x4.add): V8 does not vectorise
-// the plain JS loop, which costs ~2-6 ns per element; the kernel runs at memory speed. The operands are copied into
-// the module's memory and the sum copied back (three memcpys of a 1 MiB chunk are cheaper than the scalar loop).
-// Falls back to the JS loop when WebAssembly SIMD is unavailable. Results are identical: both are IEEE float32 adds.
-import { name, section, uleb } from './wasm-bytes';
-
-/** (module (memory (export "mem") 1) (func (export "add") (param $d i32) (param $s i32) (param $end i32) ...)) */
-function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const body = [
-    0x00, // no locals
-    0x02, 0x40, // block
-    0x03, 0x40, // loop
-    0x20, 0x00, 0x20, 0x02, 0x4f, 0x0d, 0x01, // br_if 1 (d >= end)
-    0x20, 0x00, // address for the store
-    0x20, 0x00, 0xfd, 0x00, 0x04, 0x00, // v128.load d
-    0x20, 0x01, 0xfd, 0x00, 0x04, 0x00, // v128.load s
-    0xfd, 0xe4, 0x01, // f32x4.add
-    0xfd, 0x0b, 0x04, 0x00, // v128.store
-    0x20, 0x00, 0x41, 0x10, 0x6a, 0x21, 0x00, // d += 16
-    0x20, 0x01, 0x41, 0x10, 0x6a, 0x21, 0x01, // s += 16
-    0x0c, 0x00, // br 0
-    0x0b, 0x0b, 0x0b, // end loop, block, func
-  ];
-  // div(d, end, x): d[i] /= x, f32x4.div (IEEE, so identical to the scalar float32 division).
-  const divBody = [
-    0x00,
-    0x02, 0x40, 0x03, 0x40,
-    0x20, 0x00, 0x20, 0x01, 0x4f, 0x0d, 0x01,
-    0x20, 0x00,
-    0x20, 0x00, 0xfd, 0x00, 0x04, 0x00,
-    0x20, 0x02, 0xfd, 0x13, // f32x4.splat x
-    0xfd, 0xe7, 0x01, // f32x4.div
-    0xfd, 0x0b, 0x04, 0x00,
-    0x20, 0x00, 0x41, 0x10, 0x6a, 0x21, 0x00,
-    0x0c, 0x00,
-    0x0b, 0x0b, 0x0b,
-  ];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [0x02, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00, 0x60, 0x03, 0x7f, 0x7f, 0x7d, 0x00]),
-    ...section(3, [0x02, 0x00, 0x01]),
-    ...section(5, [0x01, 0x00, 0x01]),
-    ...section(7, [0x03, ...name('mem'), 0x02, 0x00, ...name('add'), 0x00, 0x00, ...name('div'), 0x00, 0x01]),
-    ...section(10, [0x02, ...uleb(body.length), ...body, ...uleb(divBody.length), ...divBody]),
-  ]);
-}
-
+// Float32 `dst += src` and `v /= x` through a tiny WebAssembly SIMD kernel (f32x4, source: wasm/simd-add.wat): V8
+// does not vectorise the plain JS loop, which costs ~2-6 ns per element; the kernel runs at memory speed. The operands
+// are copied into the module's memory and the sum copied back (three memcpys of a 1 MiB chunk are cheaper than the
+// scalar loop). Falls back to the JS loop when WebAssembly SIMD is unavailable. Results are identical: both are IEEE
+// float32 operations. The module's bytes are generated from the .wat and committed (wasm/generated/), so nothing
+// here needs a toolchain. Tested by simd-add.test.ts: node tools/run-tests.mjs libs/collective simd-add
+import { simdAddWasm } from './wasm/generated/simd-add.wasm';
 
 interface Kernel {
   mem: WebAssembly.Memory;
@@ -56,7 +16,7 @@ let kernel: Kernel | null | undefined;
 function load(): Kernel | null {
   if (kernel !== undefined) return kernel;
   try {
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()));
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(simdAddWasm()));
     kernel = { mem: inst.exports.mem as WebAssembly.Memory, add: inst.exports.add as Kernel['add'], div: inst.exports.div as Kernel['div'] };
   } catch {
     kernel = null;

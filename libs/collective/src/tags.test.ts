@@ -179,7 +179,7 @@ test('a Pull of another job or of an old generation is refused with FAILED_PRECO
   });
   const foreign = await pull({ job_id: 'job-b' });
   assert.equal(foreign.code, grpc.status.FAILED_PRECONDITION);
-  assert.match(foreign.details, /foreign job/);
+  assert.equal(foreign.details, 'pull for another job', 'the refusal names neither job');
   const stale = await pull({ generation: '1' });
   assert.equal(stale.code, grpc.status.FAILED_PRECONDITION);
   assert.match(stale.details, /generation 1 is over/);

@@ -5,11 +5,30 @@ const listen: FieldSpec = { type: 'string', help: 'address the coordinator liste
 const joinGraceMs: FieldSpec = { type: 'int', min: 0, help: 'with --min-workers: how long to wait for the rest once enough have joined', default: 10_000, metavar: 'MS' };
 const joinTimeoutMs: FieldSpec = { type: 'int', min: 1000, help: 'how long the coordinator waits for workers to join', default: 300_000, metavar: 'MS' };
 
+/** The run's credentials (@gan/auth): every process of a run gets the same secret; TLS files are per machine. */
+const SECURITY: Record<string, FieldSpec> = {
+  tokenFile: {
+    type: 'string', nullable: true, metavar: 'FILE',
+    help: 'file holding the run secret, the same on every machine (make one with `gan-train token --out FILE`; or set GAN_TOKEN / GAN_TOKEN_FILE)',
+  },
+  insecure: { type: 'boolean', default: false, help: 'run without a run secret: anyone who reaches a port can stop the run or read gradients' },
+  tlsCert: { type: 'string', nullable: true, metavar: 'FILE', help: 'PEM certificate of this process for mutual TLS on every connection (with --tls-key, --tls-ca)' },
+  tlsKey: { type: 'string', nullable: true, metavar: 'FILE', help: 'PEM private key of --tls-cert' },
+  tlsCa: { type: 'string', nullable: true, metavar: 'FILE', help: 'PEM CA that signed every process\'s certificate' },
+};
+const LOCAL_SECURITY: Record<string, FieldSpec> = { tlsCert: SECURITY.tlsCert, tlsKey: SECURITY.tlsKey, tlsCa: SECURITY.tlsCa };
+
 export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Record<string, FieldSpec>> = {
-  local: { joinTimeoutMs, joinGraceMs },
-  coordinator: { listen, joinTimeoutMs, joinGraceMs },
+  // `local` makes a fresh run secret and hands it to its children through their environment.
+  local: { joinTimeoutMs, joinGraceMs, ...LOCAL_SECURITY },
+  coordinator: { listen, joinTimeoutMs, joinGraceMs, ...SECURITY },
   worker: {
     joinTimeoutMs,
+    ...SECURITY,
+    bind: {
+      type: 'string', nullable: true, metavar: 'ADDR',
+      help: 'address this worker\'s collective and data servers listen on (default: --advertise when it is an IP address, else 0.0.0.0)',
+    },
     coordinator: { type: 'string', help: 'the coordinator to join', default: '127.0.0.1:29500', metavar: 'HOST:PORT' },
     advertise: { type: 'string', help: 'host or IP other workers reach this one at', default: '127.0.0.1', metavar: 'HOST' },
     port: { type: 'int', min: 0, max: 65535, help: 'port of this worker\'s collective server (0 = any free port)', default: 0 },

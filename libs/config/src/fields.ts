@@ -11,6 +11,8 @@ export interface TrainConfig {
   /** Path for real datasets or the image folder; null = the data lib's own default. */
   dataRoot: string | null;
   download: boolean;
+  /** Let --download use plain http URLs (default: https only). */
+  allowHttp: boolean;
   dropLast: boolean;
   skipBadImages: boolean;
   /** Side of the square images: 28, 32 or 64. */
@@ -93,6 +95,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   dataset: 'shapes',
   dataRoot: null,
   download: false,
+  allowHttp: false,
   dropLast: false,
   skipBadImages: false,
   imageSize: 64,
@@ -141,6 +144,7 @@ const SPECS: { [K in ConfigKey]: Spec } = {
   },
   dataRoot: { type: 'string', nullable: true, metavar: 'PATH', help: 'directory of a real dataset or image folder', fingerprint: false },
   download: { type: 'boolean', help: 'download the dataset into --data-root if missing', fingerprint: false },
+  allowHttp: { type: 'boolean', help: 'let --download fetch over plain http (default: https only)', fingerprint: false },
   dropLast: { type: 'boolean', help: 'drop the last incomplete batch of an epoch', fingerprint: true },
   skipBadImages: { type: 'boolean', help: 'skip unreadable images in a folder instead of failing', fingerprint: false },
   imageSize: { type: 'enum', values: [28, 32, 64], help: 'image side in pixels', fingerprint: true },

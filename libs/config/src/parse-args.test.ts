@@ -23,7 +23,7 @@ function rejects(argv: string[], pattern: RegExp, opts?: Parameters<typeof parse
 
 test('defaults match the documented values and are frozen', () => {
   assert.deepEqual({ ...DEFAULT_CONFIG }, {
-    model: 'dcgan', dataset: 'shapes', dataRoot: null, download: false, dropLast: false, skipBadImages: false,
+    model: 'dcgan', dataset: 'shapes', dataRoot: null, download: false, allowHttp: false, dropLast: false, skipBadImages: false,
     imageSize: 64, channels: 3, nz: 100, ngf: 128, ndf: 64, norm: 'batch', mlpHidden: 128, steps: 1000,
     batchSize: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating', labelSmoothing: 0,
     out: 'runs/latest', seed: 1, backend: 'auto', resume: null, sampleEvery: 100, checkpointEvery: 500,

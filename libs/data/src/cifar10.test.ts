@@ -1,13 +1,14 @@
 // Tests of the CIFAR-10 binary reader on batch files the test writes: CHW→HWC order, labels, gray conversion,
-// resize, the train/test file sets, archive extraction + verified download, and bad input (truncated record,
+// resize, the train/test file sets, archive extraction (bounded inflation), and bad input (truncated record,
 // bad label, missing batch, empty file). Run: node tools/run-tests.mjs libs/data cifar10
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { cifarFileNames, extractBinMembers, openDataset } from './index';
-import { tempDir } from './test-util';
+import zlib from 'node:zlib';
+import { CIFAR10_TAR_MAX_BYTES, cifarFileNames, extractBinMembers, openDataset } from './index';
+import { gzipBomb, tempDir } from './test-util';
 
 /** A batch of n records: label (k + i) % 10; R plane = x*8, G plane = y*8, B plane = (i*13) % 256. */
 function cifarBatch(n: number, k: number): Buffer {
@@ -104,4 +105,20 @@ test('CIFAR-10: extracts the .bin members of a tar.gz archive (flat, nothing els
   assert.deepEqual(fs.readdirSync(out).sort(), names.sort());
   const ds = await openDataset({ name: 'cifar10', root: out, imageSize: 32, channels: 3, seed: 0 });
   assert.equal(ds.length, 10);
+});
+
+test('CIFAR-10 archive: inflation is capped, a tar over the cap and corrupt gzip are one-line errors', () => {
+  assert.equal(CIFAR10_TAR_MAX_BYTES, 256 * 1024 * 1024);
+  const dir = tempDir();
+  const archive = path.join(dir, 'cifar-10-binary.tar.gz');
+  fs.writeFileSync(archive, gzipBomb(Buffer.alloc(512), 8));
+  const out = tempDir();
+  assert.throws(() => extractBinMembers(archive, out, 4 << 20), (e: Error) => e.message === `${archive}: gzip data inflates to more than the 4194304-byte CIFAR-10 archive limit; refusing it`);
+  assert.deepEqual(fs.readdirSync(out), []);
+  const tar = path.join(dir, 'plain.tar');
+  fs.writeFileSync(tar, Buffer.alloc(8192));
+  assert.throws(() => extractBinMembers(tar, out, 4096), (e: Error) => e.message === `${tar}: 8192-byte tar is over the 4096-byte CIFAR-10 archive limit`);
+  const bytes = zlib.gzipSync(Buffer.alloc(100_000, 7));
+  fs.writeFileSync(archive, bytes.subarray(0, bytes.length - 20));
+  assert.throws(() => extractBinMembers(archive, out), (e: Error) => e.message.startsWith(`${archive}: corrupt or truncated gzip data (`) && !e.message.includes('\n'));
 });

@@ -1,8 +1,8 @@
 // CIFAR-10 in its binary form: `data_batch_1.bin` … `data_batch_5.bin` (split 'train') or `test_batch.bin`
 // ('test'), each a run of 3073-byte records (1 label byte, then 1024 R, 1024 G, 1024 B bytes, rows top to
 // bottom). Looked up in root, root/cifar-10-batches-bin and the same under cacheDir; with download: true the
-// official `cifar-10-binary.tar.gz` is fetched, MD5-verified and its .bin members extracted. Tested in
-// cifar10.test.ts.
+// official `cifar-10-binary.tar.gz` is fetched, SHA-256-verified and its .bin members extracted (inflating at
+// most CIFAR10_TAR_MAX_BYTES, so a gzip bomb in its place is refused). Tested in cifar10.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -14,17 +14,35 @@ import { createU8ImageDataset } from './u8-image-dataset';
 const RECORD = 3073;
 const PIXELS = 1024;
 
+/**
+ * Most bytes the CIFAR-10 archive may inflate to: the real tar is ~184 MB (six 30.7 MB batches plus headers);
+ * 256 MiB leaves headroom without letting a small .gz expand into gigabytes.
+ */
+export const CIFAR10_TAR_MAX_BYTES = 256 * 1024 * 1024;
+
 export function cifarFileNames(split: 'train' | 'test'): string[] {
   return split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
 }
 
 /**
  * Extracts the regular files of a (possibly gzipped) ustar archive whose names end in `.bin` into destDir, flat
- * (only the base name is used, so an archive cannot write outside destDir). Returns the names written.
+ * (only the base name is used, so an archive cannot write outside destDir). The tar (inflated or not) may hold at
+ * most maxBytes. Returns the names written.
  */
-export function extractBinMembers(archive: string, destDir: string): string[] {
+export function extractBinMembers(archive: string, destDir: string, maxBytes = CIFAR10_TAR_MAX_BYTES): string[] {
   let buf = fs.readFileSync(archive);
-  if (buf[0] === 0x1f && buf[1] === 0x8b) buf = zlib.gunzipSync(buf);
+  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = zlib.gunzipSync(buf, { maxOutputLength: maxBytes });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new Error(`${archive}: gzip data inflates to more than the ${maxBytes}-byte CIFAR-10 archive limit; refusing it`);
+      }
+      throw new Error(`${archive}: corrupt or truncated gzip data (${(e as Error).message})`);
+    }
+  } else if (buf.length > maxBytes) {
+    throw new Error(`${archive}: ${buf.length}-byte tar is over the ${maxBytes}-byte CIFAR-10 archive limit`);
+  }
   const written: string[] = [];
   let off = 0;
   while (off + 512 <= buf.length) {
@@ -89,7 +107,10 @@ export async function openCifar10(spec: DatasetSpec): Promise<Dataset> {
   if (files.some((f) => !f) && spec.download) {
     const archive = path.join(cacheDir, 'cifar-10-binary.tar.gz');
     if (!fs.existsSync(archive)) {
-      await downloadVerified({ url: joinUrl(spec.baseUrl ?? DEFAULT_BASE_URLS.cifar10, 'cifar-10-binary.tar.gz'), dest: archive, checksum: CIFAR10_CHECKSUM, logger: spec.logger });
+      await downloadVerified({
+        url: joinUrl(spec.baseUrl ?? DEFAULT_BASE_URLS.cifar10, 'cifar-10-binary.tar.gz'),
+        dest: archive, checksum: CIFAR10_CHECKSUM, allowHttp: spec.allowHttp, logger: spec.logger,
+      });
     }
     const out = path.join(cacheDir, 'cifar-10-batches-bin');
     fs.mkdirSync(out, { recursive: true });

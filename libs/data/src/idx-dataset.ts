@@ -45,6 +45,7 @@ async function locate(spec: DatasetSpec & { name: IdxDatasetName }, base: string
     url: joinUrl(spec.baseUrl ?? DEFAULT_BASE_URLS[spec.name], file),
     dest,
     checksum: IDX_CHECKSUMS[spec.name][file],
+    allowHttp: spec.allowHttp,
     logger: spec.logger,
   });
   return dest;
@@ -66,13 +67,12 @@ export async function openIdxDataset(spec: DatasetSpec & { name: IdxDatasetName 
   const names = idxFileNames(split);
   const imgFile = await locate(spec, names.images);
   const lblFile = await locate(spec, names.labels);
-  const img = readIdxFile(imgFile, IDX_IMAGES_MAGIC);
+  const img = await readIdxFile(imgFile, IDX_IMAGES_MAGIC);
   if (img.dims.length !== 3) throw new Error(`${imgFile}: expected a 3-D IDX image array, got dims [${img.dims.join(', ')}]`);
-  const lbl = readIdxFile(lblFile, IDX_LABELS_MAGIC);
+  const lbl = await readIdxFile(lblFile, IDX_LABELS_MAGIC);
   if (lbl.dims.length !== 1) throw new Error(`${lblFile}: expected a 1-D IDX label array, got dims [${lbl.dims.join(', ')}]`);
   const [n, h, w] = img.dims;
   if (lbl.dims[0] !== n) throw new Error(`${imgFile} has ${n} images but ${lblFile} has ${lbl.dims[0]} labels`);
-  if (n === 0) throw new Error(`${imgFile}: the IDX file holds no images`);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     if (lbl.data[i] > 9) throw new Error(`${lblFile}: label entry ${i} (offset ${8 + i}) is ${lbl.data[i]}, expected 0-9`);

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import { openDataset } from './index';
-import { idxBytes, tempDir, writeIdxPair } from './test-util';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IDX_MAX_BYTES, openDataset, parseIdx, readIdxFile } from './index';
+import { gzipBomb, idxBytes, tempDir, writeIdxPair } from './test-util';
 
 test('IDX: plain and gzipped files load the same pixels, labels, shape and range', async () => {
   const plain = tempDir(), gz = tempDir();
@@ -92,6 +92,53 @@ test('IDX bad input: truncated data, truncated gzip, wrong magic, count mismatch
   await assert.rejects(open(dir), /3 unexpected trailing bytes/);
   // nothing there
   await assert.rejects(open(tempDir()), /train-images-idx3-ubyte\[\.gz\] not found in .*download: true/);
+});
+
+test('IDX header: zero dimensions and sizes over the limit are refused, naming the file', async () => {
+  const open = (root: string) => openDataset({ name: 'mnist', root, imageSize: 28, channels: 1, seed: 0 });
+  for (const [dims, gzip] of [[[5, 0, 0], false], [[0, 28, 28], true], [[3, 28, 0], false]] as const) {
+    const dir = tempDir();
+    const { images } = writeIdxPair(dir, 'train', 5, { gzip });
+    const n = dims[0] * dims[1] * dims[2];
+    const bytes = idxBytes([...dims], new Uint8Array(n));
+    fs.writeFileSync(images, gzip ? zlib.gzipSync(bytes) : bytes);
+    await assert.rejects(open(dir), (e: Error) => e.message === `${images}: IDX header declares dims [${dims.join(', ')}]; every dimension must be at least 1`);
+  }
+  const dir = tempDir();
+  const { labels } = writeIdxPair(dir, 'train', 5);
+  fs.writeFileSync(labels, idxBytes([0], new Uint8Array(0)));
+  await assert.rejects(open(dir), (e: Error) => e.message.startsWith(`${labels}: IDX header declares dims [0]`));
+  // dims whose product is 2^48: refused from the header, before any length arithmetic
+  const huge = path.join(tempDir(), 'huge-idx3-ubyte');
+  fs.writeFileSync(huge, idxBytes([65536, 65536, 65536], new Uint8Array(10)));
+  await assert.rejects(readIdxFile(huge, IDX_IMAGES_MAGIC), (e: Error) => e.message === `${huge}: IDX header declares dims [65536, 65536, 65536], more than the ${IDX_MAX_BYTES}-byte IDX data limit`);
+  // the limit is an option; a plain file over it is refused from its size alone
+  const small = path.join(tempDir(), 'small-idx3-ubyte');
+  fs.writeFileSync(small, idxBytes([2, 28, 28], new Uint8Array(2 * 784)));
+  assert.equal((await readIdxFile(small, IDX_IMAGES_MAGIC, { maxBytes: 2 * 784 })).data.length, 2 * 784);
+  await assert.rejects(readIdxFile(small, IDX_IMAGES_MAGIC, { maxBytes: 100 }), (e: Error) => e.message === `${small}: 1584-byte file is over the 100-byte IDX data limit`);
+  assert.throws(() => parseIdx(fs.readFileSync(small), small, IDX_IMAGES_MAGIC, { maxBytes: 1000 }), /dims \[2, 28, 28\], more than the 1000-byte IDX data limit/);
+});
+
+test('IDX gzip: inflation stops at the size the header declares, and the magic is checked first', async () => {
+  const dir = tempDir();
+  const { images } = writeIdxPair(dir, 'train', 1, { gzip: true });
+  // ~67 KB of .gz that inflates to 64 MiB after a valid one-image header
+  const bomb = gzipBomb(idxBytes([1, 28, 28], new Uint8Array(784)), 64);
+  fs.writeFileSync(images, bomb);
+  await assert.rejects(
+    readIdxFile(images, IDX_IMAGES_MAGIC),
+    (e: Error) => e.message === `${images}: gzip data inflates past the 800 bytes its IDX header declares (dims [1, 28, 28]); refusing the trailing data`,
+  );
+  // wrong magic followed by corrupt gzip: the magic error comes from the first inflated bytes, before the corruption
+  const wrong = Buffer.concat([zlib.gzipSync(idxBytes([1 << 20], new Uint8Array(1 << 20))), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff])]);
+  fs.writeFileSync(images, wrong);
+  await assert.rejects(readIdxFile(images, IDX_IMAGES_MAGIC), (e: Error) => e.message === `${images}: wrong IDX magic number 0x00000801 at offset 0 (expected 0x00000803 = 2051)`);
+  // the same corruption after a good header is still reported as corrupt gzip
+  fs.writeFileSync(images, Buffer.concat([zlib.gzipSync(idxBytes([1 << 20], new Uint8Array(1 << 20))), wrong.subarray(-13)]));
+  await assert.rejects(readIdxFile(images, IDX_LABELS_MAGIC), (e: Error) => e.message.startsWith(`${images}: corrupt or truncated gzip data (`) && !e.message.includes('\n'));
+  // in-memory parsing has a fixed output cap
+  assert.throws(() => parseIdx(bomb, 'mem.gz', IDX_IMAGES_MAGIC, { maxBytes: 1 << 20 }), (e: Error) => e.message === `mem.gz: gzip data inflates to more than the ${(1 << 20) + 1024}-byte limit; refusing it`);
 });
 
 // The real MNIST test split lives outside the repo (../shared from the project root); GAN_MNIST_DIR overrides.

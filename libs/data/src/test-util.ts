@@ -39,3 +39,12 @@ export function writeIdxPair(dir: string, prefix: 'train' | 't10k', n: number, o
   fs.writeFileSync(labels, z(idxBytes([nl], lbl)));
   return { images, labels, img, lbl };
 }
+
+/**
+ * A multi-member gzip: `prefix`, then `zeroMiB` MiB of zero bytes, at about 1 KB of .gz per MiB (how a small
+ * file can inflate to hundreds of MiB).
+ */
+export function gzipBomb(prefix: Buffer, zeroMiB: number): Buffer {
+  const mib = zlib.gzipSync(Buffer.alloc(1 << 20));
+  return Buffer.concat([zlib.gzipSync(prefix), ...Array.from({ length: zeroMiB }, () => mib)]);
+}

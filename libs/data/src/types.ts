@@ -20,9 +20,11 @@ export interface DatasetSpec {
   /** Number of samples of a generated set (ring8/grid25 default 100,000, shapes 20,000). */
   length?: number;
   seed: number;
-  /** Fetch missing IDX files from baseUrl into cacheDir (MNIST family only). */
+  /** Fetch missing IDX files (MNIST family) or the CIFAR-10 archive from baseUrl into cacheDir. */
   download?: boolean;
   baseUrl?: string;
+  /** Let a download use plain http (default: https only; see download.ts). */
+  allowHttp?: boolean;
   /** Where downloads (and the folder's decoded-pixel cache) go; defaults to root. */
   cacheDir?: string;
   split?: 'train' | 'test';

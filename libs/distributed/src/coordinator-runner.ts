@@ -6,14 +6,17 @@
 import type { TrainConfig } from '@gan/config';
 import { createLogger } from '@gan/telemetry';
 import { CoordinatorServer } from './coordinator-server';
+import { credentialsFromFlags } from './credentials-from-flags';
 import { exitWhenParentGoes } from './parent-watch';
 
 export async function runCoordinator(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
   exitWhenParentGoes();
   const logger = createLogger({ role: 'coordinator' });
+  const credentials = credentialsFromFlags(extra);
+  if (!credentials.authenticated) logger.warn({}, 'running with --insecure: anyone who reaches this port can stop the run or take it over');
   const server = new CoordinatorServer({
     config, logger, listen: String(extra.listen), joinTimeoutMs: Number(extra.joinTimeoutMs ?? 300_000),
-    joinGraceMs: Number(extra.joinGraceMs ?? 10_000),
+    joinGraceMs: Number(extra.joinGraceMs ?? 10_000), credentials,
   });
   const address = await server.start();
   process.stdout.write(JSON.stringify({ event: 'listening', address }) + '\n');

@@ -5,12 +5,22 @@
  * Generation life cycle: `waiting` (Join calls are held open) → `training` once `workers` have joined (or
  * `minWorkers` after a grace period) → `finished` when every worker left cleanly, or `failed` the moment one
  * worker fails, misses heartbeats or leaves early; the others learn it from their next heartbeat reply and exit.
+ *
+ * Trust: with a run secret every call must carry the run token (checked by an interceptor before any handler), a
+ * restarted coordinator adopts a generation only with a ticket it signed, and rank 0 — whose state every replica
+ * adopts — is chosen from steps the coordinator saw reported, never from a worker's claim alone.
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { RunCredentials } from '@gan/auth';
 import { diffConfigs, fingerprint, validateConfig, type TrainConfig } from '@gan/config';
+import type {
+  Ack, HeartbeatReply, HeartbeatRequest__Output, JoinReply, JoinRequest__Output, LeaveRequest__Output, RunStatus,
+  ShutdownRequest__Output, StepReport__Output,
+} from '@gan/proto';
 import { coordinatorPackage, StatusError, unary } from './rpc';
-import { serverCredentials } from './credentials';
+import { JoinLimiter } from './join-limiter';
 
 export interface CoordinatorLog {
   info(o: object, m?: string): void;
@@ -20,6 +30,12 @@ export interface CoordinatorLog {
 
 /** How long a restarted coordinator waits for each member of the generation it adopted to re-register. */
 const ADOPT_GRACE_MS = 10_000;
+/** Largest request: a Join carries the worker's config (a few KiB) and its peer list. */
+const MAX_REQUEST_BYTES = 1 << 20;
+const TICKET_LABEL = 'gan-train/generation-ticket/v1';
+
+/** Liveness and timers run on the monotonic clock: a wall-clock step must not mark every worker dead. */
+const now = (): number => performance.now();
 
 interface Member {
   workerId: string;
@@ -38,8 +54,8 @@ interface PendingJoin {
   committedStep: number;
   /** Rank in the previous generation (for a stable order among equals); Infinity for newcomers. */
   prevRank: number;
-  reply: (err: grpc.ServiceError | null, res?: object) => void;
-  call: grpc.ServerUnaryCall<any, any>;
+  reply: grpc.sendUnaryData<JoinReply>;
+  call: grpc.ServerUnaryCall<JoinRequest__Output, JoinReply>;
 }
 
 export type RunState = 'waiting' | 'training' | 'reforming' | 'stopping' | 'finished' | 'failed';
@@ -52,18 +68,22 @@ export interface CoordinatorOptions {
   joinGraceMs?: number;
   /** Give up when the generation is not full after this long (also the wait for workers below --min-workers). */
   joinTimeoutMs?: number;
+  /** The run's credentials (@gan/auth); default: none (in-process tests, --insecure). */
+  credentials?: RunCredentials;
 }
 
 export class CoordinatorServer {
   readonly jobId = randomUUID();
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 16 << 20 });
+  private readonly server: grpc.Server;
+  private readonly creds: RunCredentials;
+  private readonly joins = new JoinLimiter();
   private readonly fp: string;
   private state: RunState = 'waiting';
   private reason = '';
   private generation = 0;
   private readonly pending: PendingJoin[] = [];
   private members: Member[] = [];
-  private lastReport = new Map<number, Record<string, number>>();
+  private lastReport = new Map<number, StepReport__Output>();
   private monitor: NodeJS.Timeout | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
   private joinTimer: NodeJS.Timeout | null = null;
@@ -78,14 +98,16 @@ export class CoordinatorServer {
 
   constructor(private readonly opts: CoordinatorOptions) {
     this.fp = fingerprint(opts.config);
+    this.creds = opts.credentials ?? RunCredentials.insecure();
+    this.server = new grpc.Server(this.creds.grpcServerOptions(opts.logger, 'coordinator', MAX_REQUEST_BYTES).options);
     const svc = coordinatorPackage().Coordinator.service;
     this.server.addService(svc, {
       Join: this.join,
-      Heartbeat: unary(async (req: any) => this.heartbeat(req)),
-      ReportStep: unary(async (req: any) => this.report(req)),
-      Leave: unary(async (req: any) => this.leave(req)),
-      GetStatus: unary(async () => this.status()),
-      Shutdown: unary(async (req: any) => {
+      Heartbeat: unary<HeartbeatRequest__Output, HeartbeatReply>(async (req) => this.heartbeat(req)),
+      ReportStep: unary<StepReport__Output, Ack>(async (req) => this.report(req)),
+      Leave: unary<LeaveRequest__Output, Ack>(async (req) => this.leave(req)),
+      GetStatus: unary<object, RunStatus>(async () => this.status()),
+      Shutdown: unary<ShutdownRequest__Output, Ack>(async (req) => {
         this.requestStop(req.reason || 'shutdown requested');
         return {};
       }),
@@ -112,7 +134,7 @@ export class CoordinatorServer {
 
   async start(): Promise<string> {
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(this.opts.listen, serverCredentials(), (err, p) => (err ? reject(new Error(`coordinator cannot listen on ${this.opts.listen}: ${err.message}`)) : resolve(p))),
+      this.server.bindAsync(this.opts.listen, this.creds.grpcServerCredentials(), (err, p) => (err ? reject(new Error(`coordinator cannot listen on ${this.opts.listen}: ${err.message}`)) : resolve(p))),
     );
     const host = this.opts.listen.slice(0, this.opts.listen.lastIndexOf(':'));
     this.address = `${host}:${port}`;
@@ -120,7 +142,7 @@ export class CoordinatorServer {
     this.joinTimer = setTimeout(() => {
       if (this.state === 'waiting') this.fail(`only ${this.pending.length} of ${this.opts.config.workers} workers joined within ${this.joinTimeoutMs} ms`);
     }, this.joinTimeoutMs);
-    this.opts.logger.info({ address: this.address, workers: this.opts.config.workers, minWorkers: this.minCount, elastic: this.elastic, jobId: this.jobId }, 'coordinator listening');
+    this.opts.logger.info({ address: this.address, workers: this.opts.config.workers, minWorkers: this.minCount, elastic: this.elastic, jobId: this.jobId, security: this.creds.describe() }, 'coordinator listening');
     return this.address;
   }
 
@@ -146,18 +168,21 @@ export class CoordinatorServer {
     this.server.forceShutdown();
   }
 
-  private join = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>): void => {
+  private join = (call: grpc.ServerUnaryCall<JoinRequest__Output, JoinReply>, callback: grpc.sendUnaryData<JoinReply>): void => {
     const req = call.request;
-    const refuse = (code: grpc.status, details: string) => callback({ code, details } as grpc.ServiceError);
+    const refuse = (code: grpc.status, details: string) => callback({ code, details });
+    const limited = this.joins.admit(call.getPeer(), this.pending.length, this.opts.config.workers);
+    if (limited) return refuse(grpc.status.RESOURCE_EXHAUSTED, limited);
     if (!req.worker_id || !req.advertise_address) return refuse(grpc.status.INVALID_ARGUMENT, 'Join needs worker_id and advertise_address');
     if (req.config_fingerprint !== this.fp) {
       let detail = 'config fingerprint differs';
       try {
         const theirs = validateConfig(JSON.parse(req.config_json));
         const fields = diffConfigs(this.opts.config, theirs);
-        if (fields.length) {
-          detail = fields.map((f) => `config field '${f}' differs: coordinator ${JSON.stringify(this.opts.config[f])}, worker ${JSON.stringify(theirs[f])}`).join('; ');
-        }
+        // Values only to a caller that proved it holds the run secret: they can include paths.
+        const show = (f: (typeof fields)[number]) =>
+          this.creds.authenticated ? `: coordinator ${JSON.stringify(this.opts.config[f])}, worker ${JSON.stringify(theirs[f])}` : '';
+        if (fields.length) detail = fields.map((f) => `config field '${f}' differs${show(f)}`).join('; ');
       } catch (e) {
         detail = `worker sent an unreadable config: ${(e as Error).message}`;
       }
@@ -166,18 +191,22 @@ export class CoordinatorServer {
     }
     // A restarted coordinator knows nobody: it adopts the generation the workers report instead of restarting it.
     const adopting = req.still_training && req.generation > 0 && (this.generation === 0 || this.generation === req.generation);
+    if (adopting && this.creds.secret && !this.creds.secret.verify(req.ticket, TICKET_LABEL, req.generation, req.peers.join('\n'))) {
+      this.opts.logger.warn({ worker: req.worker_id, generation: req.generation }, 'refused a re-registration without a valid generation ticket');
+      return refuse(grpc.status.PERMISSION_DENIED, `generation ${req.generation}: no valid ticket for this peer list`);
+    }
     // While stopping, a member of the adopted generation may still register (it must, to leave in order).
     const rejoinWhileStopping = this.state === 'stopping' && adopting && this.generation === req.generation;
     if (this.state === 'finished' || this.state === 'failed' || (this.state === 'stopping' && !rejoinWhileStopping)) {
       return refuse(grpc.status.ABORTED, `run ${this.jobId} is ${this.state}${this.reason ? `: ${this.reason}` : ''}`);
     }
-    const committedStep = Number(req.committed_step ?? -1);
     if (adopting) return this.adopt(req, callback);
     const member = this.members.find((m) => m.workerId === req.worker_id && !m.dead && !m.left);
+    const committedStep = this.verifiedStep(Number(req.committed_step ?? -1), member);
     if (member && (this.state === 'training' || this.state === 'reforming')) {
       // A member's collective failed (or it finished a step after a reform request): the generation is over.
       if (!this.elastic) {
-        this.fail(`worker rank ${member.rank} (${member.address}) lost its group at step ${committedStep}: ${req.reason || 'a collective op failed'}`);
+        this.fail(`worker rank ${member.rank} (${member.address}) lost its group at step ${committedStep}: a collective op failed`);
         return refuse(grpc.status.ABORTED, this.reason);
       }
       this.beginReform(`rank ${member.rank} asked to re-form`);
@@ -213,7 +242,19 @@ export class CoordinatorServer {
     else this.tryReform();
   };
 
-  private addPending(call: grpc.ServerUnaryCall<any, any>, reply: grpc.sendUnaryData<any>, committedStep: number, prevRank: number): void {
+  /**
+   * The step a joiner's state counts as, for choosing rank 0: its claim, but never above what the coordinator saw —
+   * a member's own reports, or for a newcomer the newest step any member reported (so a newcomer can tie the
+   * survivors, who keep precedence by their previous rank, but never outrank them). Before the first generation
+   * nobody has reported anything and claims (resumed checkpoints) stand.
+   */
+  private verifiedStep(claim: number, member: Member | undefined): number {
+    if (this.generation === 0) return claim;
+    if (member) return Math.min(claim, member.step);
+    return Math.min(claim, Math.max(-1, ...this.members.map((m) => m.step)));
+  }
+
+  private addPending(call: grpc.ServerUnaryCall<JoinRequest__Output, JoinReply>, reply: grpc.sendUnaryData<JoinReply>, committedStep: number, prevRank: number): void {
     const req = call.request;
     const old = this.pending.findIndex((p) => p.workerId === req.worker_id);
     if (old >= 0) this.pending.splice(old, 1); // a retried Join replaces the stale call
@@ -225,12 +266,12 @@ export class CoordinatorServer {
     });
   }
 
-  private adopt(req: any, callback: grpc.sendUnaryData<any>): void {
+  private adopt(req: JoinRequest__Output, callback: grpc.sendUnaryData<JoinReply>): void {
     if (this.generation === 0) {
       this.generation = req.generation;
-      const now = Date.now();
-      this.members = (req.peers as string[]).map((address, rank) => ({
-        workerId: '', address, rank, lastSeen: now, step: 0, left: false, failed: false, dead: false,
+      const t = now();
+      this.members = req.peers.map((address, rank) => ({
+        workerId: '', address, rank, lastSeen: t, step: 0, left: false, failed: false, dead: false,
       }));
       this.state = 'training';
       if (this.joinTimer) clearTimeout(this.joinTimer);
@@ -238,22 +279,26 @@ export class CoordinatorServer {
     }
     const m = this.members[req.rank];
     if (!m || m.address !== req.advertise_address) {
-      callback({ code: grpc.status.FAILED_PRECONDITION, details: `rank ${req.rank} at ${req.advertise_address} is not part of generation ${this.generation}` } as grpc.ServiceError);
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: `rank ${req.rank} at ${req.advertise_address} is not part of generation ${this.generation}` });
       return;
     }
     m.workerId = req.worker_id;
-    m.lastSeen = Date.now();
+    m.lastSeen = now();
     m.step = Math.max(m.step, Number(req.committed_step));
-    callback(null, {
-      job_id: this.jobId, generation: this.generation, rank: m.rank, world_size: this.members.length,
-      peers: this.members.map((x) => x.address), config_json: JSON.stringify(this.opts.config), heartbeat_ms: this.heartbeatMs,
-    });
+    const peers = this.members.map((x) => x.address);
+    callback(null, this.reply(m.rank, peers));
+  }
+
+  /** A Join's answer; the ticket lets a restarted coordinator check this generation when workers report it. */
+  private reply(rank: number, peers: string[]): JoinReply {
+    const ticket = this.creds.secret ? this.creds.secret.mac(TICKET_LABEL, this.generation, peers.join('\n')) : Buffer.alloc(0);
+    return { job_id: this.jobId, generation: this.generation, rank, world_size: peers.length, peers, heartbeat_ms: this.heartbeatMs, ticket };
   }
 
   private beginReform(why: string): void {
     if (this.state !== 'training') return;
     this.state = 'reforming';
-    this.reformDeadline = Date.now() + this.joinTimeoutMs;
+    this.reformDeadline = now() + this.joinTimeoutMs;
     this.opts.logger.warn({ generation: this.generation, why }, 'generation over: re-forming');
   }
 
@@ -266,7 +311,7 @@ export class CoordinatorServer {
     if (candidates.length >= this.minCount) {
       this.pending.splice(0, candidates.length);
       this.formGeneration(candidates);
-    } else if (Date.now() > this.reformDeadline) {
+    } else if (now() > this.reformDeadline) {
       this.fail(`only ${candidates.length} worker(s) left, below --min-workers ${this.minCount}; waited ${this.joinTimeoutMs} ms for more`);
     }
   }
@@ -275,35 +320,33 @@ export class CoordinatorServer {
     // The newest commit becomes rank 0 (it broadcasts its state); survivors keep their relative order; joiners last.
     joined.sort((a, b) => b.committedStep - a.committedStep || a.prevRank - b.prevRank);
     this.generation += 1;
-    const now = Date.now();
-    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, rank, lastSeen: now, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
+    const t = now();
+    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, rank, lastSeen: t, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
     this.state = 'training';
     this.reformWanted = false;
     this.lastReport.clear();
     const peers = joined.map((p) => p.address);
-    for (const [rank, p] of joined.entries()) {
-      p.reply(null, {
-        job_id: this.jobId, generation: this.generation, rank, world_size: joined.length, peers,
-        config_json: JSON.stringify(this.opts.config), heartbeat_ms: this.heartbeatMs,
-      });
-    }
+    for (const [rank, p] of joined.entries()) p.reply(null, this.reply(rank, peers));
     const step = Math.max(0, joined[0]?.committedStep ?? 0);
-    this.history.push({ generation: this.generation, worldSize: joined.length, step, at: now });
+    this.history.push({ generation: this.generation, worldSize: joined.length, step, at: Date.now() });
     this.opts.logger.info({ generation: this.generation, worldSize: joined.length, step, peers }, this.generation === 1 ? 'generation formed: training starts' : 'generation formed: training continues');
   }
 
   private member(workerId: string): Member {
+    // '' is the id of an adopted member that has not re-registered: nobody may speak for it.
+    if (!workerId) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'worker_id is empty');
     const m = this.members.find((x) => x.workerId === workerId);
     if (!m) throw new StatusError(grpc.status.NOT_FOUND, `worker ${workerId} is not a member of run ${this.jobId}; join first`);
     return m;
   }
 
-  private heartbeat(req: any): object {
+  private heartbeat(req: HeartbeatRequest__Output): HeartbeatReply {
+    if (!req.worker_id) throw new StatusError(grpc.status.INVALID_ARGUMENT, 'worker_id is empty');
     const p = this.pending.find((x) => x.workerId === req.worker_id);
     const m = this.members.find((x) => x.workerId === req.worker_id);
     if (!m && !p) throw new StatusError(grpc.status.NOT_FOUND, `worker ${req.worker_id} is not a member of run ${this.jobId}; join first`);
     if (m) {
-      m.lastSeen = Date.now();
+      m.lastSeen = now();
       if (req.generation === this.generation) m.step = Math.max(m.step, Number(req.step));
     }
     if (this.state === 'failed') return { stop: true, failed: true, reason: this.reason };
@@ -311,15 +354,15 @@ export class CoordinatorServer {
     return { stop: false, failed: false, reason: '', reform: this.reformWanted };
   }
 
-  private report(req: any): object {
+  private report(req: StepReport__Output): Ack {
     const m = this.member(req.worker_id);
-    m.lastSeen = Date.now();
-    m.step = Math.max(m.step, Number(req.step));
+    m.lastSeen = now();
+    if (req.generation === this.generation) m.step = Math.max(m.step, Number(req.step));
     this.lastReport.set(m.rank, req);
     return {};
   }
 
-  private leave(req: any): object {
+  private leave(req: LeaveRequest__Output): Ack {
     const m = this.member(req.worker_id);
     m.left = true;
     m.failed = !!req.failed;
@@ -337,14 +380,14 @@ export class CoordinatorServer {
     this.state = 'failed';
     this.reason = reason;
     this.opts.logger.error({ reason }, 'run failed');
-    for (const p of this.pending.splice(0)) p.reply({ code: grpc.status.ABORTED, details: reason } as grpc.ServiceError);
+    for (const p of this.pending.splice(0)) p.reply({ code: grpc.status.ABORTED, details: reason });
     if (this.members.length === 0) this.finish({ failed: true, reason });
     this.maybeDone();
   }
 
   private checkHealth(): void {
     if (this.state === 'waiting' || this.state === 'finished') return;
-    const now = Date.now();
+    const t = now();
     // Three missed heartbeats: the worker is dead or stopped (a SIGSTOPped process looks exactly like this).
     const limit = 3 * this.heartbeatMs + 1000;
     for (const m of this.members) {
@@ -352,10 +395,10 @@ export class CoordinatorServer {
       // A member of an adopted generation that has not re-registered yet is reconnecting to this (restarted)
       // coordinator, which takes a few seconds on a loaded machine: it gets ADOPT_GRACE_MS. A dead one is still
       // caught sooner by its peers' collective deadline, which makes them re-form without it.
-      if (now - m.lastSeen > (m.workerId === '' ? Math.max(limit, ADOPT_GRACE_MS) : limit)) {
+      if (t - m.lastSeen > (m.workerId === '' ? Math.max(limit, ADOPT_GRACE_MS) : limit)) {
         m.dead = true;
         m.left = true;
-        const why = `worker rank ${m.rank} (${m.address}) missed heartbeats for ${now - m.lastSeen} ms`;
+        const why = `worker rank ${m.rank} (${m.address}) missed heartbeats for ${Math.round(t - m.lastSeen)} ms`;
         if (this.elastic && (this.state === 'training' || this.state === 'reforming')) {
           this.opts.logger.warn({ rank: m.rank, address: m.address }, why);
           this.beginReform(why);
@@ -379,9 +422,9 @@ export class CoordinatorServer {
     this.finish({ failed: this.state === 'failed', reason: this.reason });
   }
 
-  status(): object {
+  status(): RunStatus {
     const reports = [...this.lastReport.values()];
-    const mean = (k: string) => (reports.length ? reports.reduce((a, r) => a + Number(r[k] ?? 0), 0) / reports.length : 0);
+    const mean = (k: 'd_loss' | 'g_loss' | 'step_ms' | 'allreduce_ms' | 'data_wait_ms') => (reports.length ? reports.reduce((a, r) => a + Number(r[k] ?? 0), 0) / reports.length : 0);
     const live = this.members.filter((m) => !m.left);
     const steps = (live.length ? live : this.members).map((m) => m.step);
     return {

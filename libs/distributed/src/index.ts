@@ -8,4 +8,5 @@ export { runLauncher } from './launcher';
 export { CoordinatorServer } from './coordinator-server';
 export type { CoordinatorOptions, RunState } from './coordinator-server';
 
-export { serverCredentials, channelCredentials } from './credentials';
+export { coordinatorClient } from './rpc';
+export { credentialsFromFlags } from './credentials-from-flags';

@@ -11,10 +11,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { RunSecret } from '@gan/auth';
 import type { TrainConfig } from '@gan/config';
 import { createLogger, ProgressBar } from '@gan/telemetry';
-import { call, coordinatorPackage } from './rpc';
-import { channelCredentials, COORDINATOR_CHANNEL_OPTIONS } from './credentials';
+import { call, coordinatorClient } from './rpc';
+import { credentialsFromFlags } from './credentials-from-flags';
 
 /**
  * grpc-js allocates a fresh buffer per message; with glibc's default thresholds each 1 MiB block goes back to the
@@ -31,12 +32,15 @@ interface Child {
   exit: Promise<number>;
 }
 
-function start(name: string, args: string[], filterLogs: boolean, onLine?: (line: string) => void): Child {
+function start(name: string, args: string[], secret: RunSecret, filterLogs: boolean, onLine?: (line: string) => void): Child {
+  const { GAN_TOKEN_FILE: _file, ...env } = process.env;
   const proc = spawn(process.execPath, [BIN, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,
     env: {
-      ...process.env,
+      ...env,
+      // The run secret goes through the environment, not the command line (which every local user can read).
+      GAN_TOKEN: secret.exportText(),
       GAN_EXIT_WITH_PARENT: '1',
       GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, MALLOC_TUNABLES].filter(Boolean).join(':'),
     },
@@ -61,6 +65,9 @@ function kill(c: Child, sig: NodeJS.Signals): void {
 
 export async function runLauncher(config: TrainConfig, extra: Record<string, unknown>, rawArgs: string[]): Promise<number> {
   const logger = createLogger({ role: 'launcher' });
+  // A fresh secret per run: only this launcher and its children can call the run's ports.
+  const secret = RunSecret.generate();
+  const credentials = credentialsFromFlags(extra, { GAN_TOKEN: secret.exportText() });
   const progress = new ProgressBar({ total: config.steps, label: `${config.workers} workers` });
   const filter = progress.isTTY;
   // The user's train flags go to every process unchanged: the coordinator checks they agree (fingerprint).
@@ -70,7 +77,7 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
 
   let resolveAddr!: (a: string) => void;
   const addr = new Promise<string>((r) => (resolveAddr = r));
-  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, `--join-grace-ms=${Number(extra.joinGraceMs ?? 10_000)}`, ...passthrough], filter, (line) => {
+  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, `--join-grace-ms=${Number(extra.joinGraceMs ?? 10_000)}`, ...passthrough], secret, filter, (line) => {
     try {
       const m = JSON.parse(line);
       if (m.event === 'listening') resolveAddr(m.address);
@@ -81,13 +88,13 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   const address = await Promise.race([addr, coord.exit.then((c) => Promise.reject(new Error(`coordinator exited with code ${c} before listening`)))]);
   logger.info({ coordinator: address, workers: config.workers }, 'coordinator up; starting workers');
   const workerArgs = ['worker', '--coordinator', address, '--advertise', '127.0.0.1', ...joinArgs, ...passthrough];
-  const workers = Array.from({ length: config.workers }, (_, i) => start(`worker ${i}`, workerArgs, filter));
+  const workers = Array.from({ length: config.workers }, (_, i) => start(`worker ${i}`, workerArgs, secret, filter));
   const all = [coord, ...workers];
   // Elastic runs outlive a lost worker (the coordinator re-forms the group); static runs fail with it.
   const elastic = (config.minWorkers > 0 && config.minWorkers < config.workers) || config.maxRestarts > 0;
   let restarts = 0;
 
-  const client = new (coordinatorPackage().Coordinator)(address, channelCredentials(), COORDINATOR_CHANNEL_OPTIONS);
+  const client = coordinatorClient(address, credentials);
   let interrupted = 0;
   const onSigint = () => {
     interrupted += 1;
@@ -142,7 +149,7 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
             lost.push(`${c.name} (exit ${code})`);
             if (restarts < config.maxRestarts) {
               restarts += 1;
-              const again = start(`${c.name} restart ${restarts}`, workerArgs, filter);
+              const again = start(`${c.name} restart ${restarts}`, workerArgs, secret, filter);
               logger.warn({ process: again.name, restarts, maxRestarts: config.maxRestarts }, 'restarting a worker (it re-joins at the next step boundary)');
               all.push(again);
               workers.push(again);

@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { RunCredentials } from '@gan/auth';
 import { protoPath } from '@gan/proto';
 
 let cached: grpc.GrpcObject | null = null;
@@ -16,6 +17,22 @@ export function coordinatorPackage(): any {
     cached = grpc.loadPackageDefinition(def);
   }
   return (cached as any).gan.coordinator.v1;
+}
+
+/**
+ * Channel options of every client of the coordinator. grpc-js backs off up to 120 s between reconnects by default;
+ * a worker that lost a restarted coordinator for a few seconds would then reach the new one only after its
+ * heartbeat deadline there had passed. Reconnecting at least every second bounds that delay.
+ */
+const COORDINATOR_CHANNEL_OPTIONS: grpc.ChannelOptions = Object.freeze({
+  'grpc.initial_reconnect_backoff_ms': 250,
+  'grpc.max_reconnect_backoff_ms': 1000,
+  'grpc.max_receive_message_length': 1 << 20,
+});
+
+/** A client of the coordinator with the run's credentials (token, TLS): the one way to make one. */
+export function coordinatorClient(address: string, creds: RunCredentials): grpc.Client {
+  return new (coordinatorPackage().Coordinator)(address, creds.grpcChannelCredentials(), { ...COORDINATOR_CHANNEL_OPTIONS, ...creds.grpcClientOptions() });
 }
 
 /** An error that carries the gRPC status it should become. */

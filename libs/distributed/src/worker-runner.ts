@@ -5,15 +5,17 @@
  * telling the coordinator why, so no worker outlives its peers.
  */
 import * as grpc from '@grpc/grpc-js';
+import net from 'node:net';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { fingerprint, type TrainConfig } from '@gan/config';
+import type { JoinReply__Output } from '@gan/proto';
 import { createLogger } from '@gan/telemetry';
 import { initBackend } from '@gan/backend';
 import { PeerFailure, train, type Group, type Membership } from '@gan/training';
 import { Collective, CollectiveError } from '@gan/collective';
-import { call, coordinatorPackage, statusName } from './rpc';
-import { channelCredentials, COORDINATOR_CHANNEL_OPTIONS, collectiveCredentials } from './credentials';
+import { call, coordinatorClient, statusName } from './rpc';
+import { credentialsFromFlags } from './credentials-from-flags';
 import { HeartbeatThread, type HeartbeatEvent } from './heartbeat-thread';
 import { exitWhenParentGoes } from './parent-watch';
 
@@ -44,17 +46,16 @@ export function collectiveGroup(c: Collective, rank: number, worldSize: number, 
   };
 }
 
-interface JoinReply {
-  job_id: string;
-  generation: number;
-  rank: number;
-  world_size: number;
-  peers: string[];
-  config_json: string;
-  heartbeat_ms: number;
+type JoinReply = JoinReply__Output;
+
+/** Where the worker's servers listen: --bind, else the advertised IP itself (one interface), else every interface. */
+function bindAddress(bind: unknown, advertise: string): string {
+  if (typeof bind === 'string' && bind) return bind;
+  if (advertise === 'localhost') return '127.0.0.1';
+  return net.isIP(advertise) ? advertise : '0.0.0.0';
 }
 
-async function joinWithRetry(client: any, req: object, timeoutMs: number, log: { warn(o: object, m: string): void }): Promise<JoinReply> {
+async function joinWithRetry(client: grpc.Client, req: object, timeoutMs: number, log: { warn(o: object, m: string): void }): Promise<JoinReply> {
   const start = Date.now();
   let backoff = 200;
   for (;;) {
@@ -81,21 +82,23 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   const advertise = String(extra.advertise);
   const joinTimeoutMs = Number(extra.joinTimeoutMs ?? 300_000);
   const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const credentials = credentialsFromFlags(extra);
   await initBackend(config.backend, logger);
 
-  const bindHost = advertise === '127.0.0.1' || advertise === 'localhost' ? '127.0.0.1' : '0.0.0.0';
+  const bindHost = bindAddress(extra.bind, advertise);
   const collective = await Collective.listen({
-    host: bindHost, port: Number(extra.port ?? 0), jobId: 'gan-train', logger, opTimeoutMs: config.opTimeoutMs, wire: config.wire,
-    transport: config.transport, dataPort: Number(extra.dataPort ?? 0),
-    credentials: collectiveCredentials,
+    host: bindHost, port: Number(extra.port ?? 0), jobId: credentials.jobId('gan-train'), logger, opTimeoutMs: config.opTimeoutMs, wire: config.wire,
+    transport: config.transport, dataPort: Number(extra.dataPort ?? 0), credentials,
   });
   const port = collective.address.slice(collective.address.lastIndexOf(':') + 1);
   const address = `${advertise}:${port}`;
-  const client = new (coordinatorPackage().Coordinator)(coordinator, channelCredentials(), COORDINATOR_CHANNEL_OPTIONS);
+  const client = coordinatorClient(coordinator, credentials);
   const base = { worker_id: workerId, advertise_address: address, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config) };
   let hb = null as HeartbeatThread | null;
   let group = null as Group | null;
   let peers: string[] = [];
+  /** the coordinator's ticket for the current generation: what a restarted coordinator checks before adopting it */
+  let ticket: Buffer = Buffer.alloc(0);
   let step = 0;
   let committed = -1;
   let reformWanted = false;
@@ -105,7 +108,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
 
   const reregister = () =>
     call<JoinReply>(client, 'Join', {
-      ...base, committed_step: committed, generation: group!.generation, rank: group!.rank, world_size: group!.worldSize, peers, still_training: true,
+      ...base, committed_step: committed, generation: group!.generation, rank: group!.rank, world_size: group!.worldSize, peers, still_training: true, ticket,
     }, 10_000, { waitForReady: true });
   const leave = async (failed: boolean, reason: string) => {
     const send = () => call(client, 'Leave', { worker_id: workerId, generation: group?.generation ?? 0, failed, reason, step }, 3000, { waitForReady: true });
@@ -162,6 +165,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       if (!first) logger.warn({ committedStep, reason }, 're-joining the coordinator for a new generation');
       const reply = await joinWithRetry(client, { ...base, committed_step: committedStep, generation: group?.generation ?? 0 }, joinTimeoutMs, logger);
       peers = reply.peers;
+      ticket = reply.ticket;
       collective.setGroup({ rank: reply.rank, worldSize: reply.world_size, peers: reply.peers, generation: reply.generation });
       group = collectiveGroup(collective, reply.rank, reply.world_size, reply.generation);
       reformWanted = false;
@@ -170,7 +174,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       if (!hb) {
         hb = new HeartbeatThread({
           coordinator, workerId, heartbeatMs: reply.heartbeat_ms || config.heartbeatMs,
-          lostAfterMs: Math.max(5000, 5 * config.heartbeatMs), onEvent,
+          lostAfterMs: Math.max(5000, 5 * config.heartbeatMs), credentials, onEvent,
         });
       }
       hb.setGeneration(reply.generation);
@@ -189,7 +193,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
         step = r.step;
         committed = r.step;
         hb?.setStep(r.step);
-        client.ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
+        (client as unknown as { ReportStep: (r: object, o: grpc.CallOptions, cb: () => void) => void }).ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
       },
     });
     if (fatal) throw fatal;

@@ -1,14 +1,18 @@
 /**
- * Gradient definitions for the (few) kernels the GAN's forward passes and losses use.
+ * Fallback gradient definitions for the (few) kernels the GAN's forward passes and losses use, for processes that
+ * never call @gan/backend's ensureGradients.
  *
- * Why not `import '@tensorflow/tfjs-core/dist/register_all_gradients'`: that file is untranspiled ESM with
- * extension-less and directory-ambiguous relative imports (`./gradients` is both a file and a folder), so Node's
- * ESM loader (and `tsx/esm/api`, which bin/gan-train.mjs uses) cannot load it; it only loads under tsx's CJS hook,
- * and then as a second copy of tfjs-core. The gradient registry is global, so registering the handful we need
- * here works with any loader and any bundle. We only register a gradient when none is registered yet, so the
- * official set wins if some other code loaded it first.
+ * tfjs-core's own gradients (all of them, into the one global registry) are registered by @gan/backend's
+ * ensureGradients, which initBackend calls: every program that trains (apps, trainer, workers, bench, e2e tests)
+ * does so before its first step, and it replaces whatever is registered here, so these definitions are never used
+ * there. None of them is one the product needs over tfjs-core's (the faster conv weight gradient is ./conv's
+ * tf.customGrad, not a registered gradient; BatchNorm is built from the ops below). They remain only because this
+ * lib may not depend on @gan/backend (eslint's module boundaries allow scope:model only scope:model) and its unit
+ * tests run on bare tfjs-core + cpu without initBackend; Node cannot import tfjs-core's
+ * dist/register_all_gradients.js by itself (extension-less ESM imports). We only register a gradient for a kernel
+ * that has none, so tfjs-core's own set wins in either order.
  *
- * Every gradient here is exercised by the finite-difference tests in gan-gradients.test.ts.
+ * Every gradient here is exercised by the finite-difference tests in gradients.test.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 

@@ -7,7 +7,9 @@ export { messageCodec, type MessageCodec } from './message-codec';
 export type { ProtoGrpcType as CollectiveProto } from './generated/collective';
 export type { Chunk, Chunk__Output } from './generated/gan/collective/v1/Chunk';
 export type { CollectiveClient, CollectiveDefinition, CollectiveHandlers } from './generated/gan/collective/v1/Collective';
+export type { DataChallenge, DataChallenge__Output } from './generated/gan/collective/v1/DataChallenge';
 export type { DataHello, DataHello__Output } from './generated/gan/collective/v1/DataHello';
+export type { DataWelcome, DataWelcome__Output } from './generated/gan/collective/v1/DataWelcome';
 export type { FrameType, FrameType__Output } from './generated/gan/collective/v1/FrameType';
 export type { OpKind, OpKind__Output } from './generated/gan/collective/v1/OpKind';
 export type { OpStatus, OpStatus__Output } from './generated/gan/collective/v1/OpStatus';
@@ -17,3 +19,16 @@ export type { ProbeRequest, ProbeRequest__Output } from './generated/gan/collect
 export type { PullRequest, PullRequest__Output } from './generated/gan/collective/v1/PullRequest';
 export type { ReduceOp, ReduceOp__Output } from './generated/gan/collective/v1/ReduceOp';
 export type { Wire, Wire__Output } from './generated/gan/collective/v1/Wire';
+
+// coordinator.proto (control plane)
+export type { ProtoGrpcType as CoordinatorProto } from './generated/coordinator';
+export type { CoordinatorClient, CoordinatorHandlers } from './generated/gan/coordinator/v1/Coordinator';
+export type { Ack } from './generated/gan/coordinator/v1/Ack';
+export type { HeartbeatReply } from './generated/gan/coordinator/v1/HeartbeatReply';
+export type { HeartbeatRequest__Output } from './generated/gan/coordinator/v1/HeartbeatRequest';
+export type { JoinReply, JoinReply__Output } from './generated/gan/coordinator/v1/JoinReply';
+export type { JoinRequest, JoinRequest__Output } from './generated/gan/coordinator/v1/JoinRequest';
+export type { LeaveRequest__Output } from './generated/gan/coordinator/v1/LeaveRequest';
+export type { RunStatus } from './generated/gan/coordinator/v1/RunStatus';
+export type { ShutdownRequest__Output } from './generated/gan/coordinator/v1/ShutdownRequest';
+export type { StepReport__Output } from './generated/gan/coordinator/v1/StepReport';

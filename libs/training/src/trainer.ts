@@ -205,7 +205,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const resumeCkpt = config.resume ? await loadResumeCheckpoint(config.resume, config, logger) : null;
   const ds = await openDataset({
     name: config.dataset, root: config.dataRoot ?? undefined, imageSize: config.imageSize, channels: config.channels,
-    seed: config.seed, download: config.download, skipBadImages: config.skipBadImages, logger,
+    seed: config.seed, download: config.download, allowHttp: config.allowHttp, skipBadImages: config.skipBadImages, logger,
   });
   checkDataset(config, ds);
 

@@ -27,7 +27,7 @@ function workerArgs(): string[] {
       entryPoints: [WORKER], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external',
       outfile, logLevel: 'error',
       plugins: [],
-      alias: { '@gan/proto': path.join(root, 'libs/proto/src/index.ts') },
+      alias: { '@gan/proto': path.join(root, 'libs/proto/src/index.ts'), '@gan/auth': path.join(root, 'libs/auth/src/index.ts') },
     });
     bundled = outfile;
     process.once('exit', () => fs.rmSync(outfile, { force: true }));

@@ -6,6 +6,8 @@ export const FrameType = {
   PULL: 'PULL',
   CHUNK: 'CHUNK',
   STATUS: 'STATUS',
+  CHALLENGE: 'CHALLENGE',
+  WELCOME: 'WELCOME',
 } as const;
 
 export type FrameType =
@@ -19,5 +21,9 @@ export type FrameType =
   | 3
   | 'STATUS'
   | 4
+  | 'CHALLENGE'
+  | 5
+  | 'WELCOME'
+  | 6
 
 export type FrameType__Output = typeof FrameType[keyof typeof FrameType]

@@ -7,8 +7,8 @@ export interface JoinReply {
   'rank'?: (number);
   'world_size'?: (number);
   'peers'?: (string)[];
-  'config_json'?: (string);
   'heartbeat_ms'?: (number);
+  'ticket'?: (Buffer | Uint8Array | string);
 }
 
 export interface JoinReply__Output {
@@ -17,6 +17,6 @@ export interface JoinReply__Output {
   'rank': (number);
   'world_size': (number);
   'peers': (string)[];
-  'config_json': (string);
   'heartbeat_ms': (number);
+  'ticket': (Buffer);
 }

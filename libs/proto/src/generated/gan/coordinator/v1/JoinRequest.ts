@@ -13,6 +13,7 @@ export interface JoinRequest {
   'world_size'?: (number);
   'peers'?: (string)[];
   'still_training'?: (boolean);
+  'ticket'?: (Buffer | Uint8Array | string);
 }
 
 export interface JoinRequest__Output {
@@ -26,4 +27,5 @@ export interface JoinRequest__Output {
   'world_size': (number);
   'peers': (string)[];
   'still_training': (boolean);
+  'ticket': (Buffer);
 }

@@ -1,0 +1,10 @@
+// Original file: protos/collective.proto
+
+
+export interface DataChallenge {
+  'nonce'?: (Buffer | Uint8Array | string);
+}
+
+export interface DataChallenge__Output {
+  'nonce': (Buffer);
+}
