@@ -6,3 +6,4 @@ export { RunSecret, sameText } from './run-secret';
 export { TokenGate, tokenClientInterceptor, type RefusalLog } from './rpc-auth';
 export { RunCredentials, type CredentialOptions, type CredentialsTransfer, type TlsFiles } from './run-credentials';
 export { NONCE_BYTES, newNonce, helloMac, checkHelloMac, welcomeMac, checkWelcomeMac, type HelloFields } from './data-handshake';
+export { haveOpenssl, makeTestCertificates } from './test-certificates';
