@@ -3,6 +3,6 @@
 // Never imports TF.js; moves Float32Arrays.
 export { Collective } from './collective';
 export type { AllReduceOptions, GroupSpec, ListenOptions, Logger, Transport } from './collective';
-export { CollectiveError, type PeerRef } from './errors';
+export { CollectiveError, type CollectiveCode, type CollectiveStatus, type PeerRef } from './errors';
 export type { WireFormat } from './wire-format';
 export { roundTrip as wireRoundTrip } from './wire-format';
