@@ -20,7 +20,7 @@ export default [
           { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
           { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
           { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-          { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:model'], bannedExternalImports: noGrpc },
+          { sourceTag: 'scope:model', onlyDependOnLibsWithTags: ['scope:model', 'scope:backend'], bannedExternalImports: noGrpc },
           { sourceTag: 'scope:backend', onlyDependOnLibsWithTags: ['scope:backend'], bannedExternalImports: noGrpc },
           { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:data'], bannedExternalImports: [...noGrpc, '@tensorflow/*'] },
           { sourceTag: 'scope:checkpoint', onlyDependOnLibsWithTags: ['scope:checkpoint'], bannedExternalImports: [...noGrpc, '@tensorflow/*'] },

@@ -1,5 +1,5 @@
 /**
- * Analytic gradients (dGradients / gGradients, i.e. our registered kernel gradients, the custom conv gradients
+ * Analytic gradients (dGradients / gGradients, i.e. tfjs-core's registered kernel gradients, the custom conv gradients
  * and BatchNorm's backward) against central finite differences of the returned losses, on a tiny MLP and tiny
  * DCGANs, float32 forward passes. For each weight tensor we check its entry with the largest |gradient| (every
  * layer is covered, biases included) to 2% relative plus the float32 rounding noise of the difference quotient.

@@ -3,10 +3,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { ensureGradients } from '@gan/backend';
 import type { ModelConfig } from './model-config';
 
-/** Selects the cpu backend (call in a `before` hook). */
+/** Selects the cpu backend and registers tfjs-core's gradients, as initBackend would (call in a `before` hook). */
 export async function useCpu(): Promise<void> {
+  await ensureGradients();
   await tf.setBackend('cpu');
   await tf.ready();
 }
