@@ -1,12 +1,34 @@
 // One rank of the all-reduce bench (spawned by bench/allreduce.ts): listens, prints its address, reads the group
 // from stdin, times `iters` all-reduces after `warmup` (each preceded by a barrier), prints the times as JSON.
+// Security (cfg.security): 'insecure' runs without credentials; 'auth' takes the run secret from GAN_TOKEN (set by the
+// parent, never on the command line); 'auth+tls' adds this rank's TLS files (cfg.tls: certificate, key, CA paths).
 import readline from 'node:readline';
+import { RunCredentials, RunSecret, type TlsFiles } from '@gan/auth';
 import { Collective, wireRoundTrip, type Transport, type WireFormat } from '@gan/collective';
 
+type Security = 'insecure' | 'auth' | 'auth+tls';
+
+function credentials(security: Security, tlsFiles: TlsFiles | undefined): RunCredentials | undefined {
+  const text = process.env.GAN_TOKEN;
+  delete process.env.GAN_TOKEN;
+  if (security === 'insecure') return undefined;
+  if (!text) throw new Error(`security ${security} needs the run secret in GAN_TOKEN`);
+  if (security === 'auth+tls' && !tlsFiles) throw new Error('security auth+tls needs cfg.tls');
+  return RunCredentials.of(RunSecret.fromText(text, 'GAN_TOKEN'), security === 'auth+tls' ? tlsFiles : undefined);
+}
+
+/** The mode the Collective's credentials actually give, reported back so the parent can check it. */
+const modeOf = (c: RunCredentials | undefined): Security => (!c?.authenticated ? 'insecure' : c.tls ? 'auth+tls' : 'auth');
+
 async function main() {
-  const cfg = JSON.parse(process.argv[2]) as { elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number; transport?: Transport; unixSocket?: boolean };
-  const c = await Collective.listen({ jobId: 'bench', opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport, unixSocket: cfg.unixSocket });
-  process.stdout.write(JSON.stringify({ address: c.address }) + '\n');
+  const cfg = JSON.parse(process.argv[2]) as {
+    elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number; transport?: Transport; unixSocket?: boolean; security?: Security; tls?: TlsFiles;
+  };
+  const creds = credentials(cfg.security ?? 'insecure', cfg.tls);
+  const c = await Collective.listen({
+    jobId: creds?.jobId('bench') ?? 'bench', credentials: creds, opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport, unixSocket: cfg.unixSocket,
+  });
+  process.stdout.write(JSON.stringify({ address: c.address, security: modeOf(creds) }) + '\n');
   const rl = readline.createInterface({ input: process.stdin });
   const g = JSON.parse(await new Promise<string>((res) => rl.once('line', res)));
   c.setGroup({ ...g, generation: 1 });
