@@ -13,7 +13,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { RunCredentials, RunSecret } from '@gan/auth';
+import { haveOpenssl, makeTestCertificates, RunCredentials, RunSecret } from '@gan/auth';
 import { coordinatorClient } from '@gan/distributed';
 import { loadDefinition } from '@gan/proto';
 import { alive, killAll, logLines, runCli, startCli, TINY_DCGAN, tmpDir, waitFor, type Run } from './helpers';
@@ -170,7 +170,7 @@ test('an attacker without the run secret cannot stop, hijack, read or exhaust a 
   assert.equal(fs.statSync(token).mode & 0o077, 0, 'the token file is readable by its owner only');
   // No GAN_TOKEN: the token file is the only secret these processes have.
   const env = { GAN_TOKEN: '' };
-  const train = [...TINY_DCGAN, '--steps', '100000', '--checkpoint-every', '100000', '--sample-every', '0', '--op-timeout-ms', '4000', '--heartbeat-ms', '500'];
+  const train = [...TINY_DCGAN, '--steps', '100000', '--checkpoint-every', '100000', '--sample-every', '0', '--op-timeout-ms', '4000'];
   const coord = startCli(['coordinator', '--listen', '127.0.0.1:0', '--workers', '2', '--token-file', token, ...train, '--out', path.join(dir, 'run')], { timeoutMs: 380_000, env });
   await waitFor(() => coord.stdout.includes('listening'), 60_000, 'the coordinator to listen');
   const address = JSON.parse(coord.stdout.split('\n')[0]).address as string;
@@ -278,4 +278,21 @@ test('an attacker without the run secret cannot stop, hijack, read or exhaust a 
   // The coordinator logged the refusals once per host, not once per call.
   const refusals = logLines(coord.stderr).filter((l) => /refused a call without the run token/.test(l.msg ?? ''));
   assert.equal(refusals.length, 1, JSON.stringify(refusals));
+});
+
+test('gan-train local with mutual TLS: both planes, the heartbeat thread and the data link train over TLS', { timeout: 180_000, skip: haveOpenssl() ? false : 'openssl is not installed (needed to make test certificates)' }, async () => {
+  const dir = tmpDir('tls');
+  const { node } = makeTestCertificates(path.join(dir, 'pki'), ['node']);
+  const r = await runCli(['local', '--workers', '2', '--model', 'mlp', '--dataset', 'ring8', '--steps', '12', '--batch-size', '64',
+    '--out', path.join(dir, 'run'), '--tls-cert', node.cert, '--tls-key', node.key, '--tls-ca', node.ca], { timeoutMs: 170_000 });
+  assert.equal(r.code, 0, r.stderr.slice(-3000));
+  const lines = logLines(r.stderr);
+  const secured = lines.filter((l) => typeof l.security === 'string');
+  assert.equal(secured.length, 3, 'the coordinator and both workers report their security');
+  for (const l of secured) assert.match(l.security, /^run token \(GAN_TOKEN\), mutual TLS$/);
+  const fin = lines.filter((l) => l.msg === 'worker finished');
+  assert.equal(fin.length, 2);
+  assert.equal(fin[0].digest, fin[1].digest);
+  // A TLS run's heartbeats reached the coordinator (else it would have declared the workers dead and failed).
+  assert.ok(lines.some((l) => l.msg === 'data channel to predecessor open' || l.msg === 'collective: data channel to predecessor open'));
 });
