@@ -10,7 +10,7 @@
  *   npx gan-train worker --coordinator HOST:29500 --advertise HOST --token-file run.token [train flags]
  */
 import { RunSecret } from '@gan/auth';
-import { ConfigError, DISTRIBUTED_FLAGS, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
+import { ConfigError, DISTRIBUTED_COMMANDS, DISTRIBUTED_FLAGS, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, ProgressBar } from '@gan/telemetry';
@@ -59,11 +59,6 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
     usage: 'gan-train local --workers N [train options]',
     parse: { extra: DISTRIBUTED_FLAGS.local },
   },
-  coordinator: {
-    summary: 'run the control plane of a multi-machine job',
-    usage: 'gan-train coordinator --listen HOST:PORT --workers N [train options]',
-    parse: { extra: DISTRIBUTED_FLAGS.coordinator },
-  },
   token: {
     summary: 'make a run secret for --token-file (the same file on every machine of a run)',
     usage: 'gan-train token [--out FILE]',
@@ -71,11 +66,6 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
       allow: [],
       extra: { out: { type: 'string', nullable: true, help: 'write it to FILE (created readable by its owner only; never overwritten) instead of stdout', metavar: 'FILE' } },
     },
-  },
-  worker: {
-    summary: 'run one worker: joins the coordinator, trains its shard',
-    usage: 'gan-train worker --coordinator HOST:PORT --advertise HOST [train options]',
-    parse: { extra: DISTRIBUTED_FLAGS.worker },
   },
 };
 
@@ -88,7 +78,7 @@ function singleProcessFields(): string[] {
 }
 
 function topHelp(): string {
-  const rows = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
+  const rows = Object.entries({ ...COMMANDS, ...DISTRIBUTED_COMMANDS }).map(([n, c]) => `  ${n.padEnd(12)} ${c.summary}`);
   return ['Usage: gan-train <command> [options]', '', 'Commands:', ...rows, '', 'gan-train <command> --help shows the options of one command.', ''].join('\n');
 }
 
@@ -99,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
     return cmd ? 0 : 2;
   }
   const spec = COMMANDS[cmd];
-  if (!spec) throw new ConfigError(`unknown command '${cmd}': expected one of ${Object.keys(COMMANDS).join(', ')}`);
+  if (!spec) throw new ConfigError(`unknown command '${cmd}': expected one of ${[...Object.keys(COMMANDS), ...Object.keys(DISTRIBUTED_COMMANDS)].join(', ')}`);
   const parsed = parseArgs(rest, spec.parse);
   if (parsed.help) {
     process.stdout.write(formatHelp({ ...spec.parse, usage: spec.usage, description: spec.summary }));
@@ -171,10 +161,6 @@ async function main(argv: string[]): Promise<number> {
     // gRPC is loaded only by the commands that use it: train and eval start faster without it.
     case 'local':
       return (await import('@gan/distributed')).runLauncher(config, extra, rest);
-    case 'coordinator':
-      return (await import('@gan/distributed')).runCoordinator(config, extra);
-    case 'worker':
-      return (await import('@gan/distributed')).runWorker(config, extra);
   }
   return 2;
 }

@@ -38,3 +38,9 @@ export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Recor
     },
   },
 };
+
+/** Summaries of the distributed commands, for `gan-train --help` (the CLI lists them; apps/coordinator and apps/worker run them). */
+export const DISTRIBUTED_COMMANDS: Record<'coordinator' | 'worker', { summary: string; usage: string }> = {
+  coordinator: { summary: 'run the control plane of a multi-machine job', usage: 'gan-train coordinator --listen HOST:PORT --workers N --token-file FILE [train options]' },
+  worker: { summary: 'run one worker: joins the coordinator, trains its shard', usage: 'gan-train worker --coordinator HOST:PORT --advertise HOST --token-file FILE [train options]' },
+};

@@ -8,4 +8,4 @@ export { ConfigError, describeRule } from './values';
 export { parseArgs, formatHelp, configToArgs, type ParseOptions, type ParseResult, type HelpOptions } from './parse-args';
 export { validateConfig } from './validate';
 export { fingerprint, fingerprintFields, diffConfigs, formatConfigDiff } from './fingerprint';
-export { DISTRIBUTED_FLAGS } from './command-flags';
+export { DISTRIBUTED_COMMANDS, DISTRIBUTED_FLAGS } from './command-flags';

@@ -10,3 +10,4 @@ export type { CoordinatorOptions, RunState } from './coordinator-server';
 
 export { coordinatorClient } from './rpc';
 export { credentialsFromFlags } from './credentials-from-flags';
+export { commandMain, type CommandSpec } from './command-main';
