@@ -8,7 +8,6 @@ import * as grpc from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { RunCredentials, type CredentialsTransfer } from '@gan/auth';
-import type { HeartbeatReply } from '@gan/proto';
 import { coordinatorClient } from './rpc';
 import type { HeartbeatEvent } from './heartbeat-thread';
 
@@ -36,30 +35,31 @@ let reformSent = false;
 function beat(): void {
   const deadline = new Date(Date.now() + Math.max(1000, 2 * w.heartbeatMs));
   const req = { worker_id: w.workerId, generation: shared[1], step: shared[0] };
-  (client as unknown as { Heartbeat: (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: HeartbeatReply) => void) => void })
-    .Heartbeat(req, { deadline }, (err, res) => {
-      if (!err) {
-        lastOk = performance.now();
-        if (lost) {
-          lost = false;
-          post({ type: 'back' });
-        }
-        if (res.stop && (!stopSent || res.failed)) {
-          stopSent = !res.failed;
-          post({ type: 'stop', failed: !!res.failed, reason: res.reason ?? '' });
-        }
-        if (!!res.reform !== reformSent) {
-          reformSent = !!res.reform;
-          if (res.reform) post({ type: 'reform' });
-        }
-      } else if (err.code === grpc.status.NOT_FOUND) {
+  client.Heartbeat(req, { deadline }, (err, res) => {
+    if (err || !res) {
+      if (err?.code === grpc.status.NOT_FOUND) {
         // A restarted coordinator: the main thread re-registers this worker.
         post({ type: 'unknown', reason: err.details });
       } else if (!lost && performance.now() - lastOk > w.lostAfterMs) {
         lost = true;
-        post({ type: 'lost', reason: `coordinator ${w.coordinator} unreachable for ${Math.round(performance.now() - lastOk)} ms: ${err.details}` });
+        post({ type: 'lost', reason: `coordinator ${w.coordinator} unreachable for ${Math.round(performance.now() - lastOk)} ms: ${err?.details ?? 'no reply'}` });
       }
-    });
+      return;
+    }
+    lastOk = performance.now();
+    if (lost) {
+      lost = false;
+      post({ type: 'back' });
+    }
+    if (res.stop && (!stopSent || res.failed)) {
+      stopSent = !res.failed;
+      post({ type: 'stop', failed: !!res.failed, reason: res.reason ?? '' });
+    }
+    if (!!res.reform !== reformSent) {
+      reformSent = !!res.reform;
+      if (res.reform) post({ type: 'reform' });
+    }
+  });
 }
 
 const timer = setInterval(beat, w.heartbeatMs);

@@ -109,7 +109,7 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   process.on('SIGTERM', onSigint);
 
   const poll = setInterval(() => {
-    call<any>(client, 'GetStatus', {}, 1000).then(
+    call(client, 'GetStatus', {}, 1000).then(
       (s) => {
         if (s.state !== 'training' && s.state !== 'stopping') return;
         const share = s.step_ms > 0 ? Math.round((100 * s.allreduce_ms) / s.step_ms) : 0;

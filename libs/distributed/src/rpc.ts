@@ -6,17 +6,22 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { RunCredentials } from '@gan/auth';
-import { protoPath } from '@gan/proto';
+import {
+  protoPath, type Ack__Output, type CoordinatorClient, type CoordinatorProto, type HeartbeatReply__Output, type HeartbeatRequest,
+  type JoinReply__Output, type JoinRequest, type LeaveRequest, type RunStatus__Output, type ShutdownRequest, type StatusRequest,
+  type StepReport,
+} from '@gan/proto';
 
-let cached: grpc.GrpcObject | null = null;
-export function coordinatorPackage(): any {
+type CoordinatorPackage = CoordinatorProto['gan']['coordinator']['v1'];
+let cached: CoordinatorPackage | null = null;
+export function coordinatorPackage(): CoordinatorPackage {
   if (!cached) {
     const def = protoLoader.loadSync(protoPath('coordinator'), {
       keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true,
     });
-    cached = grpc.loadPackageDefinition(def);
+    cached = (grpc.loadPackageDefinition(def) as unknown as CoordinatorProto).gan.coordinator.v1;
   }
-  return (cached as any).gan.coordinator.v1;
+  return cached;
 }
 
 /**
@@ -31,7 +36,7 @@ const COORDINATOR_CHANNEL_OPTIONS: grpc.ChannelOptions = Object.freeze({
 });
 
 /** A client of the coordinator with the run's credentials (token, TLS): the one way to make one. */
-export function coordinatorClient(address: string, creds: RunCredentials): grpc.Client {
+export function coordinatorClient(address: string, creds: RunCredentials): CoordinatorClient {
   return new (coordinatorPackage().Coordinator)(address, creds.grpcChannelCredentials(), { ...COORDINATOR_CHANNEL_OPTIONS, ...creds.grpcClientOptions() });
 }
 
@@ -57,14 +62,30 @@ export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, R
 
 export const deadline = (ms: number): Date => new Date(Date.now() + ms);
 
+/** Each unary method of the coordinator: [request, reply] as the generated types spell them. */
+export interface CoordinatorCalls {
+  Join: [JoinRequest, JoinReply__Output];
+  Heartbeat: [HeartbeatRequest, HeartbeatReply__Output];
+  ReportStep: [StepReport, Ack__Output];
+  Leave: [LeaveRequest, Ack__Output];
+  GetStatus: [StatusRequest, RunStatus__Output];
+  Shutdown: [ShutdownRequest, Ack__Output];
+}
+
+type UnaryFn<Req, Res> = (req: Req, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall;
+
 /**
  * Promise form of a unary client call with a deadline. `waitForReady`: a channel still backing off after the
  * server was away waits (until the deadline) for the reconnect instead of failing at once with the stale error;
  * for calls that must reach a coordinator that has just come back (Leave, re-registering).
  */
-export function call<Res>(client: any, method: string, req: object, timeoutMs: number, opts: { waitForReady?: boolean } = {}): Promise<Res> {
+export function call<M extends keyof CoordinatorCalls>(
+  client: CoordinatorClient, method: M, req: CoordinatorCalls[M][0], timeoutMs: number, opts: { waitForReady?: boolean } = {},
+): Promise<CoordinatorCalls[M][1]> {
+  // The generated client's overloads cannot be selected through a method-name type parameter: pick the one used.
+  const fn = client[method] as unknown as UnaryFn<CoordinatorCalls[M][0], CoordinatorCalls[M][1]>;
   return new Promise((resolve, reject) => {
-    client[method](req, { deadline: deadline(timeoutMs), waitForReady: opts.waitForReady ?? false }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+    fn.call(client, req, { deadline: deadline(timeoutMs), waitForReady: opts.waitForReady ?? false }, (err, res) => (err ? reject(err) : resolve(res!)));
   });
 }
 

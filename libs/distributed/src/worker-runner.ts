@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { fingerprint, type TrainConfig } from '@gan/config';
-import type { JoinReply__Output } from '@gan/proto';
+import type { CoordinatorClient, JoinReply__Output, JoinRequest } from '@gan/proto';
 import { createLogger } from '@gan/telemetry';
 import { initBackend } from '@gan/backend';
 import { PeerFailure, train, type Group, type Membership } from '@gan/training';
@@ -55,12 +55,12 @@ function bindAddress(bind: unknown, advertise: string): string {
   return net.isIP(advertise) ? advertise : '0.0.0.0';
 }
 
-async function joinWithRetry(client: grpc.Client, req: object, timeoutMs: number, log: { warn(o: object, m: string): void }): Promise<JoinReply> {
+async function joinWithRetry(client: CoordinatorClient, req: JoinRequest, timeoutMs: number, log: { warn(o: object, m: string): void }): Promise<JoinReply> {
   const start = Date.now();
   let backoff = 200;
   for (;;) {
     try {
-      return await call<JoinReply>(client, 'Join', req, Math.min(30_000, Math.max(1000, timeoutMs - (Date.now() - start))));
+      return await call(client, 'Join', req, Math.min(30_000, Math.max(1000, timeoutMs - (Date.now() - start))));
     } catch (e) {
       const err = e as grpc.ServiceError;
       // Refusals are final; an absent coordinator or a long-poll that timed out is retried until the join deadline.
@@ -107,7 +107,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   let fatal: Error | null = null;
 
   const reregister = () =>
-    call<JoinReply>(client, 'Join', {
+    call(client, 'Join', {
       ...base, committed_step: committed, generation: group!.generation, rank: group!.rank, world_size: group!.worldSize, peers, still_training: true, ticket,
     }, 10_000, { waitForReady: true });
   const leave = async (failed: boolean, reason: string) => {
@@ -193,7 +193,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
         step = r.step;
         committed = r.step;
         hb?.setStep(r.step);
-        (client as unknown as { ReportStep: (r: object, o: grpc.CallOptions, cb: () => void) => void }).ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
+        client.ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
       },
     });
     if (fatal) throw fatal;
