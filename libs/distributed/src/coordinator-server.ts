@@ -5,6 +5,7 @@
  * Generation life cycle: `waiting` (Join calls are held open) → `training` once `workers` have joined (or
  * `minWorkers` after a grace period) → `finished` when every worker left cleanly, or `failed` the moment one
  * worker fails, misses heartbeats or leaves early; the others learn it from their next heartbeat reply and exit.
+ * The legal moves are the table in run-state.ts; this file only fires events at its RunLifecycle.
  *
  * Trust: with a run secret every call must carry the run token (checked by an interceptor before any handler), a
  * restarted coordinator adopts a generation only with a ticket it signed, and rank 0 — whose state every replica
@@ -21,6 +22,9 @@ import type {
 } from '@gan/proto';
 import { coordinatorPackage, StatusError, unary } from './rpc';
 import { JoinLimiter } from './join-limiter';
+import { RunLifecycle, type RunEvent, type RunState } from './run-state';
+
+export type { RunState };
 
 export interface CoordinatorLog {
   info(o: object, m?: string): void;
@@ -58,8 +62,6 @@ interface PendingJoin {
   call: grpc.ServerUnaryCall<JoinRequest__Output, JoinReply>;
 }
 
-export type RunState = 'waiting' | 'training' | 'reforming' | 'stopping' | 'finished' | 'failed';
-
 export interface CoordinatorOptions {
   config: TrainConfig;
   logger: CoordinatorLog;
@@ -78,8 +80,8 @@ export class CoordinatorServer {
   private readonly creds: RunCredentials;
   private readonly joins = new JoinLimiter();
   private readonly fp: string;
-  private state: RunState = 'waiting';
-  private reason = '';
+  /** The only place the run's state changes; `state` and `reason` below are read-only views of it. */
+  private readonly run = new RunLifecycle();
   private generation = 0;
   private readonly pending: PendingJoin[] = [];
   private members: Member[] = [];
@@ -112,6 +114,14 @@ export class CoordinatorServer {
         return {};
       }),
     });
+  }
+
+  private get state(): RunState {
+    return this.run.state;
+  }
+
+  private get reason(): string {
+    return this.run.reason;
   }
 
   get heartbeatMs(): number {
@@ -148,14 +158,11 @@ export class CoordinatorServer {
 
   /** Orderly stop: rank 0 hears it on its next heartbeat, every rank stops after the same step. */
   requestStop(reason: string): void {
-    if (this.state === 'training' || this.state === 'reforming') {
-      this.state = this.state === 'reforming' ? 'failed' : 'stopping';
-      this.reason = reason;
-      this.opts.logger.info({ reason }, 'stopping: workers finish the current step and checkpoint');
-      if (this.state === 'failed') this.fail(`stopped while re-forming: ${reason}`, true);
-    } else if (this.state === 'waiting') {
-      this.fail(`stopped before training started: ${reason}`);
-    }
+    const from = this.state;
+    if (!this.run.can('stop-requested')) return;
+    if (from === 'training' || from === 'reforming') this.opts.logger.info({ reason }, 'stopping: workers finish the current step and checkpoint');
+    const why = from === 'waiting' ? `stopped before training started: ${reason}` : from === 'reforming' ? `stopped while re-forming: ${reason}` : reason;
+    if (this.run.fire('stop-requested', why) === 'failed') this.afterFailure();
   }
 
   async close(): Promise<void> {
@@ -209,7 +216,7 @@ export class CoordinatorServer {
         this.fail(`worker rank ${member.rank} (${member.address}) lost its group at step ${committedStep}: a collective op failed`);
         return refuse(grpc.status.ABORTED, this.reason);
       }
-      this.beginReform(`rank ${member.rank} asked to re-form`);
+      this.beginReform('reform-requested', `rank ${member.rank} asked to re-form`);
       this.addPending(call, callback, committedStep, member.rank);
       this.tryReform();
       return;
@@ -273,7 +280,7 @@ export class CoordinatorServer {
       this.members = req.peers.map((address, rank) => ({
         workerId: '', address, rank, lastSeen: t, step: 0, left: false, failed: false, dead: false,
       }));
-      this.state = 'training';
+      this.run.fire('adopted');
       if (this.joinTimer) clearTimeout(this.joinTimer);
       this.opts.logger.warn({ generation: this.generation, worldSize: this.members.length }, 'adopted a running generation from its workers (coordinator restart)');
     }
@@ -295,9 +302,9 @@ export class CoordinatorServer {
     return { job_id: this.jobId, generation: this.generation, rank, world_size: peers.length, peers, heartbeat_ms: this.heartbeatMs, ticket };
   }
 
-  private beginReform(why: string): void {
-    if (this.state !== 'training') return;
-    this.state = 'reforming';
+  private beginReform(event: Extract<RunEvent, 'reform-requested' | 'member-lost'>, why: string): void {
+    if (!this.run.can(event)) return; // already re-forming (or stopping/over): this generation's end is known
+    this.run.fire(event);
     this.reformDeadline = now() + this.joinTimeoutMs;
     this.opts.logger.warn({ generation: this.generation, why }, 'generation over: re-forming');
   }
@@ -317,12 +324,12 @@ export class CoordinatorServer {
   }
 
   private formGeneration(joined: PendingJoin[]): void {
+    this.run.fire('generation-formed'); // first, so that a caller in the wrong state throws before anything changed
     // The newest commit becomes rank 0 (it broadcasts its state); survivors keep their relative order; joiners last.
     joined.sort((a, b) => b.committedStep - a.committedStep || a.prevRank - b.prevRank);
     this.generation += 1;
     const t = now();
     this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, rank, lastSeen: t, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
-    this.state = 'training';
     this.reformWanted = false;
     this.lastReport.clear();
     const peers = joined.map((p) => p.address);
@@ -375,10 +382,16 @@ export class CoordinatorServer {
     return {};
   }
 
-  private fail(reason: string, force = false): void {
-    if ((this.state === 'failed' && !force) || this.state === 'finished') return;
-    this.state = 'failed';
-    this.reason = reason;
+  /** Fails the run unless it is already over (the first failure's reason is the one reported). */
+  private fail(reason: string): void {
+    if (!this.run.can('failed')) return;
+    this.run.fire('failed', reason);
+    this.afterFailure();
+  }
+
+  /** After any move into `failed`: nobody waits on a run that is over. */
+  private afterFailure(): void {
+    const reason = this.reason;
     this.opts.logger.error({ reason }, 'run failed');
     for (const p of this.pending.splice(0)) p.reply({ code: grpc.status.ABORTED, details: reason });
     if (this.members.length === 0) this.finish({ failed: true, reason });
@@ -401,7 +414,7 @@ export class CoordinatorServer {
         const why = `worker rank ${m.rank} (${m.address}) missed heartbeats for ${Math.round(t - m.lastSeen)} ms`;
         if (this.elastic && (this.state === 'training' || this.state === 'reforming')) {
           this.opts.logger.warn({ rank: m.rank, address: m.address }, why);
-          this.beginReform(why);
+          this.beginReform('member-lost', why);
         } else {
           m.failed = true;
           this.fail(why);
@@ -415,10 +428,7 @@ export class CoordinatorServer {
   private maybeDone(): void {
     if (!this.members.length || !this.members.every((m) => m.left)) return;
     if (this.state === 'reforming' || this.pending.length > 0) return;
-    if (this.state !== 'failed') {
-      this.state = 'finished';
-      this.reason = this.reason || 'all workers finished';
-    }
+    this.run.fire('all-left', this.reason || 'all workers finished'); // a failed run stays failed
     this.finish({ failed: this.state === 'failed', reason: this.reason });
   }
 

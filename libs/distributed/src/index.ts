@@ -7,6 +7,8 @@ export { runWorker, collectiveGroup } from './worker-runner';
 export { runLauncher } from './launcher';
 export { CoordinatorServer } from './coordinator-server';
 export type { CoordinatorOptions, RunState } from './coordinator-server';
+export { RunLifecycle, RUN_TRANSITIONS, UNLISTED, IllegalRunTransition } from './run-state';
+export type { RunEvent, RunTransition } from './run-state';
 
 export { coordinatorClient } from './rpc';
 export { credentialsFromFlags } from './credentials-from-flags';
