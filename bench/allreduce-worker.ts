@@ -28,7 +28,7 @@ async function main() {
   const c = await Collective.listen({
     jobId: creds?.jobId('bench') ?? 'bench', credentials: creds, opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport, unixSocket: cfg.unixSocket,
   });
-  process.stdout.write(JSON.stringify({ address: c.address, security: modeOf(creds) }) + '\n');
+  process.stdout.write(JSON.stringify({ address: c.address, data: c.dataEndpoint, security: modeOf(creds) }) + '\n');
   const rl = readline.createInterface({ input: process.stdin });
   const g = JSON.parse(await new Promise<string>((res) => rl.once('line', res)));
   c.setGroup({ ...g, generation: 1 });

@@ -122,7 +122,7 @@ async function ring(n: number, wire: string, transport: string, security: Securi
     const addrs = await Promise.all(procs.map((_, i) => next(i)));
     // Each worker reports the credentials its Collective runs with: a mode that silently fell back would mislead.
     for (const [i, a] of addrs.entries()) if (a.security !== security) throw new Error(`rank ${i} runs ${a.security}, not ${security}`);
-    procs.forEach((p, i) => p.stdin!.write(JSON.stringify({ rank: i, worldSize: n, peers: addrs.map((a) => a.address) }) + '\n'));
+    procs.forEach((p, i) => p.stdin!.write(JSON.stringify({ rank: i, worldSize: n, peers: addrs.map((a) => a.address), data: addrs.map((a) => a.data) }) + '\n'));
     const res = await Promise.all(procs.map((_, i) => next(i)));
     // An op ends when its slowest rank ends: per iteration, the max over ranks.
     const times = res[0].times.map((_: number, k: number) => Math.max(...res.map((r) => r.times[k])));

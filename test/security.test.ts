@@ -197,7 +197,7 @@ test('an attacker without the run secret cannot stop, hijack, read or exhaust a 
   const peer = new Collective(listening[0].address, grpc.credentials.createInsecure()) as grpc.Client;
   try {
     // 1. hijack a coordinator with a made-up running generation; 7. read the config through a wrong one
-    const forged = { worker_id: 'evil', advertise_address: '127.0.0.1:1', config_fingerprint: 'x', config_json: '{}', committed_step: 999_999_999, still_training: true, generation: 7, rank: 0, world_size: 1, peers: ['127.0.0.1:1'] };
+    const forged = { worker_id: 'evil', advertise_address: '127.0.0.1:1', data: { port: 2, path: '', host_id: '' }, config_fingerprint: 'x', config_json: '{}', committed_step: 999_999_999, still_training: true, generation: 7, rank: 0, world_size: 1, peers: ['127.0.0.1:1'] };
     assert.equal((await unary(coordClient, 'Join', forged)).code, grpc.status.UNAUTHENTICATED);
     assert.equal((await unary(coordClient, 'Join', { ...forged, still_training: false })).code, grpc.status.UNAUTHENTICATED);
     // 2. stop the run; leave for a member

@@ -48,3 +48,14 @@ test('derived values: stable for one secret, different across secrets and labels
   assert.match(RunSecret.generateText(), /^[0-9a-f]{64}$/);
   assert.notEqual(RunSecret.generateText(), RunSecret.generateText());
 });
+
+test('a derived key: stable per context, different per context and from the secret, never exported', () => {
+  const a = RunSecret.fromText(TEXT, 't');
+  const k1 = a.derive('gan-train/link-key/v1', 1, Buffer.from('nonce-one'));
+  const m = k1.mac('label', 'x');
+  assert.ok(a.derive('gan-train/link-key/v1', 1, Buffer.from('nonce-one')).verify(m, 'label', 'x'));
+  assert.ok(!a.derive('gan-train/link-key/v1', 2, Buffer.from('nonce-one')).verify(m, 'label', 'x'));
+  assert.ok(!a.derive('gan-train/link-key/v1', 1, Buffer.from('nonce-two')).verify(m, 'label', 'x'));
+  assert.ok(!a.verify(m, 'label', 'x'));
+  assert.throws(() => k1.exportText(), /derived key is not exported/);
+});

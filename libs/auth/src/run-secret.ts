@@ -20,6 +20,8 @@ export class RunSecret {
     private readonly key: Buffer,
     /** where the secret came from, for messages (never the secret itself) */
     readonly source: string,
+    /** a derived key is binary and stays in this process: it is never exported */
+    private readonly derived = false,
   ) {}
 
   /** 256 random bits as 64 hex characters: the text a token file holds. */
@@ -64,6 +66,7 @@ export class RunSecret {
 
   /** The secret as text, for handing to a child process through its environment (never on a command line). */
   exportText(): string {
+    if (this.derived) throw new Error('a derived key is not exported; hand over the run secret instead');
     return this.key.toString('utf8');
   }
 
@@ -75,6 +78,14 @@ export class RunSecret {
       h.update(typeof p === 'number' ? String(p) : p);
     }
     return h.digest();
+  }
+
+  /**
+   * A key derived for one purpose and context (a generation's data links), usable wherever the run secret is: what
+   * is signed with it cannot be checked with the run secret or with another context's key.
+   */
+  derive(label: string, ...parts: (string | number | Uint8Array)[]): RunSecret {
+    return new RunSecret(this.mac(label, ...parts), `${this.source}, derived`, true);
   }
 
   /** The bearer token every RPC carries (derived, so a sniffed token does not reveal the data link's key). */

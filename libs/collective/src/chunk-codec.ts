@@ -145,7 +145,7 @@ export function encodeChunk(c: OutChunk): Buffer {
 
 /** Frame prefix of the data link: [u32 LE body length][u8 frame type]. */
 export const FRAME_PREFIX = 5;
-export const FRAME = { HELLO: 1, PULL: 2, CHUNK: 3, STATUS: 4, CHALLENGE: 5, WELCOME: 6 } as const;
+export const FRAME = { HELLO: 1, OPEN: 2, CHUNK: 3, STATUS: 4, CHALLENGE: 5, WELCOME: 6 } as const;
 
 /** Where encodeChunkFrame puts what it writes; both may hand out pooled buffers longer than asked. */
 export interface FrameBuffers {

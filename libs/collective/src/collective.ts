@@ -1,33 +1,52 @@
 // The Collective: ring all-reduce, broadcast, all-gather and barrier between the ranks of one generation. This is
 // the façade that wires the parts together (the way a PyTorch ProcessGroup fronts its backends):
-//   ring-engine.ts      one op on one rank, between a predecessor stream and a successor stream (no sockets);
-//   grpc-transport.ts   the gRPC plane: Pull streams (transport "grpc") and Probe;
-//   tcp-transport.ts    the TCP / Unix data link (data-link.ts) as a transport (transport "tcp", the default, ~4x
-//                       faster); peer-discovery.ts finds a predecessor's data endpoints and keeps the connection;
-//   successor-pulls.ts  admits successors' pulls from either server and holds early ones;
-//   stall-inspector.ts  names the ranks that have not joined or do not answer, and times a stalled op out.
-// Every rank serves both transports, so ranks may differ. Data flows server -> client: each rank PULLS its
-// predecessor's stream for every op (grpc-js lets only the client enlarge its HTTP/2 receive window).
+//   ring-engine.ts       one op on one rank, between a predecessor stream and a successor stream (no sockets);
+//   tcp-transport.ts     the data link (data-link.ts, data-server.ts) as a transport (transport "tcp", the default):
+//                        predecessor-link.ts opens this rank's connection to its predecessor once per generation,
+//                        successor-links.ts holds the successor's, and every op's stream is pushed down it;
+//   grpc-transport.ts    the gRPC plane: Pull streams (transport "grpc", where only the gRPC port is reachable) and
+//                        Probe; successor-pulls.ts admits successors' pulls and holds early ones;
+//   stall-inspector.ts   names the ranks that have not joined or do not answer, and times a stalled op out.
+// Data flows downstream. Every rank serves both transports, so ranks may differ: a rank on "tcp" connects to its
+// predecessor's data endpoint (listed with the group, from the coordinator's JoinReply) with the generation's link
+// key; a rank on "grpc" pulls each op from its predecessor's gRPC port.
 //
-// Life of an op on rank r: take the next seq, open the pull from the predecessor, hook up the successor's pull once
-// it arrives at our server, send the first chunks; the engine does the rest. Ops run one at a time, in call order.
+// Life of an op on rank r: take the next seq, take the stream from the predecessor (the op's OPEN on the
+// generation's connection, or a Pull), give the op the stream to the successor once there is one, send the first
+// chunks; the engine does the rest. Ops run one at a time, in call order.
 // Not run directly; tests: node tools/run-tests.mjs libs/collective
-import { RunCredentials } from '@gan/auth';
+import { RunCredentials, type RunSecret } from '@gan/auth';
 import type { ProbeReply, ProbeRequest__Output, PullRequest } from '@gan/proto';
 import { atName, hostId, type DataServer } from './data-link';
 import { CollectiveError, CODE_NAME, peerName, type CollectiveStatus } from './errors';
 import { GrpcPlane } from './grpc-transport';
 import { noopLogger, type Logger } from './logger';
-import { PeerDiscovery } from './peer-discovery';
-import { RingOp, type GroupSpec, type OpKind } from './ring-engine';
+import { PredecessorLink } from './predecessor-link';
+import { RingOp, type GroupSpec as RingGroup, type OpKind } from './ring-engine';
 import { makePlan, type RingPlan } from './ring-plan';
 import { StallInspector } from './stall-inspector';
+import { SuccessorLinks } from './successor-links';
 import { SuccessorPulls, type Running, type ServedPull } from './successor-pulls';
-import { listenData, pullOver } from './tcp-transport';
+import { listenData, receiveOver, type DataEndpoint } from './tcp-transport';
 import { assertWire, type WireFormat } from './wire-format';
 
-export type { GroupSpec } from './ring-engine';
 export type { Logger } from './logger';
+export type { DataEndpoint } from './tcp-transport';
+
+/** A generation's group, as the coordinator's JoinReply describes it. */
+export interface GroupSpec extends RingGroup {
+  /**
+   * Every rank's data endpoint (Collective.dataEndpoint), index = rank. Needed by a rank on transport "tcp": it
+   * connects to its predecessor's.
+   */
+  data?: DataEndpoint[];
+  /** The generation's nonce (JoinReply.link_nonce): with the run secret it makes the generation's link key. */
+  linkNonce?: Uint8Array;
+}
+
+const LINK_KEY_LABEL = 'gan-train/link-key/v1';
+/** Generations ahead of this rank whose link keys a successor's HELLO may wait for. */
+const MAX_KEY_WAITS = 4;
 
 export interface ListenOptions {
   host?: string;
@@ -53,9 +72,8 @@ export interface ListenOptions {
   /** how long a rank whose successor hung up waits for the abort reason to come round the ring (default 300) */
   abortGraceMs?: number;
   /**
-   * How this rank pulls its predecessor's chunks: 'tcp' (default) over a plain TCP data connection, or 'grpc' over
-   * a Pull server stream. Every rank serves both, so ranks may differ; 'tcp' falls back to 'grpc' against a peer
-   * without a data port.
+   * How this rank receives its predecessor's chunks: 'tcp' (default) over the data link, pushed down one connection
+   * per generation, or 'grpc' over a Pull server stream per op. Every rank serves both, so ranks may differ.
    */
   transport?: Transport;
   /** also serve the data channel on an abstract Unix socket for ranks on this machine (Linux; default true) */
@@ -90,9 +108,14 @@ export class Collective {
   private readonly creds: RunCredentials;
   private readonly unixSocket: boolean;
   private readonly grpc: GrpcPlane;
-  private readonly discovery: PeerDiscovery;
+  private readonly predecessor: PredecessorLink;
+  private readonly successors: SuccessorLinks;
   private readonly inspector: StallInspector;
   private readonly pulls: SuccessorPulls;
+  /** the current generation's link key (absent without a run secret) */
+  private linkKey?: { generation: number; key: RunSecret };
+  /** successors' HELLOs for generations not set here yet wait for their keys */
+  private readonly keyWaits = new Map<number, { p: Promise<RunSecret>; resolve(k: RunSecret): void; reject(e: Error): void }>();
   private dataServer?: DataServer;
   private boundAddress = '';
   private group?: GroupSpec;
@@ -122,11 +145,13 @@ export class Collective {
 
     this.grpc = new GrpcPlane({ credentials: this.creds, flowControlWindow, chunkElems: this.chunkElems });
     const probe = this.grpc.probe.bind(this.grpc);
-    this.discovery = new PeerDiscovery({
-      jobId: this.jobId, credentials: this.creds, timeoutMs: this.opTimeoutMs, chunkElems: this.chunkElems, unixSocket: this.unixSocket, log: this.log, probe,
+    this.predecessor = new PredecessorLink({
+      jobId: this.jobId, credentials: this.creds, timeoutMs: this.opTimeoutMs, chunkElems: this.chunkElems, unixSocket: this.unixSocket, log: this.log,
     });
+    const state = () => ({ closed: this.closed, group: this.group, seq: this.seq, current: this.current });
+    this.successors = new SuccessorLinks(this.log, state);
     this.inspector = new StallInspector({ jobId: this.jobId, opTimeoutMs: this.opTimeoutMs, stallWarnMs: this.stallWarnMs, log: this.log, probe });
-    this.pulls = new SuccessorPulls(this.jobId, this.log, () => ({ closed: this.closed, group: this.group, seq: this.seq, current: this.current }));
+    this.pulls = new SuccessorPulls(this.jobId, this.log, state);
   }
 
   /** Start the collective server; the worker advertises `address` before it knows its rank. */
@@ -135,10 +160,12 @@ export class Collective {
     const host = o.host ?? '127.0.0.1';
     const onPull = (call: ServedPull) => c.pulls.onPull(call);
     c.boundAddress = await c.grpc.listen(host, o.port ?? 0, c.log, { pull: onPull, probe: (req) => c.onProbe(req) });
-    // Served whatever this rank's own transport: a peer configured for tcp may pull from us.
+    // Served whatever this rank's own transport: a successor on "tcp" connects here.
     try {
       c.dataServer = await listenData({
-        host, port: o.dataPort ?? 0, jobId: c.jobId, credentials: c.creds, helloTimeoutMs: c.opTimeoutMs, unixSocket: c.unixSocket, log: c.log, onPull,
+        host, port: o.dataPort ?? 0, jobId: c.jobId, credentials: c.creds, helloTimeoutMs: c.opTimeoutMs, unixSocket: c.unixSocket, log: c.log,
+        keyFor: c.creds.secret ? (generation) => c.keyFor(generation) : undefined,
+        onConnection: (conn) => c.successors.offer(conn),
       });
     } catch (e) {
       c.grpc.forceShutdown(); // the gRPC port must not outlive a failed listen
@@ -154,6 +181,11 @@ export class Collective {
   /** 'host:port' actually bound */
   get address(): string {
     return this.boundAddress;
+  }
+  /** Where this rank's data server listens: what the coordinator lists for its successor. */
+  get dataEndpoint(): DataEndpoint {
+    const path = this.dataServer?.path ?? '';
+    return { port: this.dataServer?.port ?? 0, path: atName(path), hostId: path ? hostId() : '' };
   }
   get rank(): number {
     return this.group?.rank ?? -1;
@@ -174,17 +206,30 @@ export class Collective {
       throw new Error(`setGroup: peers must list ${worldSize} addresses (index = rank), got ${JSON.stringify(peers)}`);
     }
     if (!Number.isSafeInteger(generation) || generation < 0) throw new Error(`setGroup: generation must be a non-negative integer, got ${generation}`);
+    const { data, linkNonce } = g;
+    if (this.transport === 'tcp' && worldSize > 1) {
+      if (!Array.isArray(data) || data.length !== worldSize || data.some((d) => !d || !Number.isInteger(d.port) || d.port < 1 || d.port > 65535 || typeof d.path !== 'string' || typeof d.hostId !== 'string')) {
+        throw new Error(`setGroup: data must list ${worldSize} data endpoints (index = rank, each a Collective's dataEndpoint), got ${JSON.stringify(data)}`);
+      }
+    }
+    if (linkNonce !== undefined && !(linkNonce instanceof Uint8Array)) throw new Error('setGroup: linkNonce must be bytes');
     if (this.group && generation <= this.group.generation) {
       throw new Error(`setGroup: generation ${generation} is not newer than the current ${this.group.generation}`);
     }
     if (this.closed) throw new Error('setGroup: collective is closed');
     const cur = this.current?.op;
     cur?.fail(new CollectiveError('aborted', `${cur.name} superseded by generation ${generation}`));
-    this.group = { rank, worldSize, peers: [...peers], generation };
+    this.group = { rank, worldSize, peers: [...peers], generation, data: data?.map((d) => ({ ...d })) };
     this.seq = 0;
+    this.setLinkKey(generation, linkNonce ?? new Uint8Array(0));
     this.pulls.newGeneration(generation);
-    // A new generation usually follows a failure: start it on fresh data connections.
-    this.discovery.drop();
+    this.successors.newGeneration(generation, (rank + 1) % worldSize);
+    // A new generation usually follows a failure: it starts on fresh data connections.
+    this.predecessor.drop();
+    if (this.transport === 'tcp' && worldSize > 1) {
+      const p = (rank + worldSize - 1) % worldSize;
+      this.predecessor.open({ pred: { rank: p, address: peers[p] }, at: data![p], fromRank: rank, generation, key: this.linkKey?.key });
+    }
     this.log.info({ rank, worldSize, generation }, 'collective group set');
   }
 
@@ -242,7 +287,10 @@ export class Collective {
     const cur = this.current?.op;
     cur?.fail(new CollectiveError('cancelled', `${cur.name}: collective closed`));
     this.pulls.refuseAll({ code: 'unavailable', details: 'collective closed' });
-    this.discovery.drop();
+    this.successors.closeAll();
+    this.predecessor.drop();
+    for (const w of this.keyWaits.values()) w.reject(new Error('collective closed'));
+    this.keyWaits.clear();
     // Both planes drain before they are cut, within CLOSE_GRACE_MS: an aborted op's status names the rank the failure
     // started at, and a process that exits right after close() must not drop it (its successor would blame it).
     const dataClosed = this.dataServer?.close(CLOSE_GRACE_MS);
@@ -298,22 +346,61 @@ export class Collective {
       const h = op.fromPredecessor;
       if (this.transport === 'grpc') op.attachIn(this.grpc.pull(pred.address, req, h));
       else {
-        this.discovery.link(pred, g.rank, g.generation).then(
+        this.predecessor.get().then(
           (link) => {
-            if (op.settled) return;
-            op.attachIn(link ? pullOver(link, req, h) : this.grpc.pull(pred.address, req, h));
+            if (!op.settled) op.attachIn(receiveOver(link, req, h));
           },
           (e: Error) => op.fail(new CollectiveError('unavailable', `${op.name}: cannot open the data connection to predecessor ${peerName(pred)}: ${e.message}`, pred)),
         );
       }
     }
-    if (op.sendsToSuccessor) this.pulls.claim(r);
+    if (op.sendsToSuccessor) {
+      // The successor's stream comes as its data connection or its Pull, whichever transport it is on.
+      this.pulls.claim(r);
+      this.successors.claim(r);
+    }
     op.start();
   }
 
   private onOpFailed(op: RingOp, s: CollectiveStatus, e: CollectiveError): void {
     this.pulls.rememberAbort(op, s);
     this.log.warn({ op: op.name, code: CODE_NAME[e.code], peer: e.peer }, e.message);
+  }
+
+  /** The generation's link key: HMAC(run secret, generation, nonce); a successor's HELLO waiting for it gets it. */
+  private setLinkKey(generation: number, nonce: Uint8Array): void {
+    const secret = this.creds.secret;
+    if (!secret) return;
+    const key = secret.derive(LINK_KEY_LABEL, generation, nonce);
+    this.linkKey = { generation, key };
+    for (const [gen, w] of this.keyWaits) {
+      if (gen > generation) continue;
+      this.keyWaits.delete(gen);
+      if (gen === generation) w.resolve(key);
+      else w.reject(new Error(`generation ${gen} is over`));
+    }
+  }
+
+  /** The link key a successor's HELLO for `generation` must be signed with, once this rank has that generation. */
+  private keyFor(generation: number): Promise<RunSecret> {
+    const cur = this.linkKey;
+    if (cur && generation === cur.generation) return Promise.resolve(cur.key);
+    if (this.closed) return Promise.reject(new Error('collective closed'));
+    if (cur && generation < cur.generation) return Promise.reject(new Error(`generation ${generation} is over`));
+    let w = this.keyWaits.get(generation);
+    if (!w) {
+      if (this.keyWaits.size >= MAX_KEY_WAITS) return Promise.reject(new Error('too many generations ahead'));
+      let resolve!: (k: RunSecret) => void;
+      let reject!: (e: Error) => void;
+      const p = new Promise<RunSecret>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      p.catch(() => undefined);
+      w = { p, resolve, reject };
+      this.keyWaits.set(generation, w);
+    }
+    return w.p;
   }
 
   private onProbe(req: ProbeRequest__Output): { reply: ProbeReply } | { refused: CollectiveStatus } {
@@ -323,7 +410,6 @@ export class Collective {
       reply: {
         job_id: this.jobId, generation: String(this.generation), rank: this.rank, seq: String(this.seq),
         in_op: !!cur && !cur.settled, chunks_received: String(cur?.received ?? 0),
-        data_port: this.dataServer?.port ?? 0, data_path: atName(this.dataServer?.path ?? ''), host_id: this.dataServer?.path ? hostId() : '',
       },
     };
   }

@@ -1,22 +1,25 @@
 // The data link (transport 'tcp') against bad input over real sockets on 127.0.0.1: every failure is a clear,
-// prompt rejection naming the peer, never a hang or a crash. A victim Collective (rank 1 of 2) pulls from a fake
-// predecessor (testing/frames.ts: gRPC Probe answering a data_port, no Unix socket + a raw frame-speaking net
-// server) that sends malformed frames, a foreign-job refusal, or drops the connection mid-op; a raw client sends
-// garbage to a real rank's data server; two real ranks, one reaching the other through a cutting TCP proxy, recover
-// in the next generation on a fresh connection; and a predecessor restarted on its old gRPC address (new data port
-// and Unix socket) must be reachable in the next generation.
+// prompt rejection naming the peer, never a hang or a crash. A victim Collective (rank 1 of 2) connects to a fake
+// predecessor's data server (testing/frames.ts: a raw frame-speaking net server, listed as rank 0's data endpoint in
+// the group, no Unix socket) that pushes the victim's op an OPEN followed by malformed frames, an OPEN for another op,
+// chunks then a dropped connection, an early or an abort STATUS; another job's data server refuses the victim's
+// HELLO; the victim's predecessor endpoint has nobody listening. A raw client sends garbage (or anything after its
+// HELLO) to a real rank's data server, and another job's HELLO, and is refused. Two real ranks, one reaching the
+// other through a TCP proxy that cuts the connection inside an op, recover in the next generation on a fresh
+// connection; a predecessor restarted on its old gRPC address (new data port and Unix socket) is reached in the next
+// generation through the endpoint its group lists; and --data-port fixes the data server's TCP port.
 // Run: node tools/run-tests.mjs libs/collective data-link
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import type { PullRequest__Output } from '@gan/proto';
+import type { PullRequest } from '@gan/proto';
 import { PHASE, type OutChunk } from './chunk-codec';
-import { Collective, type ListenOptions } from './collective';
-import { DataServer, type OutStream } from './data-link';
+import { Collective, type DataEndpoint, type ListenOptions } from './collective';
+import { DataServer, type SuccessorConnection } from './data-link';
 import { CollectiveError } from './errors';
 import { chunkRange, makePlan, recvSegment } from './ring-plan';
-import { chunkFrame, codecs, fakePredecessor, frame, FRAME, onFrames, probeDataPort, statusFrame, type FakeOptions, type FakePredecessor } from './testing/frames';
+import { chunkFrame, codecs, fakePredecessor, frame, FRAME, onFrames, statusFrame, type FakeOptions, type FakePredecessor } from './testing/frames';
 
 const JOB = 'dl-job';
 const cleanup: (() => unknown)[] = [];
@@ -40,19 +43,35 @@ async function listen(o: Partial<ListenOptions> = {}): Promise<Collective> {
   return c;
 }
 
-/** A victim rank 1 whose predecessor (and successor) is the fake rank 0. */
-async function victimOf(f: FakePredecessor, generation = 1): Promise<Collective> {
+/** A data endpoint on 127.0.0.1 (TCP only), as a group lists it. */
+const tcpEndpoint = (port: number): DataEndpoint => ({ port, path: '', hostId: '' });
+
+/**
+ * A victim rank 1 whose predecessor (and successor) is the fake rank 0: its group lists the fake's data server
+ * (or `pred`, someone else's) as rank 0's data endpoint.
+ */
+async function victimOf(f: FakePredecessor, pred: DataEndpoint = f.endpoint): Promise<Collective> {
   const c = await listen();
-  c.setGroup({ rank: 1, worldSize: 2, peers: [f.address, c.address], generation });
+  c.setGroup({ rank: 1, worldSize: 2, peers: [f.address, c.address], generation: 1, data: [pred, c.dataEndpoint] });
   return c;
 }
 
-/** The k-th chunk the victim (rank 1 of 2) expects first in the all-reduce its PULL describes; fp32, from src. */
-function firstChunk(req: PullRequest__Output, k: number, src: Float32Array): OutChunk {
-  const plan = makePlan({ mode: 'reduce', n: 2, rank: 1, chunkElems: req.chunk_elems, length: Number(req.length) });
+// The victim's first op, as its predecessor describes it in the OPEN: an fp32 sum of L elements, 16 per chunk.
+const L = 64; // with 64-byte chunks: 2 segments of 32 elements, 2 chunks each
+const OP: PullRequest = {
+  job_id: JOB, generation: '1', seq: '1', kind: 'ALL_REDUCE', from_rank: 1, to_rank: 0, world_size: 2, length: String(L),
+  wire: 'FP32', reduce: 'SUM', root: 0, chunk_elems: 16,
+};
+/** The OPEN of the victim's op #1, or of the op with these fields changed. */
+const openFrame = (changes: Partial<PullRequest> = {}) => frame(FRAME.OPEN, codecs.open.encode({ ...OP, ...changes }));
+const okStatus = (seq: string) => statusFrame({ seq, code: status.OK, details: '', origin_rank: -1, origin_address: '' });
+
+/** The k-th chunk the victim (rank 1 of 2) expects first in op #1; fp32, from src. */
+function firstChunk(k: number, src: Float32Array): OutChunk {
+  const plan = makePlan({ mode: 'reduce', n: 2, rank: 1, chunkElems: OP.chunk_elems!, length: L });
   const segment = recvSegment(plan, PHASE.REDUCE_SCATTER, 0);
   const [offset, count] = chunkRange(plan, segment, k);
-  return { jobId: req.job_id, generation: Number(req.generation), seq: Number(req.seq), phase: PHASE.REDUCE_SCATTER, step: 0, segment, index: k, offset, count, wire: 0, src };
+  return { jobId: JOB, generation: 1, seq: 1, phase: PHASE.REDUCE_SCATTER, step: 0, segment, index: k, offset, count, wire: 0, src };
 }
 
 /**
@@ -75,77 +94,138 @@ async function rejectsBlamingRank0(p: Promise<unknown>, f: FakePredecessor, code
   return e;
 }
 
+/** The fake saw exactly one data connection, with the HELLO the victim owes it. */
+function oneHelloFromVictim(f: FakePredecessor): void {
+  assert.equal(f.dataConnections, 1);
+  assert.deepEqual(f.hellos.map((h) => [h.job_id, h.from_rank, h.generation]), [[JOB, 1, '1']]);
+}
+
 // ---- (a) malformed frames from the predecessor ----
 
-const L = 64; // with 64-byte chunks: 2 segments of 32 elements, 2 chunks each
-const MALFORMED: [string, (req: PullRequest__Output) => Buffer, RegExp][] = [
-  ['an unknown frame type', () => frame(9, Buffer.from([1, 2, 3])), /unknown frame type 9/],
-  ['a frame type the successor never receives (PULL)', () => frame(FRAME.PULL, Buffer.alloc(0)), /unknown frame type 2/],
+// Each pushed after the OPEN of the victim's op, so the victim is inside the op's stream when the frame arrives.
+const MALFORMED: [string, () => Buffer, RegExp][] = [
+  ['an unknown frame type', () => frame(9, Buffer.from([1, 2, 3])), /unexpected frame type 9/],
+  ['a frame type the successor never receives (HELLO)', () => frame(FRAME.HELLO, Buffer.alloc(0)), /unexpected frame type 1/],
+  ['a WELCOME after the handshake', () => frame(FRAME.WELCOME, Buffer.alloc(0)), /unexpected frame type 6/],
   ['a CHUNK length prefix over the limit', () => frame(FRAME.CHUNK, Buffer.alloc(8), 0xffffffff), /frame of type 3 claims 4294967295 bytes/],
   ['a STATUS length prefix over the limit', () => frame(FRAME.STATUS, Buffer.alloc(8), (1 << 16) + 1), /frame of type 4 claims 65537 bytes/],
+  ['an OPEN length prefix over the limit', () => frame(FRAME.OPEN, Buffer.alloc(8), (1 << 16) + 1), /frame of type 2 claims 65537 bytes/],
   ['garbage protobuf in a CHUNK (wire type 7)', () => frame(FRAME.CHUNK, Buffer.from([0x0f, 0x00, 0x00])), /wire type 7/],
   ['garbage protobuf in a CHUNK (a field overrunning the message)', () => frame(FRAME.CHUNK, Buffer.from([0x0a, 0x7f, 0x41])), /overruns the message/],
   ['garbage protobuf in a STATUS', () => frame(FRAME.STATUS, Buffer.from([0xff, 0xff, 0xff, 0xff])), /index out of range/],
+  ['a second OPEN before the STATUS of the first', () => openFrame({ seq: '2' }), /an OPEN arrived before the previous op stream ended/],
+  ['a STATUS of another op inside the stream', () => okStatus('7'), /a STATUS for op #7 arrived outside its stream/],
 ];
 
 for (const [name, bad, pattern] of MALFORMED) {
   test(`a predecessor sending ${name} makes the op reject promptly, naming it`, { timeout: 10_000 }, async () => {
-    const f = await fake({ onDataPull: (sock, req) => sock.write(bad(req)) });
+    const f = await fake({ onHello: (sock) => sock.write(Buffer.concat([openFrame(), bad()])) });
     const c = await victimOf(f);
     const buf = new Float32Array(L).fill(1);
     await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.UNAVAILABLE, new RegExp(`bad frame from 127\\.0\\.0\\.1:${f.dataPort}`), pattern);
-    assert.equal(f.dataPulls.length, 1);
+    oneHelloFromVictim(f);
   });
 }
 
-// A well-formed frame whose chunk is inconsistent is refused by the op's tag check (as over gRPC), not as a bad frame.
-const PAYLOAD_MISMATCH: [string, (req: PullRequest__Output) => Buffer, RegExp] = [
-  'a CHUNK whose payload does not match its count',
-  (req) => {
-    const c = firstChunk(req, 0, new Float32Array(L));
-    const body = codecs.chunk.encode({
-      job_id: c.jobId, generation: String(c.generation), seq: String(c.seq), phase: 'REDUCE_SCATTER', step: c.step, segment: c.segment,
-      index: c.index, offset: String(c.offset), count: c.count, wire: 'FP32', data: Buffer.alloc(c.count * 4 - 4),
-    });
-    return frame(FRAME.CHUNK, body);
-  },
-  /chunk payload has 60 bytes, expected 16 x 4/,
+// An OPEN is checked against the op this rank is in: another op is a precondition failure, not a bad frame.
+const OTHER_OP: [string, Partial<PullRequest>, RegExp][] = [
+  ['a later op', { seq: '2' }, /sent op #2 of generation 1 while this rank waits for op #1 of generation 1/],
+  ['another generation', { generation: '2' }, /sent op #1 of generation 2 while this rank waits for op #1 of generation 1/],
+  ['another job', { job_id: 'other-job' }, /sent op #1 of generation 1 while this rank waits for op #1/],
+  ['an op of another shape', { length: '32', chunk_elems: 8 }, /predecessor is in a different op: length 32 vs 64 here, chunk_elems 8 vs 16 here/],
+  ['an op of another kind', { kind: 'BROADCAST' }, /predecessor is in a different op: kind BROADCAST vs ALL_REDUCE here/],
 ];
 
-test(`a predecessor sending ${PAYLOAD_MISMATCH[0]} makes the op reject promptly, naming it`, { timeout: 10_000 }, async () => {
-  const f = await fake({ onDataPull: (sock, req) => sock.write(PAYLOAD_MISMATCH[1](req)) });
+for (const [name, changes, pattern] of OTHER_OP) {
+  test(`a predecessor that OPENs ${name} makes the op reject FAILED_PRECONDITION before any chunk is used`, { timeout: 10_000 }, async () => {
+    const f = await fake({
+      onHello: (sock) => sock.write(Buffer.concat([openFrame(changes), chunkFrame(firstChunk(0, new Float32Array(L).fill(5)))])),
+    });
+    const c = await victimOf(f);
+    const buf = new Float32Array(L).fill(1);
+    await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.FAILED_PRECONDITION, pattern);
+    assert.ok(buf.every((v) => v === 1), 'a chunk of another op reached the buffer');
+    oneHelloFromVictim(f);
+  });
+}
+
+test('a predecessor sending a CHUNK before any OPEN makes the op reject promptly, naming it', { timeout: 10_000 }, async () => {
+  const f = await fake({ onHello: (sock) => sock.write(chunkFrame(firstChunk(0, new Float32Array(L).fill(5)))) });
   const c = await victimOf(f);
   const buf = new Float32Array(L).fill(1);
-  await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.FAILED_PRECONDITION, /refused a chunk/, PAYLOAD_MISMATCH[2]);
+  // The chunk may come before the op asks for its stream (the connection is then found dead, and the one reopened
+  // for the op gets the same), or after: either way a bad frame, never data.
+  await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.UNAVAILABLE, new RegExp(`bad frame from 127\\.0\\.0\\.1:${f.dataPort}`), /a chunk arrived outside any op stream/);
+  assert.ok(buf.every((v) => v === 1), 'a chunk outside any stream reached the buffer');
+});
+
+// A well-formed frame whose chunk is inconsistent is refused by the op's tag check (as over gRPC), not as a bad frame.
+test('a predecessor sending a CHUNK whose payload does not match its count makes the op reject promptly, naming it', { timeout: 10_000 }, async () => {
+  const c0 = firstChunk(0, new Float32Array(L));
+  const body = codecs.chunk.encode({
+    job_id: c0.jobId, generation: String(c0.generation), seq: String(c0.seq), phase: 'REDUCE_SCATTER', step: c0.step, segment: c0.segment,
+    index: c0.index, offset: String(c0.offset), count: c0.count, wire: 'FP32', data: Buffer.alloc(c0.count * 4 - 4),
+  });
+  const f = await fake({ onHello: (sock) => sock.write(Buffer.concat([openFrame(), frame(FRAME.CHUNK, body)])) });
+  const c = await victimOf(f);
+  const buf = new Float32Array(L).fill(1);
+  await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.FAILED_PRECONDITION, /refused a chunk/, /chunk payload has 60 bytes, expected 16 x 4/);
   assert.ok(!buf.includes(0), 'the refused chunk reached the buffer');
 });
 
-test('a successor sending malformed frames has its data connection closed; the rank keeps serving', { timeout: 15_000 }, async () => {
+/** A raw connection to a data server on 127.0.0.1 that records the frames it gets; `closed` resolves at its close. */
+function rawClient(port: number) {
+  const sock = net.connect({ host: '127.0.0.1', port });
+  cleanup.push(() => sock.destroy());
+  sock.on('error', () => {});
+  const frames: [number, Buffer][] = [];
+  onFrames(sock, (t, body) => frames.push([t, Buffer.from(body)]));
+  const closed = new Promise<void>((res) => sock.once('close', () => res()));
+  return { sock, frames, closed };
+}
+
+test('a successor sending malformed frames, or anything after its HELLO, has its data connection closed; the rank keeps serving', { timeout: 20_000 }, async () => {
   const a = await listen();
   const b = await listen();
   const peers = [a.address, b.address];
-  a.setGroup({ rank: 0, worldSize: 2, peers, generation: 1 });
-  b.setGroup({ rank: 1, worldSize: 2, peers, generation: 1 });
-  const port = await probeDataPort(a.address, JOB);
-  assert.ok(port > 0, `no data port advertised: ${port}`);
-  const hello = frame(FRAME.HELLO, codecs.hello.encode({ job_id: JOB, from_rank: 1 }));
+  const data = [a.dataEndpoint, b.dataEndpoint];
+  a.setGroup({ rank: 0, worldSize: 2, peers, generation: 1, data });
+  const port = a.dataEndpoint.port;
+  assert.ok(port > 0, `no data port: ${port}`);
+  const hello = frame(FRAME.HELLO, codecs.hello.encode({ job_id: JOB, from_rank: 1, generation: '1' }));
+  // Refused before (or as) the HELLO is read: the connection is closed with nothing sent back.
   for (const bytes of [
     frame(7, Buffer.alloc(2)), // unknown type
     frame(FRAME.CHUNK, Buffer.alloc(2)), // a type only the predecessor sends
-    frame(FRAME.PULL, codecs.pull.encode({ job_id: JOB, generation: '1', seq: '1' })), // PULL before HELLO
-    Buffer.concat([hello, frame(FRAME.PULL, Buffer.alloc(0), 1 << 20)]), // control frame over the limit
-    Buffer.concat([hello, frame(FRAME.PULL, Buffer.from([0xff, 0xff]))]), // garbage protobuf
+    frame(FRAME.OPEN, codecs.open.encode(OP)), // OPEN before (instead of) a HELLO
+    frame(FRAME.HELLO, Buffer.alloc(0), 1 << 20), // a HELLO over the limit
+    frame(FRAME.HELLO, Buffer.from([0xff, 0xff])), // garbage protobuf
   ]) {
-    const sock = net.connect({ host: '127.0.0.1', port });
-    cleanup.push(() => sock.destroy());
-    sock.on('error', () => {});
-    const frames: number[] = [];
-    onFrames(sock, (t) => frames.push(t));
-    sock.write(bytes);
-    await new Promise<void>((res) => sock.once('close', () => res()));
-    assert.deepEqual(frames, [], `the server answered ${bytes.toString('hex')} with frames ${frames}`);
+    const r = rawClient(port);
+    r.sock.write(bytes);
+    await r.closed;
+    assert.deepEqual(r.frames, [], `the server answered ${bytes.toString('hex')} with frames ${r.frames.map(([t]) => t)}`);
+  }
+  // After a good HELLO the connection is admitted (and kept: nothing happens for 200 ms); whatever frame the
+  // successor sends next closes it.
+  for (const bytes of [
+    frame(FRAME.OPEN, codecs.open.encode(OP)), // the old PULL's place: nothing travels upstream any more
+    frame(FRAME.HELLO, codecs.hello.encode({ job_id: JOB, from_rank: 1, generation: '1' })), // a second HELLO
+    frame(FRAME.STATUS, codecs.status.encode({ seq: '1', code: status.CANCELLED })),
+    frame(9, Buffer.alloc(0), 1 << 20), // unknown type, over any limit
+  ]) {
+    const r = rawClient(port);
+    let closedYet = false;
+    void r.closed.then(() => (closedYet = true));
+    r.sock.write(hello);
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal(closedYet, false, 'the server closed a connection whose HELLO was good');
+    r.sock.write(bytes);
+    await r.closed;
+    assert.deepEqual(r.frames, [], `the server answered ${bytes.toString('hex')} with frames ${r.frames.map(([t]) => t)}`);
   }
   // The server survived all of it: the two ranks still reduce over their data links.
+  b.setGroup({ rank: 1, worldSize: 2, peers, generation: 1, data });
   const x = Float32Array.from({ length: 100 }, (_, i) => i);
   const y = Float32Array.from({ length: 100 }, (_, i) => 2 * i);
   await Promise.all([a.allReduce(x, { op: 'sum' }), b.allReduce(y, { op: 'sum' })]);
@@ -156,38 +236,34 @@ test('a successor sending malformed frames has its data connection closed; the r
 // ---- (b) a HELLO with a foreign job id ----
 
 test('a data server of another job refuses the HELLO: the op rejects FAILED_PRECONDITION, naming neither job', { timeout: 10_000 }, async () => {
-  const pulls: OutStream[] = [];
-  const other = await DataServer.listen('127.0.0.1', { jobId: 'other-job' }, (out) => pulls.push(out));
+  const admitted: SuccessorConnection[] = [];
+  const other = await DataServer.listen('127.0.0.1', { jobId: 'other-job' }, (conn) => admitted.push(conn), false);
   cleanup.push(() => other.close());
-  // A predecessor whose Probe hands out a port that another job's rank now owns.
-  const f = await fake({ advertisePort: other.port });
-  const c = await victimOf(f);
-  await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.FAILED_PRECONDITION, /data link: HELLO for another job/);
-  assert.equal(pulls.length, 0, 'a pull from a foreign job reached the data server');
+  // rank 0's data endpoint, as this group lists it, is a port another job's rank now owns.
+  const f = await fake({});
+  const c = await victimOf(f, tcpEndpoint(other.port));
+  const e = await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.FAILED_PRECONDITION, /data link: HELLO for another job/);
+  assert.ok(!e.message.includes('other-job'), e.message);
+  assert.equal(admitted.length, 0, 'a connection from a foreign job was admitted');
+  assert.ok(other.refused >= 1, 'the other job\'s server refused nothing');
   assert.equal(f.dataConnections, 0);
 });
 
-test('a real rank answers a foreign HELLO with one FAILED_PRECONDITION STATUS (seq 0), serves no PULL, and closes', { timeout: 10_000 }, async () => {
+test('a real rank answers a foreign HELLO with one FAILED_PRECONDITION STATUS (seq 0), admits nothing, and closes', { timeout: 10_000 }, async () => {
   const a = await listen();
-  a.setGroup({ rank: 0, worldSize: 2, peers: [a.address, '127.0.0.1:1'], generation: 1 });
-  const port = await probeDataPort(a.address, JOB);
-  const sock = net.connect({ host: '127.0.0.1', port });
-  cleanup.push(() => sock.destroy());
-  sock.on('error', () => {});
-  const got: [number, unknown][] = [];
-  onFrames(sock, (t, body) => got.push([t, t === FRAME.STATUS ? codecs.status.decode(body) : body.length]));
-  sock.write(frame(FRAME.HELLO, codecs.hello.encode({ job_id: 'intruder', from_rank: 1 })));
-  sock.write(frame(FRAME.PULL, codecs.pull.encode({ job_id: 'intruder', generation: '1', seq: '1', from_rank: 1, to_rank: 0, world_size: 2 })));
-  await new Promise<void>((res) => sock.once('close', () => res()));
-  assert.equal(got.length, 1, JSON.stringify(got));
-  const [type, s] = got[0] as [number, { seq: string; code: number; details: string }];
+  const r = rawClient(a.dataEndpoint.port);
+  r.sock.write(frame(FRAME.HELLO, codecs.hello.encode({ job_id: 'intruder', from_rank: 1, generation: '1' })));
+  await r.closed;
+  assert.equal(r.frames.length, 1, JSON.stringify(r.frames.map(([t]) => t)));
+  const [type, body] = r.frames[0];
   assert.equal(type, FRAME.STATUS);
+  const s = codecs.status.decode(body);
   assert.equal(s.seq, '0');
   assert.equal(s.code, status.FAILED_PRECONDITION);
   assert.equal(s.details, 'data link: HELLO for another job');
 });
 
-// ---- (c) the predecessor drops the data connection mid-op ----
+// ---- (c) the predecessor drops the data connection mid-op, ends or aborts the op's stream ----
 
 for (const [how, drop] of [
   ['resets it', (s: net.Socket) => s.resetAndDestroy()],
@@ -195,50 +271,53 @@ for (const [how, drop] of [
 ] as const) {
   test(`a predecessor that ${how} mid-op makes the op reject UNAVAILABLE naming its rank`, { timeout: 10_000 }, async () => {
     const f = await fake({
-      onDataPull: (sock, req) => {
-        sock.write(chunkFrame(firstChunk(req, 0, new Float32Array(L).fill(1))));
+      onHello: (sock) => {
+        sock.write(Buffer.concat([openFrame(), chunkFrame(firstChunk(0, new Float32Array(L).fill(1)))]));
         setTimeout(() => drop(sock), 50);
       },
     });
     const c = await victimOf(f);
     const buf = new Float32Array(L).fill(1);
-    await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.UNAVAILABLE, /lost the stream from predecessor/, new RegExp(`data connection to 127\.0\.0\.1:${f.dataPort}`));
+    await rejectsBlamingRank0(c.allReduce(buf, { op: 'sum' }), f, status.UNAVAILABLE, /lost the stream from predecessor/, new RegExp(`data connection to 127\\.0\\.0\\.1:${f.dataPort}`));
   });
 }
 
 test('a predecessor that ends the op\'s stream (STATUS OK) before all chunks makes the op reject UNAVAILABLE', { timeout: 10_000 }, async () => {
   const f = await fake({
-    onDataPull: (sock, req) => {
-      sock.write(chunkFrame(firstChunk(req, 0, new Float32Array(L).fill(1))));
-      sock.write(statusFrame({ seq: req.seq, code: 0, details: '', origin_rank: -1, origin_address: '' }));
-    },
+    onHello: (sock) => sock.write(Buffer.concat([openFrame(), chunkFrame(firstChunk(0, new Float32Array(L).fill(1))), okStatus('1')])),
   });
   const c = await victimOf(f);
   await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.UNAVAILABLE, /ended its stream after 1 of \d+ chunks/);
+  oneHelloFromVictim(f);
 });
 
 test('an abort STATUS from the predecessor rejects the op with its code and origin rank', { timeout: 10_000 }, async () => {
   const f = await fake({
-    onDataPull: (sock, req) => sock.write(statusFrame({ seq: req.seq, code: status.RESOURCE_EXHAUSTED, details: 'out of memory on rank 0', origin_rank: 0, origin_address: f.address })),
+    onHello: (sock, _h, fk) => sock.write(Buffer.concat([
+      openFrame(),
+      statusFrame({ seq: '1', code: status.RESOURCE_EXHAUSTED, details: 'out of memory on rank 0', origin_rank: 0, origin_address: fk.address }),
+    ])),
   });
   const c = await victimOf(f);
   await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.RESOURCE_EXHAUSTED, /aborted: out of memory on rank 0/);
 });
 
-test('a data port nobody listens on makes the op reject UNAVAILABLE naming the predecessor', { timeout: 10_000 }, async () => {
+test('a data endpoint nobody listens on makes the op reject UNAVAILABLE naming the predecessor', { timeout: 10_000 }, async () => {
   const closed = net.createServer();
   const port = await new Promise<number>((res) => closed.listen(0, '127.0.0.1', () => res((closed.address() as net.AddressInfo).port)));
   await new Promise((res) => closed.close(res));
-  const f = await fake({ advertisePort: port });
-  const c = await victimOf(f);
+  const f = await fake({});
+  const c = await victimOf(f, tcpEndpoint(port));
   await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.UNAVAILABLE, /cannot open the data connection/, /ECONNREFUSED/);
+  assert.equal(f.dataConnections, 0);
 });
 
 // ---- (d) after a failed op, the next generation works on fresh data connections ----
 
 /**
- * A TCP proxy in front of a data port that counts connections and, once armed, cuts the connection carrying the
- * next PULL as soon as the answer to it starts to arrive (so the cut lands inside that op).
+ * A TCP proxy in front of a data port that counts connections and, once armed, cuts the connection as soon as the
+ * next OPEN comes from upstream (the predecessor starting its next op: so the cut lands inside that op). It follows
+ * the upstream bytes frame by frame, so a STATUS of the previous op still in flight does not trigger the cut.
  */
 async function cuttingProxy(upstreamPort: number): Promise<{ port: number; connections: number; armCut(): void; cuts: number }> {
   let armed = false;
@@ -258,21 +337,30 @@ async function cuttingProxy(upstreamPort: number): Promise<{ port: number; conne
         up.destroy();
       });
     }
-    let cutNext = false;
-    down.on('data', (d) => {
-      // After the HELLO only PULLs travel downstream -> upstream: an armed proxy cuts after forwarding the next one.
-      if (armed) {
-        armed = false;
-        cutNext = true;
-      }
-      up.write(d);
-    });
-    up.on('data', (d) => {
-      if (cutNext) {
-        state.cuts++;
-        down.resetAndDestroy();
-        up.destroy();
-        return;
+    down.on('data', (d) => up.write(d));
+    // Upstream framing: the 5-byte prefix of the current frame as far as it has come, then its body's bytes left.
+    const prefix = Buffer.alloc(5);
+    let prefixFill = 0;
+    let bodyLeft = 0;
+    up.on('data', (d: Buffer) => {
+      for (let p = 0; p < d.length;) {
+        if (bodyLeft > 0) {
+          const k = Math.min(bodyLeft, d.length - p);
+          bodyLeft -= k;
+          p += k;
+          continue;
+        }
+        prefix[prefixFill++] = d[p++];
+        if (prefixFill < 5) continue;
+        prefixFill = 0;
+        bodyLeft = prefix.readUInt32LE(0);
+        if (armed && prefix[4] === FRAME.OPEN) {
+          armed = false;
+          state.cuts++;
+          down.resetAndDestroy();
+          up.destroy();
+          return;
+        }
       }
       down.write(d);
     });
@@ -288,16 +376,16 @@ async function cuttingProxy(upstreamPort: number): Promise<{ port: number; conne
 const seq = (n: number, f: (i: number) => number) => Float32Array.from({ length: n }, (_, i) => f(i));
 
 test('after an op failed on a cut data connection, the next generation reduces on a fresh one', { timeout: 20_000 }, async () => {
-  // Rank 1 reaches rank 0's data server through the proxy: its peers list names a fake rank 0 whose Probe answers
-  // the proxy's port (rank 1 uses rank 0's gRPC address for nothing else). Rank 0 pulls from rank 1 directly.
+  // Rank 1 reaches rank 0's data server through the proxy: its group lists the proxy's port as rank 0's data
+  // endpoint (TCP only, so no Unix socket bypasses it). Rank 0 connects to rank 1 directly.
   const a = await listen({ chunkBytes: 256 });
-  const proxy = await cuttingProxy(await probeDataPort(a.address, JOB));
-  const shim = await fake({ advertisePort: proxy.port });
   const b = await listen({ chunkBytes: 256 });
+  const proxy = await cuttingProxy(a.dataEndpoint.port);
   const N = 5000;
+  const peers = [a.address, b.address];
   const setGroups = (generation: number) => {
-    a.setGroup({ rank: 0, worldSize: 2, peers: [a.address, b.address], generation });
-    b.setGroup({ rank: 1, worldSize: 2, peers: [shim.address, b.address], generation });
+    a.setGroup({ rank: 0, worldSize: 2, peers, generation, data: [a.dataEndpoint, b.dataEndpoint] });
+    b.setGroup({ rank: 1, worldSize: 2, peers, generation, data: [tcpEndpoint(proxy.port), b.dataEndpoint] });
   };
   const reduceBoth = async (k: number) => {
     const x = seq(N, (i) => i % 97 + k);
@@ -341,38 +429,53 @@ for (const unixSocket of [false, true]) {
       assert.deepEqual(x, new Float32Array(100).fill(1000));
       assert.deepEqual(y, x);
     };
-    a.setGroup({ rank: 0, worldSize: 2, peers: [aAddress, b.address], generation: 1 });
-    b.setGroup({ rank: 1, worldSize: 2, peers: [aAddress, b.address], generation: 1 });
+    const setGroups = (generation: number) => {
+      const data = [a.dataEndpoint, b.dataEndpoint];
+      a.setGroup({ rank: 0, worldSize: 2, peers: [aAddress, b.address], generation, data });
+      b.setGroup({ rank: 1, worldSize: 2, peers: [aAddress, b.address], generation, data });
+    };
+    setGroups(1);
     await reduceBoth();
-    const oldDataPort = await probeDataPort(aAddress, JOB);
+    const oldEndpoint = a.dataEndpoint;
+    assert.equal(oldEndpoint.path !== '', unixSocket, JSON.stringify(oldEndpoint));
 
     // Rank 0 restarts on the same gRPC port (workers may be given a fixed --port); its data port is a fresh one.
     await a.close();
     a = await listen({ port, unixSocket });
     assert.equal(a.address, aAddress);
-    const newDataPort = await probeDataPort(aAddress, JOB);
-    assert.notEqual(newDataPort, oldDataPort);
+    assert.notEqual(a.dataEndpoint.port, oldEndpoint.port);
+    if (unixSocket) assert.notEqual(a.dataEndpoint.path, oldEndpoint.path);
 
-    a.setGroup({ rank: 0, worldSize: 2, peers: [aAddress, b.address], generation: 2 });
-    b.setGroup({ rank: 1, worldSize: 2, peers: [aAddress, b.address], generation: 2 });
+    setGroups(2);
     await reduceBoth();
   });
 }
 
-test('--data-port: the data channel listens on the port asked for, Probe advertises it, and a taken port is a clear error', { timeout: 15_000 }, async () => {
-  const free = await new Promise<number>((res) => {
+test('--data-port: the data channel listens on the port asked for, its endpoint says so, and a taken port is a clear error', { timeout: 15_000 }, async () => {
+  const freePort = () => new Promise<number>((res) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const p = (s.address() as net.AddressInfo).port;
       s.close(() => res(p));
     });
   });
-  const a = await listen({ dataPort: free, unixSocket: false });
-  assert.equal(await probeDataPort(a.address, JOB), free);
+  // A port found free may be taken by another process before the rank binds it: then try another.
+  let free = 0;
+  let a: Collective | undefined;
+  for (let tries = 1; !a; tries++) {
+    free = await freePort();
+    a = await listen({ dataPort: free, unixSocket: false }).catch((e: Error) => {
+      if (tries >= 5 || !/EADDRINUSE/.test(e.message)) throw e;
+      return undefined;
+    });
+  }
+  assert.deepEqual(a.dataEndpoint, { port: free, path: '', hostId: '' });
   const b = await listen({ unixSocket: false });
-  assert.notEqual(await probeDataPort(b.address, JOB), free);
-  // The fixed port carries the data: two ranks reduce over it.
-  a.setGroup({ rank: 0, worldSize: 2, peers: [a.address, b.address], generation: 1 });
-  b.setGroup({ rank: 1, worldSize: 2, peers: [a.address, b.address], generation: 1 });
+  assert.notEqual(b.dataEndpoint.port, free);
+  // The fixed port carries the data: rank 1 reaches rank 0 on it (TCP: no Unix socket is served).
+  const peers = [a.address, b.address];
+  const data = [a.dataEndpoint, b.dataEndpoint];
+  a.setGroup({ rank: 0, worldSize: 2, peers, generation: 1, data });
+  b.setGroup({ rank: 1, worldSize: 2, peers, generation: 1, data });
   const x = seq(1000, (i) => i + 1);
   const y = seq(1000, (i) => -2 * (i + 1));
   await Promise.all([a.allReduce(x, { op: 'sum' }), b.allReduce(y, { op: 'sum' })]);

@@ -1,18 +1,26 @@
 // The collective's gRPC plane: the server that answers Pull (a successor's stream of one op, as a ServedPull) and
-// Probe (discovery and liveness), and the client side that pulls from a predecessor and probes peers. gRPC's status
+// Probe (liveness and progress, for the stall inspector), and the client side that pulls from a predecessor and probes peers. gRPC's status
 // numbers and metadata end here: the ring engine sees CollectiveStatus, and an abort's origin rank travels in
 // trailing metadata. The Pull stream's messages are (de)serialized by the raw chunk codec, not by protobufjs.
 // grpc-js lets only the client enlarge its HTTP/2 receive window: that is why data flows server -> client.
 // Not run directly; tests: node tools/run-tests.mjs libs/collective tags
 import * as grpc from '@grpc/grpc-js';
 import type { RunCredentials } from '@gan/auth';
-import { loadDefinition, type ProbeReply, type ProbeRequest, type ProbeRequest__Output, type PullRequest, type PullRequest__Output } from '@gan/proto';
+import { loadDefinition, type CollectiveClient, type ProbeReply, type ProbeRequest, type ProbeRequest__Output, type PullRequest, type PullRequest__Output } from '@gan/proto';
 import { decodeChunk, encodeChunk, type InChunk, type OutChunk } from './chunk-codec';
 import type { CollectiveStatus, PeerRef } from './errors';
 import type { Logger } from './logger';
 import type { PredecessorHandlers, PredecessorLink } from './ring-engine';
 import type { ServedPull } from './successor-pulls';
 import { fromWireCode, toWireCode } from './wire-status';
+
+/**
+ * The generated client, except that Pull's replies come through the raw chunk codec (InChunk, a view of the
+ * received bytes) instead of protobufjs.
+ */
+type PlaneClient = grpc.Client & Pick<CollectiveClient, 'Probe'> & {
+  Pull(argument: PullRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<InChunk>;
+};
 
 /** What a Probe of a peer came back with: its reply, or why there was none. */
 export interface ProbeOutcome {
@@ -59,7 +67,7 @@ function service(): { def: grpc.ServiceDefinition; Client: grpc.ServiceClientCon
 
 export class GrpcPlane {
   private server?: grpc.Server;
-  private readonly clients = new Map<string, grpc.Client>();
+  private readonly clients = new Map<string, PlaneClient>();
 
   constructor(private readonly o: GrpcPlaneOptions) {}
 
@@ -86,7 +94,7 @@ export class GrpcPlane {
 
   /** Open the op's stream from the predecessor at `address` as a Pull call. */
   pull(address: string, req: PullRequest, h: PredecessorHandlers): PredecessorLink {
-    const call = (this.client(address) as any).Pull(req) as grpc.ClientReadableStream<InChunk>;
+    const call = this.client(address).Pull(req);
     call.on('data', (c: InChunk) => {
       try {
         h.data(c);
@@ -104,7 +112,7 @@ export class GrpcPlane {
   /** Probe `peer`; never rejects (a failure is the outcome's `err`). */
   probe(peer: PeerRef, req: ProbeRequest, deadlineMs: number): Promise<ProbeOutcome> {
     return new Promise<ProbeOutcome>((res) => {
-      (this.client(peer.address) as any).Probe(req, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, reply?: ProbeReply) =>
+      this.client(peer.address).Probe(req, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, reply?: ProbeReply) =>
         res(err ? { peer, err: { code: fromWireCode(err.code), details: err.details || err.message } } : { peer, reply }),
       );
     });
@@ -136,12 +144,13 @@ export class GrpcPlane {
     this.server?.forceShutdown();
   }
 
-  private client(address: string): grpc.Client {
+  private client(address: string): PlaneClient {
     let cl = this.clients.get(address);
     if (!cl) {
       const { Client } = service();
       const creds = this.o.credentials;
-      cl = new Client(address, creds.grpcChannelCredentials(), {
+      // The one cast: grpc-js's generic constructor types its methods loosely; PlaneClient says what service() built.
+      const made = new Client(address, creds.grpcChannelCredentials(), {
         ...creds.grpcClientOptions(),
         'grpc-node.flow_control_window': this.o.flowControlWindow,
         // A chunk (the largest reply) and its head; a bigger message from a peer is refused, not buffered.
@@ -149,7 +158,8 @@ export class GrpcPlane {
         'grpc.max_send_message_length': -1,
         // Each peer gets its own connection even if two Collectives share a process (tests, benches).
         'grpc.use_local_subchannel_pool': 1,
-      });
+      }) as unknown as PlaneClient;
+      cl = made;
       this.clients.set(address, cl);
     }
     return cl;

@@ -6,6 +6,7 @@
 import type { PullRequest, PullRequest__Output } from '@gan/proto';
 import { CollectiveError, peerName, type CollectiveCode, type CollectiveStatus } from './errors';
 import type { Logger } from './logger';
+import { shapeDiff } from './op-shape';
 import type { GroupSpec, RingOp, SuccessorLink } from './ring-engine';
 
 /** A successor's pull of one op, as either transport's server hands it over. */
@@ -123,12 +124,7 @@ export class SuccessorPulls {
 
   /** Hook the successor's pull up to our op once its request proves it is in the same op. */
   private attach(r: Running, call: ServedPull): void {
-    const req = call.request;
-    const mine = r.shape;
-    const diffs: string[] = [];
-    for (const k of ['kind', 'world_size', 'length', 'wire', 'reduce', 'root', 'chunk_elems'] as const) {
-      if (String(req[k]) !== String(mine[k])) diffs.push(`${k} ${req[k]} vs ${mine[k]} here`);
-    }
+    const diffs = shapeDiff(call.request, r.shape);
     if (diffs.length) {
       const e = new CollectiveError('precondition', `${r.op.name}: successor ${peerName(r.op.succ)} is in a different op: ${diffs.join(', ')}`, r.op.succ);
       call.abort({ code: e.code, details: e.message });

@@ -1,16 +1,17 @@
 // Chunk tags: the hand-written codec is real protobuf, and a late, duplicated or foreign chunk is refused rather
-// than mixed into an op — checked on the pure checker and over real sockets against a rogue predecessor, on every
-// path a chunk can take: the TCP data link, gRPC Pull as the fallback of a tcp rank, and gRPC Pull by choice.
+// than mixed into an op — checked on the pure checker and over real sockets against a rogue predecessor, on both
+// paths a chunk can take: the TCP data link (the rogue pushes OPEN + chunks down the victim's connection as soon as
+// its HELLO arrives) and gRPC Pull (transport 'grpc'). A Pull of another job or an old generation is refused.
 // Run: node tools/run-tests.mjs libs/collective tags
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { loadDefinition, type PullRequest__Output } from '@gan/proto';
+import { loadDefinition, type PullRequest, type PullRequest__Output } from '@gan/proto';
 import { decodeChunk, encodeChunk, PHASE, type OutChunk } from './chunk-codec';
 import { Collective } from './collective';
 import { CollectiveError } from './errors';
 import { checkChunk, chunkRange, makePlan, recvSegment, slotCount } from './ring-plan';
-import { chunkFrame, codecs, fakePredecessor, frame, FRAME, type FakePredecessor } from './testing/frames';
+import { chunkFrame, codecs, fakePredecessor, frame, FRAME, statusFrame, type FakePredecessor } from './testing/frames';
 
 const svc = loadDefinition('collective')['gan.collective.v1.Collective'] as grpc.ServiceDefinition;
 const cleanup: (() => unknown)[] = [];
@@ -58,25 +59,42 @@ test('checkChunk refuses foreign, stale-generation, late, misplaced and duplicat
   assert.match(checkChunk(plan, op, good, seen)!, /duplicate chunk/);
 });
 
-/** How the victim (rank 1, default transport 'tcp' or 'grpc') reaches the rogue rank 0, and what it must use. */
+/** How the victim (rank 1) reaches the rogue rank 0, and which way the chunks must come. */
 const PATHS = [
-  { label: 'the TCP data link', transport: 'tcp', advertiseDataPort: true, via: 'data' },
-  { label: 'gRPC Pull (tcp rank, predecessor without a data port)', transport: 'tcp', advertiseDataPort: false, via: 'grpc' },
-  { label: 'gRPC Pull (transport grpc, predecessor with a data port)', transport: 'grpc', advertiseDataPort: true, via: 'grpc' },
+  { label: 'the TCP data link', transport: 'tcp', via: 'data' },
+  { label: 'gRPC Pull (transport grpc)', transport: 'grpc', via: 'grpc' },
 ] as const;
 
+/** The op the victim (rank 1 of 2, generation `generation`) runs as op #seq, as its predecessor's OPEN describes it. */
+function opOf(generation: number, seq: number, kind: 'BARRIER' | 'ALL_REDUCE', length: number, chunkElems: number): PullRequest {
+  return {
+    job_id: 'j', generation: String(generation), seq: String(seq), kind, from_rank: 1, to_rank: 0, world_size: 2, length: String(length),
+    wire: 'FP32', reduce: 'SUM', root: 0, chunk_elems: chunkElems,
+  };
+}
+
+/** The default chunk size (1 MiB of fp32) in elements: the chunk_elems of a victim listening with defaults. */
+const DEFAULT_CHUNK_ELEMS = (1 << 20) / 4;
+
 /**
- * A fake rank 0 that answers every pull, gRPC or data link, with the chunks `script` returns (the data link as
- * CHUNK frames) and leaves the stream open: the victim must decide from the tags alone.
+ * A fake rank 0 that answers every op with the chunks `script` returns and leaves the stream open (no STATUS): the
+ * victim must decide from the tags alone. Over gRPC it answers each Pull; over the data link it pushes, on every
+ * connection (the victim reconnects after an op it gave up on), the streams of `ops` in order: OPEN + the script's
+ * CHUNKs, and a STATUS (an abort) closing every stream but the last, so a reconnected victim skips to its op.
  */
-function rogue(script: (req: PullRequest__Output) => OutChunk[], advertiseDataPort: boolean): Promise<FakePredecessor> {
+function rogue(script: (req: PullRequest__Output) => (OutChunk | Buffer)[], ops: PullRequest[]): Promise<FakePredecessor> {
+  const asFrame = (c: OutChunk | Buffer) => (Buffer.isBuffer(c) ? frame(FRAME.CHUNK, c) : chunkFrame(c));
   return fakePredecessor({
-    advertiseDataPort,
     onGrpcPull: (call) => {
       for (const c of script(call.request)) call.write(c);
     },
-    onDataPull: (sock, req) => {
-      for (const c of script(req)) sock.write(chunkFrame(c));
+    onHello: (sock) => {
+      ops.forEach((op, i) => {
+        const req = codecs.open.decode(codecs.open.encode(op));
+        sock.write(frame(FRAME.OPEN, codecs.open.encode(op)));
+        for (const c of script(req)) sock.write(asFrame(c));
+        if (i < ops.length - 1) sock.write(statusFrame({ seq: op.seq, code: grpc.status.ABORTED, details: 'rogue: next op', origin_rank: 0, origin_address: '' }));
+      });
     },
   }).then((f) => {
     cleanup.push(() => f.close());
@@ -94,16 +112,18 @@ for (const path of PATHS) {
     test(`over ${path.label}, ${name} is refused and never reaches the buffer`, { timeout: 15_000 }, async () => {
       const L = 64;
       const poison = new Float32Array(L).fill(999);
+      // Op #1 is a barrier (so the late chunk of op #2 can be #1), op #2 the all-reduce under test.
+      const ops = [opOf(5, 1, 'BARRIER', 0, DEFAULT_CHUNK_ELEMS), opOf(5, 2, 'ALL_REDUCE', L, DEFAULT_CHUNK_ELEMS)];
       const fake = await rogue((req) => {
         const base: OutChunk = {
           jobId: req.job_id, generation: Number(req.generation), seq: Number(req.seq), phase: PHASE.REDUCE_SCATTER, step: 0,
           segment: 0, index: 0, offset: 0, count: L / 2, wire: 0, src: poison,
         };
         return mutate ? [mutate(base)] : [{ ...base, src: new Float32Array(L) }, base];
-      }, path.advertiseDataPort);
+      }, ops);
       const c = await Collective.listen({ jobId: 'j', opTimeoutMs: 5000, transport: path.transport });
       cleanup.push(() => c.close());
-      c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 5 });
+      c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 5, data: [fake.endpoint, c.dataEndpoint] });
       await c.barrier().catch(() => undefined); // op #1, so the late chunk of the next op can be #1
       const buf = new Float32Array(L).fill(1);
       await assert.rejects(c.allReduce(buf, { op: 'sum' }), (e: unknown) => {
@@ -116,8 +136,9 @@ for (const path of PATHS) {
       assert.ok(!buf.includes(999), 'a refused chunk was added into the buffer');
       // The chunks came the way this path promises (and not by the other one).
       if (path.via === 'data') {
-        assert.deepEqual(fake.dataPulls.map((r) => [r.seq, r.kind]), [['1', 'BARRIER'], ['2', 'ALL_REDUCE']]);
-        assert.ok(fake.hellos.every((h) => h.job_id === 'j' && h.from_rank === 1), JSON.stringify(fake.hellos));
+        // The barrier gave up on its (refused) stream, closing the connection; the all-reduce connected afresh and
+        // skipped the barrier's stream, pushed again, to its own.
+        assert.deepEqual(fake.hellos.map((h) => [h.job_id, h.from_rank, h.generation]), [['j', 1, '5'], ['j', 1, '5']]);
         assert.equal(fake.grpcPulls.length, 0);
       } else {
         assert.deepEqual(fake.grpcPulls.map((r) => [r.seq, r.kind]), [['1', 'BARRIER'], ['2', 'ALL_REDUCE']]);
@@ -127,10 +148,9 @@ for (const path of PATHS) {
   }
 }
 
-// A chunk whose tag is right but whose payload is shorter than its count says: refused at once on every path, with
-// a message saying so, and nothing added. (Hand-encoded with protobufjs, as any other implementation would.) Both
-// gRPC paths share one receive path, so one of them is enough here.
-for (const path of [PATHS[0], PATHS[2]]) {
+// A chunk whose tag is right but whose payload is shorter than its count says: refused at once on both paths, with
+// a message saying so, and nothing added. (Hand-encoded with protobufjs, as any other implementation would.)
+for (const path of PATHS) {
   test(`over ${path.label}, a chunk whose payload does not match its count is refused promptly`, { timeout: 5_000 }, async () => {
     const L = 64;
     const bad = (req: PullRequest__Output) => {
@@ -142,16 +162,11 @@ for (const path of [PATHS[0], PATHS[2]]) {
         offset: String(offset), count, wire: 'FP32', data: Buffer.alloc(count * 4 - 4, 0x44),
       }));
     };
-    const fake = await fakePredecessor({
-      advertiseDataPort: path.advertiseDataPort,
-      onGrpcPull: (call) => call.write(bad(call.request)),
-      onDataPull: (sock, req) => sock.write(frame(FRAME.CHUNK, bad(req))),
-    });
-    cleanup.push(() => fake.close());
+    const fake = await rogue((req) => [bad(req)], [opOf(1, 1, 'ALL_REDUCE', L, 16)]);
     // The op deadline is beyond the test's timeout: only a prompt refusal passes.
     const c = await Collective.listen({ jobId: 'j', opTimeoutMs: 30_000, stallWarnMs: 30_000, chunkBytes: 64, transport: path.transport });
     cleanup.push(() => c.close());
-    c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 1 });
+    c.setGroup({ rank: 1, worldSize: 2, peers: [fake.address, c.address], generation: 1, data: [fake.endpoint, c.dataEndpoint] });
     const buf = new Float32Array(L).fill(1);
     await assert.rejects(c.allReduce(buf, { op: 'sum' }), (e: unknown) => {
       assert.ok(e instanceof CollectiveError, String(e));
@@ -160,12 +175,19 @@ for (const path of [PATHS[0], PATHS[2]]) {
       return true;
     });
     assert.ok(buf.every((v) => v === 1), 'a refused chunk changed the buffer');
-    assert.equal(path.via === 'data' ? fake.dataPulls.length : fake.grpcPulls.length, 1);
+    if (path.via === 'data') {
+      assert.equal(fake.hellos.length, 1);
+      assert.equal(fake.grpcPulls.length, 0);
+    } else {
+      assert.equal(fake.grpcPulls.length, 1);
+      assert.equal(fake.dataConnections, 0);
+    }
   });
 }
 
 test('a Pull of another job or of an old generation is refused with FAILED_PRECONDITION', { timeout: 15_000 }, async () => {
-  const c = await Collective.listen({ jobId: 'job-a' });
+  // Every rank serves Pull whatever its own transport; 'grpc' here only spares it a data connection to a fake peer.
+  const c = await Collective.listen({ jobId: 'job-a', transport: 'grpc' });
   cleanup.push(() => c.close());
   c.setGroup({ rank: 0, worldSize: 2, peers: [c.address, '127.0.0.1:1'], generation: 1 });
   c.setGroup({ rank: 0, worldSize: 2, peers: [c.address, '127.0.0.1:1'], generation: 2 });

@@ -1,34 +1,43 @@
-// The data link (data-link.ts: framing, sockets, handshake) as a transport of the ring engine: its DataServer's
-// pulls become ServedPulls, DataLink.pull opens an op's predecessor stream, and the STATUS frame's code (gRPC's
-// numbering, for compatibility) is mapped to and from CollectiveStatus here. Chunks pass straight through: the
-// adapters wrap each op's stream once, never a chunk. Also: serving the data plane, and connecting to a peer's.
+// The data link (data-link.ts, data-server.ts: framing, sockets, handshake) as a transport of the ring engine: a
+// successor's admitted connection yields each op's SuccessorLink, DataLink.stream gives an op its PredecessorLink,
+// both speaking the collective's own CollectiveStatus (only the STATUS frame's encoding knows its wire numbering).
+// Chunks pass straight through: the adapters wrap each op's stream once, never a chunk. Also: serving the data
+// plane, and connecting to a predecessor's.
 // Not run directly; tests: node tools/run-tests.mjs libs/collective data-link
-import type { RunCredentials } from '@gan/auth';
+import type { RunSecret, RunCredentials } from '@gan/auth';
 import type { PullRequest } from '@gan/proto';
-import { DataLink, DataServer, hostId, type LinkOptions, type OutStream } from './data-link';
+import { DataLink, DataServer, hostId, type LinkOptions, type SuccessorConnection } from './data-link';
 import type { PeerRef } from './errors';
 import type { Logger } from './logger';
-import type { PredecessorHandlers, PredecessorLink } from './ring-engine';
-import type { ServedPull } from './successor-pulls';
-import { fromWireStatus, toWireStatus } from './wire-status';
+import type { PredecessorHandlers, PredecessorLink, SuccessorLink } from './ring-engine';
 
-/** A data-link PULL as a ServedPull. */
-function servedPull(out: OutStream): ServedPull {
+/** Where a rank's data server listens (what JoinReply lists for every rank). */
+export interface DataEndpoint {
+  /** TCP port, on the host of the rank's gRPC address */
+  port: number;
+  /** abstract Unix socket name as '@name'; '' when there is none */
+  path: string;
+  /** the rank's hostId(): its abstract socket is reachable from here only if it equals ours */
+  hostId: string;
+}
+
+/** Push the op `req` describes down the successor's connection. */
+export function pushOver(conn: SuccessorConnection, req: PullRequest): SuccessorLink {
+  const out = conn.open(req);
   return {
-    request: out.request,
     get cancelled() {
       return out.cancelled;
     },
     write: (ch, cb) => out.write(ch, cb),
     end: () => out.end(),
-    abort: (s) => out.abort(toWireStatus(s)),
+    abort: (s) => out.abort(s),
     onGone: (fn) => out.onGone(fn),
   };
 }
 
-/** Open the op's stream from the predecessor on an open data connection. */
-export function pullOver(link: DataLink, req: PullRequest, h: PredecessorHandlers): PredecessorLink {
-  return link.pull(req, { data: h.data, end: h.end, error: (s) => h.error(fromWireStatus(s)) });
+/** Receive the op `req` describes from the predecessor's connection. */
+export function receiveOver(link: DataLink, req: PullRequest, h: PredecessorHandlers): PredecessorLink {
+  return link.stream(req, h);
 }
 
 export interface DataPlaneOptions {
@@ -37,30 +46,23 @@ export interface DataPlaneOptions {
   port: number;
   jobId: string;
   credentials: RunCredentials;
+  /** the link key of a generation (see DataServerAuth.keyFor); absent without a run secret */
+  keyFor?: (generation: number) => Promise<RunSecret>;
   /** a connection without an accepted HELLO after this long is closed */
   helloTimeoutMs: number;
   /** also serve on an abstract Unix socket (Linux) */
   unixSocket: boolean;
   log: Logger;
-  onPull(call: ServedPull): void;
+  onConnection(conn: SuccessorConnection): void;
 }
 
-/** Serve the data plane: successors' data connections, each PULL handed to `onPull`. */
+/** Serve the data plane: successors' data connections, each handed to `onConnection` once admitted. */
 export function listenData(o: DataPlaneOptions): Promise<DataServer> {
   const auth = {
-    jobId: o.jobId, secret: o.credentials.secret, tls: o.credentials.tlsServerOptions(), helloTimeoutMs: o.helloTimeoutMs,
+    jobId: o.jobId, keyFor: o.keyFor, tls: o.credentials.tlsServerOptions(), helloTimeoutMs: o.helloTimeoutMs,
     onRefused: (host: string, why: string) => o.log.warn({ peer: host, why }, 'collective: refused a data connection; further refusals of this host are not logged'),
   };
-  return DataServer.listen(o.host, auth, (out) => o.onPull(servedPull(out)), o.unixSocket, o.port);
-}
-
-/** Where a peer's data server listens, as its Probe said (port 0 and path '': it has none). */
-export interface DataEndpoint {
-  port: number;
-  /** abstract socket name as '@name' */
-  path: string;
-  /** the peer's hostId(): its abstract socket is reachable from here only if it equals ours */
-  hostId: string;
+  return DataServer.listen(o.host, auth, o.onConnection, o.unixSocket, o.port);
 }
 
 /**

@@ -3,8 +3,7 @@
 // Only the transports use this; the ring engine never sees a number.
 // Not run directly; tests: node tools/run-tests.mjs libs/collective data-link
 import { status } from '@grpc/grpc-js';
-import type { CollectiveCode, CollectiveStatus } from './errors';
-import type { StreamStatus } from './data-link';
+import type { CollectiveCode } from './errors';
 
 const TO_WIRE: Readonly<Record<CollectiveCode, number>> = {
   ok: status.OK, cancelled: status.CANCELLED, unknown: status.UNKNOWN, 'invalid-argument': status.INVALID_ARGUMENT,
@@ -19,5 +18,3 @@ export const toWireCode = (c: CollectiveCode): number => TO_WIRE[c];
 /** A number no gRPC status has (a confused or hostile peer) reads as 'unknown'. */
 export const fromWireCode = (n: number): CollectiveCode => FROM_WIRE.get(n) ?? 'unknown';
 
-export const toWireStatus = (s: CollectiveStatus): StreamStatus => ({ ...s, code: toWireCode(s.code) });
-export const fromWireStatus = (s: StreamStatus): CollectiveStatus => ({ ...s, code: fromWireCode(s.code) });

@@ -51,7 +51,7 @@ function rpc<T>(s: CoordinatorServer, creds: RunCredentials, method: string, req
 }
 
 const joinReq = (config: TrainConfig, id: string, port: number, extra: object = {}) => ({
-  worker_id: id, advertise_address: `127.0.0.1:${port}`, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config),
+  worker_id: id, advertise_address: `127.0.0.1:${port}`, data: { port: port + 1, path: '', host_id: '' }, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config),
   committed_step: -1, ...extra,
 });
 
@@ -162,6 +162,20 @@ test('Join flood from one host: refused RESOURCE_EXHAUSTED past the burst, the h
   const [a, b] = await Promise.all([rpc<JoinReply__Output>(s, AUTH, 'Join', joinReq(config, 'w0', 5600)), rpc<JoinReply__Output>(s, AUTH, 'Join', joinReq(config, 'w1', 5601))]);
   assert.equal(a.code, 0, a.details);
   assert.equal(b.code, 0, b.details);
+});
+
+test('a Join without a usable data endpoint is refused INVALID_ARGUMENT; the honest pair still forms', { timeout: 20_000 }, async () => {
+  const config = configOf();
+  const s = await coordinator(config);
+  for (const data of [undefined, { port: 0, path: '', host_id: '' }, { port: 70_000, path: '', host_id: '' }, { port: 5, path: 'x'.repeat(200), host_id: '' }]) {
+    const r = await rpc(s, AUTH, 'Join', { ...joinReq(config, 'bad', 5700), data });
+    assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `${JSON.stringify(data)}: ${r.details}`);
+    assert.match(r.details, /Join needs the worker's data endpoint/);
+  }
+  const [a, b] = await Promise.all([rpc<JoinReply__Output>(s, AUTH, 'Join', joinReq(config, 'w0', 5800)), rpc<JoinReply__Output>(s, AUTH, 'Join', joinReq(config, 'w1', 5801))]);
+  assert.equal(a.code, 0, a.details);
+  assert.equal(b.code, 0, b.details);
+  assert.equal(a.value!.data.length, 2);
 });
 
 test('attack 5: a 4 GiB length prefix is refused without the coordinator buffering it', { timeout: 15_000 }, async () => {

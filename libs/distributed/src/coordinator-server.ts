@@ -12,12 +12,12 @@
  * adopts — is chosen from steps the coordinator saw reported, never from a worker's claim alone.
  */
 import * as grpc from '@grpc/grpc-js';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { RunCredentials } from '@gan/auth';
 import { diffConfigs, fingerprint, validateConfig, type TrainConfig } from '@gan/config';
 import type {
-  Ack, HeartbeatReply, HeartbeatRequest__Output, JoinReply, JoinRequest__Output, LeaveRequest__Output, RunStatus,
+  Ack, DataEndpointMessage, HeartbeatReply, HeartbeatRequest__Output, JoinReply, JoinRequest__Output, LeaveRequest__Output, RunStatus,
   ShutdownRequest__Output, StepReport__Output,
 } from '@gan/proto';
 import { coordinatorPackage, StatusError, unary } from './rpc';
@@ -44,6 +44,8 @@ const now = (): number => performance.now();
 interface Member {
   workerId: string;
   address: string;
+  /** where its collective accepts its successor's data connection */
+  data: DataEndpointMessage;
   rank: number;
   lastSeen: number;
   step: number;
@@ -55,6 +57,7 @@ interface Member {
 interface PendingJoin {
   workerId: string;
   address: string;
+  data: DataEndpointMessage;
   committedStep: number;
   /** Rank in the previous generation (for a stable order among equals); Infinity for newcomers. */
   prevRank: number;
@@ -181,6 +184,8 @@ export class CoordinatorServer {
     const limited = this.joins.admit(call.getPeer(), this.pending.length, this.opts.config.workers);
     if (limited) return refuse(grpc.status.RESOURCE_EXHAUSTED, limited);
     if (!req.worker_id || !req.advertise_address) return refuse(grpc.status.INVALID_ARGUMENT, 'Join needs worker_id and advertise_address');
+    const badData = dataEndpointError(req.data);
+    if (badData) return refuse(grpc.status.INVALID_ARGUMENT, `Join needs the worker's data endpoint: ${badData}`);
     if (req.config_fingerprint !== this.fp) {
       let detail = 'config fingerprint differs';
       try {
@@ -265,7 +270,7 @@ export class CoordinatorServer {
     const req = call.request;
     const old = this.pending.findIndex((p) => p.workerId === req.worker_id);
     if (old >= 0) this.pending.splice(old, 1); // a retried Join replaces the stale call
-    const entry: PendingJoin = { workerId: req.worker_id, address: req.advertise_address, committedStep, prevRank, reply, call };
+    const entry: PendingJoin = { workerId: req.worker_id, address: req.advertise_address, data: endpointOf(req.data!), committedStep, prevRank, reply, call };
     this.pending.push(entry);
     call.on('cancelled', () => {
       const i = this.pending.indexOf(entry);
@@ -277,8 +282,10 @@ export class CoordinatorServer {
     if (this.generation === 0) {
       this.generation = req.generation;
       const t = now();
+      // Data endpoints are learnt as members re-register; a restarted coordinator hands them out only when it forms
+      // the next generation, from those members' own Joins.
       this.members = req.peers.map((address, rank) => ({
-        workerId: '', address, rank, lastSeen: t, step: 0, left: false, failed: false, dead: false,
+        workerId: '', address, data: { port: 0, path: '', host_id: '' }, rank, lastSeen: t, step: 0, left: false, failed: false, dead: false,
       }));
       this.run.fire('adopted');
       if (this.joinTimer) clearTimeout(this.joinTimer);
@@ -290,16 +297,22 @@ export class CoordinatorServer {
       return;
     }
     m.workerId = req.worker_id;
+    m.data = endpointOf(req.data!);
     m.lastSeen = now();
     m.step = Math.max(m.step, Number(req.committed_step));
     const peers = this.members.map((x) => x.address);
-    callback(null, this.reply(m.rank, peers));
+    // No link nonce: the member keeps the generation (and key) it has; only the ticket and ranks matter here.
+    callback(null, this.reply(m.rank, peers, this.members.map((x) => x.data), Buffer.alloc(0)));
   }
 
-  /** A Join's answer; the ticket lets a restarted coordinator check this generation when workers report it. */
-  private reply(rank: number, peers: string[]): JoinReply {
+  /**
+   * A Join's answer: the ring, every rank's data endpoint and the generation's link nonce (the data links' keys are
+   * derived from it and the run secret). The ticket lets a restarted coordinator check this generation when workers
+   * report it.
+   */
+  private reply(rank: number, peers: string[], data: DataEndpointMessage[], linkNonce: Buffer): JoinReply {
     const ticket = this.creds.secret ? this.creds.secret.mac(TICKET_LABEL, this.generation, peers.join('\n')) : Buffer.alloc(0);
-    return { job_id: this.jobId, generation: this.generation, rank, world_size: peers.length, peers, heartbeat_ms: this.heartbeatMs, ticket };
+    return { job_id: this.jobId, generation: this.generation, rank, world_size: peers.length, peers, data, link_nonce: linkNonce, heartbeat_ms: this.heartbeatMs, ticket };
   }
 
   private beginReform(event: Extract<RunEvent, 'reform-requested' | 'member-lost'>, why: string): void {
@@ -329,11 +342,13 @@ export class CoordinatorServer {
     joined.sort((a, b) => b.committedStep - a.committedStep || a.prevRank - b.prevRank);
     this.generation += 1;
     const t = now();
-    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, rank, lastSeen: t, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
+    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, data: p.data, rank, lastSeen: t, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
     this.reformWanted = false;
     this.lastReport.clear();
     const peers = joined.map((p) => p.address);
-    for (const [rank, p] of joined.entries()) p.reply(null, this.reply(rank, peers));
+    const data = joined.map((p) => p.data);
+    const linkNonce = randomBytes(16);
+    for (const [rank, p] of joined.entries()) p.reply(null, this.reply(rank, peers, data, linkNonce));
     const step = Math.max(0, joined[0]?.committedStep ?? 0);
     this.history.push({ generation: this.generation, worldSize: joined.length, step, at: Date.now() });
     this.opts.logger.info({ generation: this.generation, worldSize: joined.length, step, peers }, this.generation === 1 ? 'generation formed: training starts' : 'generation formed: training continues');
@@ -446,3 +461,13 @@ export class CoordinatorServer {
     };
   }
 }
+
+/** Why a Join's data endpoint is unusable, or '' (a successor must be able to connect to it). */
+function dataEndpointError(d: JoinRequest__Output['data']): string {
+  if (!d) return 'missing';
+  if (!Number.isInteger(d.port) || d.port < 1 || d.port > 65535) return `port ${d.port} is not a port number`;
+  if (d.path.length > 108 || d.host_id.length > 512) return 'socket path or host id too long';
+  return '';
+}
+
+const endpointOf = (d: NonNullable<JoinRequest__Output['data']>): DataEndpointMessage => ({ port: d.port, path: d.path, host_id: d.host_id });

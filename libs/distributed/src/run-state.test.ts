@@ -220,7 +220,7 @@ async function withHarness(body: (h: Harness) => Promise<void>): Promise<void> {
 }
 
 const joinReq = (config: TrainConfig, id: string, port: number, extra: Partial<JoinRequest> = {}): JoinRequest => ({
-  worker_id: id, advertise_address: `127.0.0.1:${port}`, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config),
+  worker_id: id, advertise_address: `127.0.0.1:${port}`, data: { port: port + 1, path: '', host_id: '' }, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config),
   committed_step: -1, ...extra,
 });
 
@@ -298,7 +298,7 @@ test('elastic run: a member\'s re-Join re-forms the generation (training → ref
   const config = configOf({ workers: 3, minWorkers: 2 });
   const s = await h.coordinator(config);
   assert.equal(s.elastic, true);
-  await formed(h, s, config, ['w0', 'w1', 'w2'], 6300);
+  const gen1 = await formed(h, s, config, ['w0', 'w1', 'w2'], 6300);
   assert.equal((await h.status(s)).state, 'training');
   // w0's collective failed: it re-joins and is held until the others have re-joined too.
   const again = (id: string, i: number) => h.rpc(s, 'Join', joinReq(config, id, 6300 + i, { committed_step: 20, generation: 1 }));
@@ -311,6 +311,12 @@ test('elastic run: a member\'s re-Join re-forms the generation (training → ref
     assert.equal(r.code, 0, r.details);
     assert.equal(r.value!.generation, 2);
     assert.equal(r.value!.world_size, 3);
+    // Every rank's data endpoint, index = rank (each worker's own Join said port = its gRPC port + 1) ...
+    assert.deepEqual(r.value!.data.map((d) => d.port), r.value!.peers.map((p) => Number(p.split(':')[1]) + 1));
+    // ... and one fresh 16-byte link nonce per generation, the same for every rank of it.
+    assert.equal(r.value!.link_nonce.length, 16);
+    assert.deepEqual(r.value!.link_nonce, rs[0].value!.link_nonce);
+    assert.notDeepEqual(r.value!.link_nonce, gen1[0].link_nonce);
   }
   const after = await h.status(s);
   assert.equal(after.state, 'training');
@@ -358,7 +364,7 @@ test('a restarted coordinator adopts its workers\' generation (waiting → train
   const again = await h.coordinator(config);
   // What a worker sends a coordinator that came back: its generation as the old one's reply (and ticket) gave it.
   const regAt = (r: JoinReply__Output) => h.rpc(again, 'Join', joinReq(config, `w${r.rank}`, 0, {
-    advertise_address: r.peers[r.rank], still_training: true, generation: r.generation, rank: r.rank, world_size: r.world_size, peers: r.peers, ticket: r.ticket,
+    advertise_address: r.peers[r.rank], data: { port: 1, path: '', host_id: '' }, still_training: true, generation: r.generation, rank: r.rank, world_size: r.world_size, peers: r.peers, ticket: r.ticket,
   }));
   const r0 = await regAt(byRank[0]);
   assert.equal(r0.code, 0, r0.details);

@@ -93,7 +93,11 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   const port = collective.address.slice(collective.address.lastIndexOf(':') + 1);
   const address = `${advertise}:${port}`;
   const client = coordinatorClient(coordinator, credentials);
-  const base = { worker_id: workerId, advertise_address: address, config_fingerprint: fingerprint(config), config_json: JSON.stringify(config) };
+  const { port: dataPort, path: dataPath, hostId } = collective.dataEndpoint;
+  const base = {
+    worker_id: workerId, advertise_address: address, data: { port: dataPort, path: dataPath, host_id: hostId },
+    config_fingerprint: fingerprint(config), config_json: JSON.stringify(config),
+  };
   let hb = null as HeartbeatThread | null;
   let group = null as Group | null;
   let peers: string[] = [];
@@ -166,7 +170,10 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       const reply = await joinWithRetry(client, { ...base, committed_step: committedStep, generation: group?.generation ?? 0 }, joinTimeoutMs, logger);
       peers = reply.peers;
       ticket = reply.ticket;
-      collective.setGroup({ rank: reply.rank, worldSize: reply.world_size, peers: reply.peers, generation: reply.generation });
+      collective.setGroup({
+        rank: reply.rank, worldSize: reply.world_size, peers: reply.peers, generation: reply.generation,
+        data: reply.data.map((d) => ({ port: d.port, path: d.path, hostId: d.host_id })), linkNonce: reply.link_nonce,
+      });
       group = collectiveGroup(collective, reply.rank, reply.world_size, reply.generation);
       reformWanted = false;
       logger = createLogger({ role: 'worker', rank: reply.rank });

@@ -24,6 +24,7 @@ export type { Wire, Wire__Output } from './generated/gan/collective/v1/Wire';
 export type { ProtoGrpcType as CoordinatorProto } from './generated/coordinator';
 export type { CoordinatorClient, CoordinatorHandlers } from './generated/gan/coordinator/v1/Coordinator';
 export type { Ack, Ack__Output } from './generated/gan/coordinator/v1/Ack';
+export type { DataEndpoint as DataEndpointMessage, DataEndpoint__Output as DataEndpointMessage__Output } from './generated/gan/coordinator/v1/DataEndpoint';
 export type { HeartbeatReply, HeartbeatReply__Output } from './generated/gan/coordinator/v1/HeartbeatReply';
 export type { HeartbeatRequest, HeartbeatRequest__Output } from './generated/gan/coordinator/v1/HeartbeatRequest';
 export type { JoinReply, JoinReply__Output } from './generated/gan/coordinator/v1/JoinReply';

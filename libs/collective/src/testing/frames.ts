@@ -1,19 +1,23 @@
 // Test-side speaker of the collective's TCP data-link protocol (protos/collective.proto, "The bulk data channel":
 // [u32 LE body length][u8 FrameType][protobuf body]), written independently of data-link.ts so the tests can play a
-// well- or ill-behaved peer: a fake predecessor (gRPC Probe answering a data_port + a raw net server) and helpers to
-// build and parse frames. Used by tags.test.ts and data-link.test.ts.
+// well- or ill-behaved peer: a fake predecessor (a gRPC server answering Probe and Pull + a raw net data server) and
+// helpers to build and parse frames. Used by tags.test.ts, data-link.test.ts and secured-links.test.ts.
 import * as grpc from '@grpc/grpc-js';
 import net from 'node:net';
 import {
-  loadDefinition, messageCodec, type Chunk, type Chunk__Output, type DataHello, type DataHello__Output, type OpStatus,
-  type OpStatus__Output, type ProbeReply, type PullRequest, type PullRequest__Output,
+  loadDefinition, messageCodec, type Chunk, type Chunk__Output, type DataChallenge, type DataChallenge__Output, type DataHello,
+  type DataHello__Output, type DataWelcome, type DataWelcome__Output, type OpStatus, type OpStatus__Output, type ProbeReply,
+  type PullRequest, type PullRequest__Output,
 } from '@gan/proto';
 import { encodeChunk, encodeChunkFrame, FRAME, FRAME_PREFIX, type OutChunk } from '../chunk-codec';
 
 const PKG = 'gan.collective.v1';
 export const codecs = {
   hello: messageCodec<DataHello, DataHello__Output>('collective', `${PKG}.DataHello`),
-  pull: messageCodec<PullRequest, PullRequest__Output>('collective', `${PKG}.PullRequest`),
+  challenge: messageCodec<DataChallenge, DataChallenge__Output>('collective', `${PKG}.DataChallenge`),
+  welcome: messageCodec<DataWelcome, DataWelcome__Output>('collective', `${PKG}.DataWelcome`),
+  /** the data link's OPEN carries a PullRequest */
+  open: messageCodec<PullRequest, PullRequest__Output>('collective', `${PKG}.PullRequest`),
   status: messageCodec<OpStatus, OpStatus__Output>('collective', `${PKG}.OpStatus`),
   chunk: messageCodec<Chunk, Chunk__Output>('collective', `${PKG}.Chunk`),
 };
@@ -57,24 +61,21 @@ export function onFrames(sock: net.Socket, onFrame: (type: number, body: Buffer)
 export interface FakePredecessor {
   /** gRPC address (goes into the victim's peers list) */
   address: string;
-  /** the data port its Probe advertises (0: none) */
+  /** its data server's port */
   dataPort: number;
-  /** data connections accepted, HELLOs and PULLs seen on them */
+  /** its data endpoint, as a group lists it (TCP only) */
+  endpoint: { port: number; path: string; hostId: string };
+  /** data connections accepted, and the HELLOs seen on them */
   dataConnections: number;
   hellos: DataHello__Output[];
-  dataPulls: PullRequest__Output[];
   /** gRPC Pull calls seen */
   grpcPulls: PullRequest__Output[];
   close(): void;
 }
 
 export interface FakeOptions {
-  /** advertise the data server's port in the Probe reply (default true) */
-  advertiseDataPort?: boolean;
-  /** advertise this port instead of its own (someone else's data server) */
-  advertisePort?: number;
-  /** a PULL arrived on a data connection (after its HELLO) */
-  onDataPull?(sock: net.Socket, req: PullRequest__Output, fake: FakePredecessor): void;
+  /** a successor's HELLO arrived on a data connection: push its streams (OPEN, CHUNKs, STATUS) down `sock` */
+  onHello?(sock: net.Socket, hello: DataHello__Output, fake: FakePredecessor): void;
   /** raw access to a fresh data connection, before any frame is read; return true to take it over entirely */
   onDataConnection?(sock: net.Socket): boolean | void;
   /** a gRPC Pull call arrived (default: leave it open, send nothing); write OutChunks, or Buffers sent as they are */
@@ -82,8 +83,8 @@ export interface FakeOptions {
 }
 
 /**
- * A fake rank: a gRPC server answering Probe (with data_port) and Pull (chunks serialized by the real codec), and a
- * raw net server on 127.0.0.1 that reads HELLO and PULL frames and hands each PULL to `onDataPull`.
+ * A fake rank: a gRPC server answering Probe and Pull (chunks serialized by the real codec), and a raw net data
+ * server on 127.0.0.1 that reads HELLO frames (insecure runs: no challenge) and hands each to `onHello`.
  */
 export async function fakePredecessor(o: FakeOptions = {}): Promise<FakePredecessor> {
   const sockets = new Set<net.Socket>();
@@ -94,12 +95,10 @@ export async function fakePredecessor(o: FakeOptions = {}): Promise<FakePredeces
     fake.dataConnections++;
     if (o.onDataConnection?.(sock)) return;
     onFrames(sock, (type, body) => {
-      if (type === FRAME.HELLO) fake.hellos.push(codecs.hello.decode(body));
-      else if (type === FRAME.PULL) {
-        const req = codecs.pull.decode(body);
-        fake.dataPulls.push(req);
-        o.onDataPull?.(sock, req, fake);
-      }
+      if (type !== FRAME.HELLO) return;
+      const h = codecs.hello.decode(body);
+      fake.hellos.push(h);
+      o.onHello?.(sock, h, fake);
     });
   });
   const dataPort = await new Promise<number>((res, rej) => {
@@ -116,14 +115,14 @@ export async function fakePredecessor(o: FakeOptions = {}): Promise<FakePredeces
       call.on('error', () => {});
       o.onGrpcPull?.(call);
     },
-    Probe: (_c: unknown, cb: grpc.sendUnaryData<ProbeReply>) => cb(null, { rank: 0, data_port: fake.dataPort }),
+    Probe: (_c: unknown, cb: grpc.sendUnaryData<ProbeReply>) => cb(null, { rank: 0 }),
   });
   const port = await new Promise<number>((res, rej) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
   );
   const fake: FakePredecessor = {
-    address: `127.0.0.1:${port}`, dataPort: o.advertisePort ?? (o.advertiseDataPort === false ? 0 : dataPort),
-    dataConnections: 0, hellos: [], dataPulls: [], grpcPulls: [],
+    address: `127.0.0.1:${port}`, dataPort, endpoint: { port: dataPort, path: '', hostId: '' },
+    dataConnections: 0, hellos: [], grpcPulls: [],
     close() {
       dataServer.close();
       for (const s of sockets) s.destroy();
@@ -131,17 +130,4 @@ export async function fakePredecessor(o: FakeOptions = {}): Promise<FakePredeces
     },
   };
   return fake;
-}
-
-/** Ask a (real or fake) rank's gRPC Probe for its data port. */
-export function probeDataPort(address: string, jobId: string): Promise<number> {
-  const Client = grpc.makeGenericClientConstructor(collectiveService(), 'C');
-  const client = new Client(address, grpc.credentials.createInsecure());
-  return new Promise<number>((res, rej) => {
-    (client as any).Probe({ job_id: jobId, from_rank: 0 }, { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null, r?: ProbeReply) => {
-      client.close();
-      if (err) rej(err);
-      else res(Number(r!.data_port));
-    });
-  });
 }

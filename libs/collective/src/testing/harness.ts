@@ -39,6 +39,8 @@ export interface Rank {
   proc: ChildProcess;
   pid: number;
   address: string;
+  /** its data endpoint (Collective.dataEndpoint) */
+  data: unknown;
   /** how this rank pulls, as its Collective reported it ('tcp' | 'grpc') */
   transport: string;
   lines: any[];
@@ -95,7 +97,7 @@ export async function spawnGroup(n: number, scenario: PerRank<Scenario>, opts: P
       });
       readline.createInterface({ input: proc.stderr! }).on('line', (t) => stderr.push(t));
       const rank: Rank = {
-        proc, pid: proc.pid!, address: '', transport: '', lines, stderr,
+        proc, pid: proc.pid!, address: '', data: undefined, transport: '', lines, stderr,
         waitFor(pred, timeoutMs) {
           const hit = lines.find(pred);
           if (hit) return Promise.resolve(hit);
@@ -111,10 +113,11 @@ export async function spawnGroup(n: number, scenario: PerRank<Scenario>, opts: P
     const addrs = await Promise.all(ranks.map((r) => r.waitFor((l) => l.type === 'listening', 30_000)));
     addrs.forEach((a, i) => {
       ranks[i].address = a.address;
+      ranks[i].data = a.data;
       ranks[i].transport = a.transport;
     });
     ranks.forEach((r, i) => {
-      r.proc.stdin!.write(JSON.stringify({ rank: i, worldSize: n, peers: ranks.map((x) => x.address), generation: 1, scenario: forRank(scenario, i) }) + '\n');
+      r.proc.stdin!.write(JSON.stringify({ rank: i, worldSize: n, peers: ranks.map((x) => x.address), data: ranks.map((x) => x.data), generation: 1, scenario: forRank(scenario, i) }) + '\n');
     });
     return group;
   } catch (e) {

@@ -1,5 +1,5 @@
-// Test worker: one rank in its own process. Prints {"type":"listening","address"} on stdout, reads one JSON line
-// {"rank","worldSize","peers","generation","scenario"} from stdin, runs the scenario and prints one JSON line per
+// Test worker: one rank in its own process. Prints {"type":"listening","address","data"} on stdout, reads one JSON
+// line {"rank","worldSize","peers","data","generation","scenario"} from stdin, runs the scenario and prints one JSON line per
 // result; logs (pino-like JSON) go to stderr. Used by the multi-process tests and the bench.
 // Run by hand: node --import tsx libs/collective/src/testing/worker.ts '{"jobId":"j"}'
 import { createHash } from 'node:crypto';
@@ -33,11 +33,11 @@ function errInfo(e: unknown) {
 async function main() {
   const opts = JSON.parse(process.argv[2] ?? '{}') as Partial<ListenOptions>;
   const c = await Collective.listen({ jobId: 'test-job', ...opts, logger });
-  out({ type: 'listening', address: c.address, pid: process.pid, transport: c.transport });
+  out({ type: 'listening', address: c.address, data: c.dataEndpoint, pid: process.pid, transport: c.transport });
   const rl = readline.createInterface({ input: process.stdin });
   const first = await new Promise<string>((res) => rl.once('line', res));
   const g = JSON.parse(first);
-  c.setGroup({ rank: g.rank, worldSize: g.worldSize, peers: g.peers, generation: g.generation });
+  c.setGroup({ rank: g.rank, worldSize: g.worldSize, peers: g.peers, data: g.data, generation: g.generation });
   const s = g.scenario as Scenario;
   const { rank, worldSize: n } = g;
   if (s.kind === 'suite') {

@@ -3,6 +3,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Ack as _gan_coordinator_v1_Ack, Ack__Output as _gan_coordinator_v1_Ack__Output } from './gan/coordinator/v1/Ack';
 import type { CoordinatorClient as _gan_coordinator_v1_CoordinatorClient, CoordinatorDefinition as _gan_coordinator_v1_CoordinatorDefinition } from './gan/coordinator/v1/Coordinator';
+import type { DataEndpoint as _gan_coordinator_v1_DataEndpoint, DataEndpoint__Output as _gan_coordinator_v1_DataEndpoint__Output } from './gan/coordinator/v1/DataEndpoint';
 import type { HeartbeatReply as _gan_coordinator_v1_HeartbeatReply, HeartbeatReply__Output as _gan_coordinator_v1_HeartbeatReply__Output } from './gan/coordinator/v1/HeartbeatReply';
 import type { HeartbeatRequest as _gan_coordinator_v1_HeartbeatRequest, HeartbeatRequest__Output as _gan_coordinator_v1_HeartbeatRequest__Output } from './gan/coordinator/v1/HeartbeatRequest';
 import type { JoinReply as _gan_coordinator_v1_JoinReply, JoinReply__Output as _gan_coordinator_v1_JoinReply__Output } from './gan/coordinator/v1/JoinReply';
@@ -23,6 +24,7 @@ export interface ProtoGrpcType {
       v1: {
         Ack: MessageTypeDefinition<_gan_coordinator_v1_Ack, _gan_coordinator_v1_Ack__Output>
         Coordinator: SubtypeConstructor<typeof grpc.Client, _gan_coordinator_v1_CoordinatorClient> & { service: _gan_coordinator_v1_CoordinatorDefinition }
+        DataEndpoint: MessageTypeDefinition<_gan_coordinator_v1_DataEndpoint, _gan_coordinator_v1_DataEndpoint__Output>
         HeartbeatReply: MessageTypeDefinition<_gan_coordinator_v1_HeartbeatReply, _gan_coordinator_v1_HeartbeatReply__Output>
         HeartbeatRequest: MessageTypeDefinition<_gan_coordinator_v1_HeartbeatRequest, _gan_coordinator_v1_HeartbeatRequest__Output>
         JoinReply: MessageTypeDefinition<_gan_coordinator_v1_JoinReply, _gan_coordinator_v1_JoinReply__Output>

@@ -3,7 +3,7 @@
 export const FrameType = {
   FRAME_TYPE_UNSPECIFIED: 'FRAME_TYPE_UNSPECIFIED',
   HELLO: 'HELLO',
-  PULL: 'PULL',
+  OPEN: 'OPEN',
   CHUNK: 'CHUNK',
   STATUS: 'STATUS',
   CHALLENGE: 'CHALLENGE',
@@ -15,7 +15,7 @@ export type FrameType =
   | 0
   | 'HELLO'
   | 1
-  | 'PULL'
+  | 'OPEN'
   | 2
   | 'CHUNK'
   | 3

@@ -9,9 +9,6 @@ export interface ProbeReply {
   'seq'?: (number | string | Long);
   'in_op'?: (boolean);
   'chunks_received'?: (number | string | Long);
-  'data_port'?: (number);
-  'data_path'?: (string);
-  'host_id'?: (string);
 }
 
 export interface ProbeReply__Output {
@@ -21,7 +18,4 @@ export interface ProbeReply__Output {
   'seq': (string);
   'in_op': (boolean);
   'chunks_received': (string);
-  'data_port': (number);
-  'data_path': (string);
-  'host_id': (string);
 }

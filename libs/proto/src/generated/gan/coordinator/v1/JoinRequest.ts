@@ -1,5 +1,6 @@
 // Original file: protos/coordinator.proto
 
+import type { DataEndpoint as _gan_coordinator_v1_DataEndpoint, DataEndpoint__Output as _gan_coordinator_v1_DataEndpoint__Output } from '../../../gan/coordinator/v1/DataEndpoint';
 import type { Long } from '@grpc/proto-loader';
 
 export interface JoinRequest {
@@ -14,6 +15,7 @@ export interface JoinRequest {
   'peers'?: (string)[];
   'still_training'?: (boolean);
   'ticket'?: (Buffer | Uint8Array | string);
+  'data'?: (_gan_coordinator_v1_DataEndpoint | null);
 }
 
 export interface JoinRequest__Output {
@@ -28,4 +30,5 @@ export interface JoinRequest__Output {
   'peers': (string)[];
   'still_training': (boolean);
   'ticket': (Buffer);
+  'data': (_gan_coordinator_v1_DataEndpoint__Output | null);
 }
