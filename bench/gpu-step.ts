@@ -7,7 +7,8 @@
 // Prints one JSON line per event: {"event":"adapter"...}, one {"event":"case"...} per config with the tfjs-webgpu
 // median and PyTorch CUDA median (bench/torch_step.py --device cuda, found next to this bundle), and a final
 // {"event":"done"}. Without a WebGPU adapter it prints {"event":"error",...} and exits 2 (never hangs: every wait
-// has a deadline). The step itself (model, Adam, timing) is bench/step-time.ts's, so CPU and GPU figures compare.
+// has a deadline). The step itself (model, Adam, timing) is bench/raw-dcgan-step.ts's self-contained raw-op copy,
+// not the product's step that bench/step-time.ts times: compare GPU figures with each other, not with the CPU table.
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node entry has no gradients; esbuild can bundle this ESM file (plain Node cannot import it).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
@@ -15,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, parseCases, runTorch, timeSteps } from './step-time';
+import { median, parseCases, runTorch, timeSteps } from './raw-dcgan-step';
 
 function emit(obj: Record<string, unknown>): void {
   console.log(JSON.stringify(obj));

@@ -1,295 +1,184 @@
-// Times one DCGAN training step (D step + G step) on a TF.js backend and the same work in PyTorch.
+// Times the product's training step — @gan/training's trainStep, what `gan-train train` and every worker run per
+// step: D phase + G phase, flat gradients, both Adam updates — per case and thread count, next to the same step in
+// PyTorch (bench/torch_step.py) in the same run, and shows where the product's time goes (top kernels of one step).
 //
-// Run: npm run bench:step [-- --json] [--backend auto|wasm|cpu|webgpu|tensorflow] [--steps 5] [--warmup 2]
-//      [--cases seed:16,small:64] [--no-torch] [--torch-threads 2] [--threads N (wasm XNNPACK threads, default 1)]
-// Both sides do, per step:
-//   D step: fakes = G(z) without a tape; loss_D = BCE(D(real), 1) + BCE(D(fakes), 0); backward over D; Adam on D.
-//   G step: loss_G = BCE(D(G(z)), 1) (D frozen: no D weight gradients); backward over G; Adam on G.
-// BN runs in training mode (batch statistics; running averages are not tracked: a few element-wise ops).
-// Configs: "seed" = the source document's model (3×64×64, nz 100, ngf 128, ndf 64); "small" = 1×32×32,
-// G 100→256·4·4→128→64→1, D 32→64→128 (ngf 64, ndf 32).
-// The TF.js model here is self-contained (raw ops) on purpose: it does not depend on @gan/model.
-// The PyTorch column runs bench/torch_step.py with /usr/bin/python3 (or $TORCH_PYTHON) on 2 threads.
-// bench/gpu-step.ts reuses buildDcgan/trainStep/timeSteps from this file.
-import * as tf from '@tensorflow/tfjs-core';
+// Run: npm run bench:step [-- --cases default/16,default/64,small/64,mlp/256] [--threads 1,2] [--steps 5]
+//      [--warmup 2] [--min-seconds 1] [--profile 10] [--backend auto|wasm|cpu|webgpu|tensorflow] [--json] [--no-torch]
+//   --cases      <preset>/<batch>, presets in bench/product-step.ts (default = gan-train's defaults, small, mlp)
+//   --threads    thread counts to run at, each for both sides (gan-train --threads; torch.set_num_threads)
+//   --steps      timed steps per case and side (more until --min-seconds are timed, for millisecond steps)
+//   --profile N  top N kernels of one extra profiled step (tf.profile kernel times); 0 = no profile
+//   --json       one JSON line per case and thread count instead of the text report and table
+// Each (case, threads) runs the product in a fresh child process of this script (wasm's thread count is fixed at
+// its first initialisation in a process), then PyTorch (/usr/bin/python3, or $TORCH_PYTHON) on the same cores, so
+// the two sides never compete for them. Speed is compared, never asserted: see README "Speed".
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BACKEND_NAMES, describeBackend, initBackend, type BackendRequest } from '@gan/backend';
+import { median, parseCases, timeProductStep, type BenchCase, type StepProfile } from './product-step';
 
-export interface DcganConfig {
-  name: string;
-  /** Image channels, side length (a power of two ≥ 8). */
-  nc: number;
-  size: number;
-  nz: number;
-  ngf: number;
-  ndf: number;
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+
+interface Options {
+  cases: BenchCase[];
+  threads: number[];
+  steps: number;
+  warmup: number;
+  minSeconds: number;
+  profile: number;
+  backend: string;
+  json: boolean;
+  torch: boolean;
 }
 
-export const CONFIGS: Record<string, DcganConfig> = {
-  seed: { name: 'seed', nc: 3, size: 64, nz: 100, ngf: 128, ndf: 64 },
-  small: { name: 'small', nc: 1, size: 32, nz: 100, ngf: 64, ndf: 32 },
-};
-
-interface Layer {
-  /** conv2dTranspose filter [4,4,out,in] (G) or conv2d filter [4,4,in,out] (D). */
-  w: tf.Variable;
-  /** BN scale and shift [C], absent on the first D layer and on the output layers. */
-  gamma?: tf.Variable;
-  beta?: tf.Variable;
-  /** Output shape [H, W, C] of this layer (per example). */
-  out: [number, number, number];
-  stride: number;
-  pad: number | 'valid';
+/** What a child reports for one case: its backend in words and the product's timings. */
+interface ChildReport {
+  backend: string;
+  times: number[];
+  lossD: number;
+  lossG: number;
+  profile?: StepProfile;
 }
 
-export interface Dcgan {
-  cfg: DcganConfig;
-  g: Layer[];
-  d: Layer[];
-  gVars: tf.Variable[];
-  dVars: tf.Variable[];
-}
-
-function layer(name: string, shape: [number, number, number, number], out: [number, number, number], stride: number, pad: number | 'valid', bn: boolean, seed: number): Layer {
-  const w = tf.variable(tf.randomNormal(shape, 0, 0.02, 'float32', seed), true, `${name}/w`);
-  const c = out[2];
-  if (!bn) return { w, out, stride, pad };
-  const gamma = tf.variable(tf.randomNormal([c], 1, 0.02, 'float32', seed + 1), true, `${name}/gamma`);
-  const beta = tf.variable(tf.zeros([c]), true, `${name}/beta`);
-  return { w, gamma, beta, out, stride, pad };
-}
-
-/** Builds G and D (the PyTorch DCGAN layout: 4×4 kernels, no conv biases, BN on hidden layers). */
-export function buildDcgan(cfg: DcganConfig, seed = 1): Dcgan {
-  const ups = Math.log2(cfg.size / 4);
-  if (!Number.isInteger(ups) || ups < 1) throw new Error(`DCGAN size must be 4·2^k with k ≥ 1, got ${cfg.size}`);
-  const g: Layer[] = [];
-  let c = cfg.ngf * 2 ** (ups - 1);
-  g.push(layer('g0', [4, 4, c, cfg.nz], [4, 4, c], 1, 'valid', true, seed));
-  let s = 4;
-  for (let i = 1; i < ups; i++) {
-    s *= 2;
-    g.push(layer(`g${i}`, [4, 4, c / 2, c], [s, s, c / 2], 2, 1, true, seed + 10 * i));
-    c /= 2;
-  }
-  g.push(layer(`g${ups}`, [4, 4, cfg.nc, c], [cfg.size, cfg.size, cfg.nc], 2, 1, false, seed + 10 * ups));
-  const d: Layer[] = [];
-  c = cfg.ndf;
-  s = cfg.size / 2;
-  d.push(layer('d0', [4, 4, cfg.nc, c], [s, s, c], 2, 1, false, seed + 100));
-  for (let i = 1; i < ups; i++) {
-    s /= 2;
-    d.push(layer(`d${i}`, [4, 4, c, c * 2], [s, s, c * 2], 2, 1, true, seed + 100 + 10 * i));
-    c *= 2;
-  }
-  d.push(layer(`d${ups}`, [4, 4, c, 1], [1, 1, 1], 1, 'valid', false, seed + 100 + 10 * ups));
-  const vars = (ls: Layer[]) => ls.flatMap((l) => [l.w, ...(l.gamma ? [l.gamma, l.beta!] : [])]);
-  return { cfg, g, d, gVars: vars(g), dVars: vars(d) };
-}
-
-/** Training-mode batch norm over N,H,W. x [N,H,W,C]. */
-function bn(x: tf.Tensor4D, l: Layer): tf.Tensor4D {
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, l.beta as tf.Tensor1D, l.gamma as tf.Tensor1D, 1e-5);
-}
-
-/** G: z [N,nz] → images [N,size,size,nc] in (-1,1). */
-export function generate(m: Dcgan, z: tf.Tensor2D): tf.Tensor4D {
-  const n = z.shape[0];
-  let h = tf.reshape(z, [n, 1, 1, m.cfg.nz]) as tf.Tensor4D;
-  m.g.forEach((l, i) => {
-    h = tf.conv2dTranspose(h, l.w as tf.Tensor4D, [n, ...l.out], l.stride, l.pad);
-    h = i < m.g.length - 1 ? tf.relu(bn(h, l)) : tf.tanh(h);
-  });
-  return h;
-}
-
-/** D: images [N,size,size,nc] → logits [N]. */
-export function discriminate(m: Dcgan, x: tf.Tensor4D): tf.Tensor1D {
-  let h = x;
-  m.d.forEach((l, i) => {
-    h = tf.conv2d(h, l.w as tf.Tensor4D, l.stride, l.pad);
-    if (i < m.d.length - 1) h = tf.leakyRelu(l.gamma ? bn(h, l) : h, 0.2);
-  });
-  return tf.reshape(h, [x.shape[0]]) as tf.Tensor1D;
-}
-
-/** Mean binary cross-entropy on logits against a constant label (the stable softplus form). */
-function bce(logits: tf.Tensor1D, label: 0 | 1): tf.Scalar {
-  return tf.mean(tf.softplus(label === 1 ? tf.neg(logits) : logits)) as tf.Scalar;
-}
-
-/** Adam (lr 2e-4, β1 0.5, β2 0.999: the DCGAN settings) with per-variable moments. */
-export class Adam {
-  private m = new Map<string, tf.Variable>();
-  private v = new Map<string, tf.Variable>();
-  private t = 0;
-  constructor(private lr = 2e-4, private b1 = 0.5, private b2 = 0.999, private eps = 1e-8) {}
-  apply(vars: tf.Variable[], grads: Record<string, tf.Tensor>): void {
-    this.t++;
-    const c1 = 1 - this.b1 ** this.t;
-    const c2 = 1 - this.b2 ** this.t;
-    tf.tidy(() => {
-      for (const p of vars) {
-        const g = grads[p.name];
-        if (!g) throw new Error(`no gradient for ${p.name}`);
-        if (!this.m.has(p.name)) {
-          this.m.set(p.name, tf.variable(tf.zerosLike(p), false));
-          this.v.set(p.name, tf.variable(tf.zerosLike(p), false));
-        }
-        const m = this.m.get(p.name)!;
-        const v = this.v.get(p.name)!;
-        const m1 = tf.add(tf.mul(m, this.b1), tf.mul(g, 1 - this.b1));
-        const v1 = tf.add(tf.mul(v, this.b2), tf.mul(tf.square(g), 1 - this.b2));
-        m.assign(m1);
-        v.assign(v1);
-        const upd = tf.div(tf.mul(m1, this.lr / c1), tf.add(tf.sqrt(tf.div(v1, c2)), this.eps));
-        p.assign(tf.sub(p, upd));
-      }
-    });
-  }
-}
-
-export interface StepState {
-  model: Dcgan;
-  optD: Adam;
-  optG: Adam;
-  real: tf.Tensor4D;
-  batch: number;
-}
-
-export function makeState(cfg: DcganConfig, batch: number): StepState {
-  const model = buildDcgan(cfg);
-  // The real batch stays fixed: data loading is not what this bench times.
-  const real = tf.randomUniform([batch, cfg.size, cfg.size, cfg.nc], -1, 1, 'float32', 3) as tf.Tensor4D;
-  return { model, optD: new Adam(), optG: new Adam(), real, batch };
-}
-
-/** One D step then one G step; returns the two losses (reading them waits for the backend to finish). */
-export async function trainStep(s: StepState): Promise<{ lossD: number; lossG: number }> {
-  const { model: m, batch } = s;
-  const z1 = tf.randomNormal([batch, m.cfg.nz]) as tf.Tensor2D;
-  const fakes = tf.tidy(() => generate(m, z1));
-  const d = tf.variableGrads(() => tf.add(bce(discriminate(m, s.real), 1), bce(discriminate(m, fakes), 0)) as tf.Scalar, m.dVars);
-  s.optD.apply(m.dVars, d.grads);
-  tf.dispose([fakes, z1, ...Object.values(d.grads)]);
-  const z2 = tf.randomNormal([batch, m.cfg.nz]) as tf.Tensor2D;
-  const g = tf.variableGrads(() => bce(discriminate(m, generate(m, z2)), 1), m.gVars);
-  s.optG.apply(m.gVars, g.grads);
-  tf.dispose([z2, ...Object.values(g.grads)]);
-  const [lossD, lossG] = [(await d.value.data())[0], (await g.value.data())[0]];
-  tf.dispose([d.value, g.value]);
-  return { lossD, lossG };
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-/** Runs warmup + steps training steps; returns each timed step's seconds. Throws if a step leaks tensors. */
-export async function timeSteps(cfg: DcganConfig, batch: number, steps: number, warmup: number): Promise<{ times: number[]; lossD: number; lossG: number }> {
-  const s = makeState(cfg, batch);
-  const times: number[] = [];
-  let last = { lossD: NaN, lossG: NaN };
-  let afterFirst = 0;
-  for (let i = 0; i < warmup + steps; i++) {
-    const t0 = performance.now();
-    last = await trainStep(s);
-    if (i >= warmup) times.push((performance.now() - t0) / 1000);
-    // The first step creates the Adam moments (2 per variable); after it nothing may accumulate.
-    if (i === 0) afterFirst = tf.memory().numTensors;
-  }
-  const leaked = tf.memory().numTensors - afterFirst;
-  if (leaked !== 0) throw new Error(`training step leaks: ${leaked} tensors over ${warmup + steps - 1} steps`);
-  tf.dispose(s.real);
-  tf.disposeVariables();
-  return { times, ...last };
-}
-
-export interface TorchResult {
+interface TorchResult {
   median_s?: number;
   times?: number[];
   error?: string;
   torch?: string;
   threads?: number;
   blas?: string;
-  device?: string;
 }
 
-/** Runs bench/torch_step.py (next to this file, or next to the bundle) and parses its last JSON line. */
-export function runTorch(python: string, script: string, cfg: string, batch: number, steps: number, warmup: number, threads: number, device: 'cpu' | 'cuda', timeoutMs = 600_000): TorchResult {
-  const r = spawnSync(python, [script, '--config', cfg, '--batch', String(batch), '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads), '--device', device], {
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    killSignal: 'SIGKILL',
+const FLAGS = ['cases', 'threads', 'steps', 'warmup', 'min-seconds', 'profile', 'backend', 'json', 'no-torch', 'child'];
+const BOOLEAN = ['json', 'no-torch'];
+
+function parseOptions(argv: string[]): Options & { child: boolean } {
+  const raw: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unexpected argument '${a}' (options start with --)`);
+    const [, k, inline] = m;
+    if (!FLAGS.includes(k)) throw new Error(`unknown option --${k}; known: ${FLAGS.filter((f) => f !== 'child').map((f) => `--${f}`).join(' ')}`);
+    if (BOOLEAN.includes(k) || k === 'child') raw[k] = true;
+    else if (inline !== undefined) raw[k] = inline;
+    else if (i + 1 < argv.length) raw[k] = argv[++i];
+    else throw new Error(`--${k} needs a value`);
+  }
+  const int = (k: string, dflt: number, min: number): number => {
+    const v = raw[k] === undefined ? dflt : Number(raw[k]);
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer ≥ ${min}, got ${String(raw[k])}`);
+    return v;
+  };
+  const threads = String(raw.threads ?? '1,2').split(',').map((t) => Number(t));
+  if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--threads must be a list of positive integers, e.g. 1,2; got ${String(raw.threads)}`);
+  const minSeconds = raw['min-seconds'] === undefined ? 1 : Number(raw['min-seconds']);
+  if (!Number.isFinite(minSeconds) || minSeconds < 0) throw new Error(`--min-seconds must be a number ≥ 0, got ${String(raw['min-seconds'])}`);
+  const backend = String(raw.backend ?? 'auto');
+  if (!(BACKEND_NAMES as readonly string[]).includes(backend)) throw new Error(`--backend must be one of ${BACKEND_NAMES.join('|')}, got ${backend}`);
+  return {
+    cases: parseCases(String(raw.cases ?? 'default/16,default/64,small/64,mlp/256')),
+    threads,
+    steps: int('steps', 5, 1),
+    warmup: int('warmup', 2, 0),
+    minSeconds,
+    profile: int('profile', 10, 0),
+    backend,
+    json: raw.json === true,
+    torch: raw['no-torch'] !== true,
+    child: raw.child === true,
+  };
+}
+
+/** Child mode: one case at one thread count on a fresh backend; prints one JSON line (ChildReport). */
+async function child(o: Options): Promise<void> {
+  await initBackend(o.backend as BackendRequest, undefined, { threads: o.threads[0] });
+  const r = await timeProductStep(o.cases[0], { steps: o.steps, warmup: o.warmup, minSeconds: o.minSeconds, profileTop: o.profile });
+  const report: ChildReport = { backend: describeBackend(), ...r };
+  process.stdout.write(JSON.stringify(report) + '\n');
+}
+
+function runChild(c: BenchCase, threads: number, o: Options): ChildReport {
+  const args = [
+    ...process.execArgv, SELF, '--child', '--cases', c.name, '--threads', String(threads), '--steps', String(o.steps),
+    '--warmup', String(o.warmup), '--min-seconds', String(o.minSeconds), '--profile', String(o.profile), '--backend', o.backend,
+  ];
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 900_000, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
+  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status !== 0 || !line) {
+    const why = (r.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? `exit ${r.status ?? r.signal}`;
+    throw new Error(`${c.name} at ${threads} thread(s): ${why}`);
+  }
+  return JSON.parse(line) as ChildReport;
+}
+
+function runTorch(c: BenchCase, threads: number, o: Options): TorchResult {
+  if (!o.torch) return { error: 'skipped (--no-torch)' };
+  const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
+  const args = [
+    path.join(HERE, 'torch_step.py'), '--model', JSON.stringify(c.model), '--batch', String(c.config.batchSize),
+    '--steps', String(o.steps), '--warmup', String(o.warmup), '--min-seconds', String(o.minSeconds), '--threads', String(threads),
+  ];
+  const r = spawnSync(python, args, {
+    encoding: 'utf8', timeout: 900_000, killSignal: 'SIGKILL',
     env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) },
   });
   if (r.error) return { error: `${python}: ${r.error.message}` };
-  const lines = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{'));
-  if (r.status !== 0 || lines.length === 0) {
-    const why = ((r.stderr ?? '').trim().split('\n').pop() ?? '') || `exit ${r.status}`;
-    return { error: why };
-  }
-  return JSON.parse(lines[lines.length - 1]) as TorchResult;
+  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (r.status !== 0 || !line) return { error: (r.stderr ?? '').trim().split('\n').pop() || `exit ${r.status}` };
+  return JSON.parse(line) as TorchResult;
 }
 
-function parseArgs(argv: string[]): Record<string, string | boolean> {
-  const out: Record<string, string | boolean> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'`);
-    const k = a.slice(2);
-    if (['json', 'no-torch'].includes(k)) out[k] = true;
-    else if (i + 1 < argv.length) out[k] = argv[++i];
-    else throw new Error(`--${k} needs a value`);
-  }
-  return out;
-}
+const ms = (s: number) => (s * 1000).toFixed(s < 0.1 ? 1 : 0);
 
-export function parseCases(spec: string): { cfg: DcganConfig; batch: number }[] {
-  return spec.split(',').map((c) => {
-    const [name, b] = c.split(':');
-    const cfg = CONFIGS[name];
-    const batch = Number(b);
-    if (!cfg || !Number.isInteger(batch) || batch < 1) throw new Error(`bad case '${c}': want <${Object.keys(CONFIGS).join('|')}>:<batch>`);
-    return { cfg, batch };
-  });
+function printProfile(p: StepProfile): void {
+  console.log(`  top kernels of one profiled step (${p.kernels} kernels, ${p.kernelMs.toFixed(0)} of ${p.stepMs.toFixed(0)} ms; the rest is JS: flat gradient copies, Adam, uploads):`);
+  const w = Math.max(...p.top.map((k) => k.name.length));
+  for (const k of p.top) console.log(`    ${k.name.padEnd(w)}  ${k.ms.toFixed(1).padStart(8)} ms  ${String(k.count).padStart(4)}×  ${((100 * k.ms) / p.stepMs).toFixed(0).padStart(3)} %`);
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const known = ['json', 'no-torch', 'backend', 'steps', 'warmup', 'cases', 'torch-threads', 'threads'];
-  for (const k of Object.keys(args)) if (!known.includes(k)) throw new Error(`unknown option --${k}; known: ${known.map((x) => `--${x}`).join(' ')}`);
-  const json = args.json === true;
-  const steps = Number(args.steps ?? 5);
-  const warmup = Number(args.warmup ?? 2);
-  const threads = Number(args['torch-threads'] ?? 2);
-  const cases = parseCases(String(args.cases ?? 'seed:16,small:64'));
-  // Imported here, not at the top, so bench/gpu-step.ts can bundle this file without the backend lib's esbuild use.
-  const { initBackend, backendInfo } = await import('@gan/backend');
-  const choice = await initBackend((args.backend ?? 'auto') as 'auto', undefined, args.threads ? { wasmThreads: Number(args.threads) } : {});
-  const info = backendInfo();
-  const python = process.env.TORCH_PYTHON ?? '/usr/bin/python3';
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'torch_step.py');
-  if (!json) console.log(`tfjs backend: ${choice.name} (${choice.reason}); threads ${info.threads ?? '-'}, simd ${info.simd ?? '-'}; ${steps} timed steps after ${warmup} warm-up`);
-  for (const { cfg, batch } of cases) {
-    const r = await timeSteps(cfg, batch, steps, warmup);
-    const tfjsMedian = median(r.times);
-    const torch = args['no-torch'] ? { error: 'skipped (--no-torch)' } : runTorch(python, script, cfg.name, batch, steps, warmup, threads, 'cpu');
-    const ratio = torch.median_s ? tfjsMedian / torch.median_s : undefined;
-    if (json) {
-      console.log(JSON.stringify({ case: `${cfg.name}/${batch}`, backend: choice.name, threads: info.threads, simd: info.simd, tfjs_median_s: tfjsMedian, tfjs_min_s: Math.min(...r.times), tfjs_times: r.times, torch_median_s: torch.median_s ?? null, torch_min_s: torch.times ? Math.min(...torch.times) : null, torch_error: torch.error, torch_threads: torch.threads, torch_blas: torch.blas, ratio: ratio ?? null, lossD: r.lossD, lossG: r.lossG }));
-    } else {
-      // Min next to the median: on a shared 2-core machine the minimum is the steadier figure.
-      const tcol = torch.median_s != null ? `PyTorch ${torch.median_s.toFixed(3)} s (min ${Math.min(...torch.times!).toFixed(3)}, ${torch.threads} threads)` : `PyTorch: ${torch.error}`;
-      console.log(`${cfg.name}/${batch}: tfjs ${choice.name} ${tfjsMedian.toFixed(3)} s (min ${Math.min(...r.times).toFixed(3)}), ${tcol}${ratio ? `, ratio ${ratio.toFixed(1)}×` : ''}`);
+  const o = parseOptions(process.argv.slice(2));
+  if (o.child) return child(o);
+  const t0 = performance.now();
+  const torchNote = o.torch ? `PyTorch via ${process.env.TORCH_PYTHON ?? '/usr/bin/python3'}` : 'no PyTorch (--no-torch)';
+  if (!o.json) {
+    console.log(`product step (@gan/training trainStep), node ${process.version}, ${os.availableParallelism()} cores, ${torchNote}; ` +
+      `${o.steps}+ timed steps (≥ ${o.minSeconds} s) after ${o.warmup} warm-up, median per step`);
+  }
+  const rows: string[][] = [];
+  for (const c of o.cases) {
+    for (const threads of o.threads) {
+      const p = runChild(c, threads, o);
+      const t = runTorch(c, threads, o);
+      const pMed = median(p.times);
+      const ratio = t.median_s ? pMed / t.median_s : null;
+      if (o.json) {
+        console.log(JSON.stringify({
+          case: c.name, threads, backend: p.backend, product_median_s: pMed, product_min_s: Math.min(...p.times), product_times: p.times,
+          torch_median_s: t.median_s ?? null, torch_min_s: t.times ? Math.min(...t.times) : null, torch_times: t.times ?? null,
+          torch_error: t.error, torch_version: t.torch, torch_threads: t.threads, torch_blas: t.blas, ratio,
+          lossD: p.lossD, lossG: p.lossG, profile: p.profile ?? null,
+        }));
+        continue;
+      }
+      const tcol = t.median_s != null ? `PyTorch ${ms(t.median_s)} ms (min ${ms(Math.min(...t.times!))}, torch ${t.torch}, ${t.blas})` : `PyTorch: ${t.error}`;
+      console.log(`${c.name} @ ${threads} thread${threads === 1 ? '' : 's'}: product ${ms(pMed)} ms (min ${ms(Math.min(...p.times))}, ${p.times.length} steps, ${p.backend}), ${tcol}${ratio ? `, ${ratio.toFixed(2)}×` : ''}`);
+      if (p.profile) printProfile(p.profile);
+      rows.push([c.name, String(threads), p.backend, ms(pMed), t.median_s != null ? ms(t.median_s) : '-', ratio ? `${ratio.toFixed(2)}×` : '-']);
     }
   }
+  if (o.json) return;
+  const head = ['case', 'threads', 'backend', 'product ms', 'PyTorch ms', 'product / PyTorch'];
+  console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log(`\nwall time ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-if (process.argv[1] && path.basename(process.argv[1]).startsWith('step-time')) {
+if (process.argv[1] && path.resolve(process.argv[1]) === SELF) {
   main().catch((e) => {
     console.error(`step-time: ${(e as Error).message}`);
     process.exit(1);

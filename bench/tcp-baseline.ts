@@ -46,7 +46,7 @@ async function child() {
   const readBuf = Buffer.allocUnsafeSlow(CH);
   const recvSock = net.connect({
     host: '127.0.0.1', port: peerPort, noDelay: true,
-    ...(READ === 'onread' ? { onread: { buffer: readBuf, callback: (n: number, b: Uint8Array) => void onBytes(b, n) } } : {}),
+    ...(READ === 'onread' ? { onread: { buffer: readBuf, callback: (n: number, b: Uint8Array) => { onBytes(b, n); return true; } } } : {}),
   });
   if (READ !== 'onread') recvSock.on('data', (b: Buffer) => onBytes(b, b.length));
   await new Promise<void>((res) => recvSock.once('connect', () => res()));

@@ -20,7 +20,7 @@ app=.gpu/app
 rm -rf "$app"
 mkdir -p "$app/node_modules/webgpu/dist/linux-x64"
 # webgpu stays external: it loads dawn.node relative to its own index.js. Workspace imports are not needed on the
-# device (step-time's CPU-only main() never runs there), so @gan/backend and esbuild stay out of the bundle.
+# device (the bundle is gpu-step.ts + raw-dcgan-step.ts), so @gan/backend and esbuild stay out of the bundle.
 npx esbuild bench/gpu-step.ts --bundle --platform=node --format=esm --target=node20 \
   --external:webgpu --external:@gan/backend --external:esbuild \
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \

@@ -14,7 +14,7 @@ import { ConfigError, DISTRIBUTED_COMMANDS, DISTRIBUTED_FLAGS, formatHelp, parse
 import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, ProgressBar } from '@gan/telemetry';
-import { initBackend } from '@gan/backend';
+import { initBackend, threadsFor } from '@gan/backend';
 import { evaluateRun, exportRun, EXPORT_FORMATS, train } from '@gan/training';
 
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
@@ -73,7 +73,7 @@ function singleProcessFields(): string[] {
   return [
     'model', 'dataset', 'dataRoot', 'download', 'allowHttp', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
     'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'out', 'seed', 'backend',
-    'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
+    'threads', 'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
   ];
 }
 
@@ -101,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'train': {
       const logger = createLogger({ role: 'trainer' });
-      await initBackend(config.backend, logger);
+      await initBackend(config.backend, logger, { threads: threadsFor(config.threads) });
       const progress = new ProgressBar({ total: config.steps, label: 'train' });
       const stop = installStopHandler(logger);
       const r = await train({ config, logger, progress: progress.isTTY ? progress : undefined, stopRequested: stop });

@@ -1,8 +1,10 @@
-// Public API of @gan/backend: picks and starts the TF.js compute backend (tensorflow > webgpu > wasm > cpu), adds
-// XNNPACK-based conv gradient kernels and accurate (float64-accumulating) Sum/Mean to wasm, and makes tfjs-core's gradients available under Node.
+// Public API of @gan/backend: picks and starts the TF.js compute backend (tensorflow > webgpu > wasm > cpu) and its
+// thread count, adds XNNPACK-based conv gradient kernels and accurate (float64-accumulating) Sum/Mean to wasm, and
+// makes tfjs-core's gradients available under Node.
 export {
   initBackend,
   backendInfo,
+  describeBackend,
   gpuDeviceNode,
   defaultLoaders,
   BACKEND_NAMES,
@@ -23,3 +25,4 @@ export {
 } from './wasm-conv-kernels';
 export { registerWasmReduceKernels, wasmReduceKernelsRegistered, sumWasm, meanWasm } from './wasm-reduce-kernels';
 export { withWasmThreads } from './wasm-threads';
+export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

@@ -28,7 +28,9 @@ test('auto falls back past tensorflow and webgpu to wasm and says why', async ()
   assert.match(choice.tried[0].error, /tfjs-node/);
   assert.match(choice.reason, /no WebGPU adapter/);
   assert.equal(log.lines.length, 1);
-  assert.match(log.lines[0].msg, /wasm/);
+  // One readable line: what runs, how, and why.
+  assert.match(log.lines[0].msg, /^backend wasm \((SIMD|no SIMD), 1 thread\); auto, after tensorflow, webgpu did not load$/);
+  assert.match((log.lines[0].obj as { reason: string }).reason, /no WebGPU adapter/);
   assert.ok(wasmConvKernelsRegistered(), 'wasm conv gradient kernels are registered');
   assert.ok(wasmReduceKernelsRegistered(), 'wasm float64-accumulating Sum/Mean are registered');
   assert.ok(gradientsRegistered(), 'tfjs-core gradients are registered');

@@ -5,9 +5,10 @@
 // wasm (XNNPACK + SIMD, with our conv-gradient kernels and float64-accumulating Sum/Mean), cpu (plain JS; far too slow for conv training, so it is
 // only the last resort). An explicitly named backend that fails to load is an error, never a silent fallback.
 //
-// Threads on wasm: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so by
-// default the single-threaded SIMD binary runs. opts.wasmThreads > 1 (or GAN_WASM_THREADS) starts the threaded-SIMD
-// build through the workarounds in wasm-threads.ts. One worker process per core with 1 thread each is the default.
+// Threads on wasm: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so the
+// single-threaded SIMD binary runs unless opts.threads > 1, which starts the threaded-SIMD build through the
+// workarounds in wasm-threads.ts. The CLI passes --threads (default: the cores the process may use, see
+// compute-threads.ts); library callers that pass nothing get 1.
 //
 // Tests: node tools/run-tests.mjs libs/backend
 import fs from 'node:fs';
@@ -49,10 +50,11 @@ export interface InitBackendOptions {
   /** Register tfjs-core's gradients too (default true: every user of this lib trains). */
   gradients?: boolean;
   /**
-   * XNNPACK threads for wasm (default $GAN_WASM_THREADS or 1). Above 1 the threaded-SIMD build is started through
-   * the Node workarounds in wasm-threads.ts; it takes effect only on the first wasm initialisation in a process.
+   * Compute threads (default 1): the wasm backend's XNNPACK pool; other backends ignore it. Above 1 the threaded-SIMD
+   * build is started through the Node workarounds in wasm-threads.ts; it takes effect only on the first wasm
+   * initialisation in a process (backendInfo().threads says what runs).
    */
-  wasmThreads?: number;
+  threads?: number;
 }
 
 const AUTO_ORDER: ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
@@ -136,11 +138,11 @@ export const defaultLoaders: Record<ConcreteBackend, BackendLoader> = {
   cpu: loadCpu,
 };
 
-async function activate(loader: BackendLoader, wasmThreads: number): Promise<string> {
+async function activate(loader: BackendLoader, threads: number): Promise<string> {
   const name = await loader();
   // setBackend catches factory errors and returns false (after a console warning), so check its answer.
   const firstWasm = name === 'wasm' && !wasmInitialised;
-  const ok = firstWasm && wasmThreads > 1 ? await withWasmThreads(wasmThreads, () => tf.setBackend(name)) : await tf.setBackend(name);
+  const ok = firstWasm && threads > 1 ? await withWasmThreads(threads, () => tf.setBackend(name)) : await tf.setBackend(name);
   if (name === 'wasm' && ok) wasmInitialised = true;
   if (!ok || tf.getBackend() !== name) throw new Error(`tf.setBackend('${name}') failed`);
   await tf.ready();
@@ -164,7 +166,8 @@ export function gpuDeviceNode(): boolean {
 
 /**
  * Loads and activates a tfjs backend. 'auto' takes the first of tensorflow → webgpu → wasm → cpu that loads.
- * Logs one line saying which backend runs and why the others did not.
+ * Logs one line saying which backend runs and how, e.g. `backend wasm (SIMD, 2 threads); auto, after tensorflow,
+ * webgpu did not load` (the causes are in the line's `tried` and `reason` fields).
  * @throws Error naming the backend and the cause when an explicitly requested backend fails, or listing the valid
  *   names for an unknown one
  */
@@ -173,8 +176,8 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
     throw new Error(`unknown backend '${String(requested)}': valid names are ${BACKEND_NAMES.join(', ')}`);
   }
   const loaders = { ...defaultLoaders, ...opts.loaders };
-  const wasmThreads = opts.wasmThreads ?? Number(process.env.GAN_WASM_THREADS ?? 1);
-  if (!Number.isInteger(wasmThreads) || wasmThreads < 1) throw new Error(`wasmThreads must be a positive integer, got ${wasmThreads}`);
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
   if (opts.gradients !== false) await ensureGradients();
   const tried: { name: string; error: string }[] = [];
   let choice: BackendChoice | undefined;
@@ -187,7 +190,7 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
         continue;
       }
       try {
-        const name = await activate(loaders[candidate], wasmThreads);
+        const name = await activate(loaders[candidate], threads);
         const why = tried.length ? ` (${tried.map((t) => `${t.name}: ${t.error}`).join('; ')})` : '';
         choice = { name, reason: `auto: first backend that loaded in order ${AUTO_ORDER.join(' > ')}${why}`, tried };
         break;
@@ -198,13 +201,16 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
     if (!choice) throw new Error(`no tfjs backend could be loaded: ${tried.map((t) => `${t.name}: ${t.error}`).join('; ')}`);
   } else {
     try {
-      const name = await activate(loaders[requested], wasmThreads);
+      const name = await activate(loaders[requested], threads);
       choice = { name, reason: `requested explicitly`, tried };
     } catch (e) {
       throw new Error(`backend '${requested}' failed to load: ${firstLine(e)}`);
     }
   }
-  log?.info({ backend: choice.name, requested, tried: choice.tried, ...backendInfo() }, `tfjs backend: ${choice.name} (${choice.reason})`);
+  // The message stays short enough to read at a glance; why each earlier backend failed is in `tried` / `reason`.
+  const info = backendInfo();
+  const why = requested !== 'auto' ? 'requested explicitly' : choice.tried.length ? `auto, after ${choice.tried.map((t) => t.name).join(', ')} did not load` : 'auto';
+  log?.info({ backend: choice.name, requested, tried: choice.tried, ...info, reason: choice.reason }, `backend ${describeBackend(info)}; ${why}`);
   return choice;
 }
 
@@ -221,4 +227,11 @@ export function backendInfo(): BackendInfo {
   const name = tf.getBackend();
   if (name === 'wasm') return { name, threads: threadsCount, simd: simdSupported };
   return { name };
+}
+
+/** The backend in words, e.g. `wasm (SIMD, 2 threads)` or `cpu`. */
+export function describeBackend(info: BackendInfo = backendInfo()): string {
+  if (info.name !== 'wasm') return info.name;
+  const n = info.threads ?? 1;
+  return `wasm (${info.simd ? 'SIMD' : 'no SIMD'}, ${n} thread${n === 1 ? '' : 's'})`;
 }

@@ -4,13 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { backendInfo, initBackend } from './index';
+import { backendInfo, describeBackend, initBackend } from './index';
 
 test('wasm with 2 threads starts and computes conv gradients like cpu', async () => {
   await initBackend('cpu');
-  const choice = await initBackend('wasm', undefined, { wasmThreads: 2 });
+  const choice = await initBackend('wasm', undefined, { threads: 2 });
   assert.equal(choice.name, 'wasm');
   assert.equal(backendInfo().threads, 2);
+  assert.equal(describeBackend(), backendInfo().simd ? 'wasm (SIMD, 2 threads)' : 'wasm (no SIMD, 2 threads)');
   const xv = tf.tidy(() => tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 1).dataSync().slice());
   const fv = tf.tidy(() => tf.randomNormal([4, 4, 3, 5], 0, 1, 'float32', 2).dataSync().slice());
   const run = async (b: string) => {

@@ -12,7 +12,7 @@
 //     while the backend initialises.
 // Measured on the 2-vCPU box: a 16×32×32×64 → 128 stride-2 conv2d went 35 ms → 23.5 ms with 2 threads.
 //  4. the pool's worker_threads are ref'd, so the process would never exit → they are unref'd after init.
-// Opt-in (initBackend's wasmThreads / GAN_WASM_THREADS): with one worker process per core, 1 thread is right.
+// Used by initBackend when opts.threads > 1 (gan-train's --threads: by default the cores the process may use).
 import * as tf from '@tensorflow/tfjs-core';
 import fs from 'node:fs';
 import os from 'node:os';

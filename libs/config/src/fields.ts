@@ -35,6 +35,12 @@ export interface TrainConfig {
   out: string;
   seed: number;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  /**
+   * Compute threads of one training process (the wasm backend's XNNPACK pool; other backends ignore it).
+   * null = the cores that process may use: all of them for `train` and `worker`, cores ÷ workers for `local`.
+   * Per process, not per run: workers on different machines may differ, so it is not fingerprinted.
+   */
+  threads: number | null;
   /** A checkpoint file, or a run directory (its latest valid checkpoint); null = start fresh. */
   resume: string | null;
   sampleEvery: number;
@@ -59,7 +65,7 @@ export type ConfigKey = keyof TrainConfig;
  * How one flag / config field is parsed and checked.
  * - 'int' / 'number': `min`/`max` are inclusive bounds, `maxExclusive` makes `max` exclusive, `minExclusive` `min`.
  * - 'enum': `values` lists the allowed values (strings, or numbers for numeric enums such as imageSize).
- * - 'string': `nullable` lets JSON configs hold null (the CLI cannot produce null; leave the flag out instead).
+ * - 'string', 'int': `nullable` lets JSON configs hold null (the CLI cannot produce null; leave the flag out instead).
  * - 'boolean': `--flag`, `--no-flag` or `--flag=true|false`.
  */
 export interface FieldSpec {
@@ -115,6 +121,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   out: 'runs/latest',
   seed: 1,
   backend: 'auto',
+  threads: null,
   resume: null,
   sampleEvery: 100,
   checkpointEvery: 500,
@@ -169,6 +176,10 @@ const SPECS: { [K in ConfigKey]: Spec } = {
   backend: {
     type: 'enum', values: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'],
     help: 'TF.js backend', fingerprint: false,
+  },
+  threads: {
+    type: 'int', min: 1, nullable: true, fingerprint: false,
+    help: 'compute threads per process (wasm XNNPACK pool; default: all cores for train and worker, cores / workers for local)',
   },
   resume: {
     type: 'string', nullable: true, metavar: 'PATH',

@@ -26,7 +26,7 @@ test('defaults match the documented values and are frozen', () => {
     model: 'dcgan', dataset: 'shapes', dataRoot: null, download: false, allowHttp: false, dropLast: false, skipBadImages: false,
     imageSize: 64, channels: 3, nz: 100, ngf: 128, ndf: 64, norm: 'batch', mlpHidden: 128, steps: 1000,
     batchSize: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating', labelSmoothing: 0,
-    out: 'runs/latest', seed: 1, backend: 'auto', resume: null, sampleEvery: 100, checkpointEvery: 500,
+    out: 'runs/latest', seed: 1, backend: 'auto', threads: null, resume: null, sampleEvery: 100, checkpointEvery: 500,
     logEvery: 10, keepCheckpoints: 3, workers: 1, minWorkers: 0, wire: 'fp32', transport: 'tcp', opTimeoutMs: 10000,
     heartbeatMs: 1000, hashEvery: 50, maxRestarts: 0,
   });
@@ -137,6 +137,20 @@ test('each error message names the flag', () => {
   rejects(['--download=maybe'], /^--download must be true or false, got "maybe"$/);
   rejects(['--no-lr'], /^unknown flag --no-lr/);
   rejects(['--workers', '2', '--min-workers', '3'], /^--min-workers \(3\) must not exceed --workers \(2\)$/);
+});
+
+test('--threads: a positive integer, null (per-process default) when left out, refused otherwise in one line', () => {
+  assert.equal(parseArgs(['--threads', '2']).config.threads, 2);
+  assert.equal(parseArgs(['--threads=1']).config.threads, 1);
+  assert.equal(parseArgs([]).config.threads, null);
+  rejects(['--threads', '0'], /^--threads must be a positive integer, got "0"$/);
+  rejects(['--threads', 'x'], /^--threads must be a positive integer, got "x"$/);
+  rejects(['--threads', '1.5'], /^--threads must be a positive integer, got "1\.5"$/);
+  rejects(['--threads'], /^--threads needs a value \(a positive integer\)$/);
+  assert.ok(formatHelp().includes('--threads N'), 'documented in help');
+  // The launcher adds --threads for its workers; a config with it set must survive the trip to argv and back.
+  const { config } = parseArgs(['--threads', '3']);
+  assert.deepEqual(parseArgs(configToArgs(config)).config, config);
 });
 
 test('formatHelp aligns every accepted flag with its help and default', () => {

@@ -18,6 +18,8 @@ function rejects(obj: unknown, pattern: RegExp): void {
 test('validateConfig fills missing keys from defaults and keeps given ones', () => {
   const c = validateConfig({ lr: 0.001, dataRoot: '/d', resume: null, channels: 1 });
   assert.deepEqual(c, { ...DEFAULT_CONFIG, lr: 0.001, dataRoot: '/d', channels: 1 });
+  assert.equal(validateConfig({ threads: null }).threads, null);
+  assert.equal(validateConfig({ threads: 4 }).threads, 4);
   assert.deepEqual(validateConfig({}), { ...DEFAULT_CONFIG });
   // A full config survives a JSON round trip unchanged.
   const full = parseArgs(['--model', 'mlp', '--steps', '9', '--wire', 'fp16']).config;
@@ -35,6 +37,8 @@ test('validateConfig rejects unknown keys, wrong types and bad values', () => {
   rejects({ out: null }, /^config field 'out' must be a non-empty string, got null$/);
   rejects({ labelSmoothing: 0.6 }, /^config field 'labelSmoothing' must be a number in \[0, 0\.5\)/);
   rejects({ workers: 2, minWorkers: 3 }, /must not exceed config field 'workers'/);
+  rejects({ threads: 0 }, /^config field 'threads' must be a positive integer, got 0$/);
+  rejects({ threads: '2' }, /^config field 'threads' must be a positive integer, got "2"$/);
   rejects(null, /^config must be a JSON object, got null$/);
   rejects([1], /^config must be a JSON object, got an array$/);
   rejects('x', /^config must be a JSON object, got string$/);
@@ -50,6 +54,9 @@ test('fingerprint: stable under key order, changed by lr, not by out', () => {
   assert.notEqual(fingerprint({ ...base, lr: 0.001 }), fp);
   assert.notEqual(fingerprint({ ...base, wire: 'bf16' }), fp);
   assert.equal(fingerprint({ ...base, out: 'elsewhere', workers: 4, backend: 'cpu', resume: 'x' }), fp);
+  // Threads are per process: workers on machines with other core counts still join the same run.
+  assert.equal(fingerprint({ ...base, threads: 8 }), fp);
+  assert.deepEqual(diffConfigs(base, { ...base, threads: 3 }), []);
 });
 
 test('diffConfigs names the differing fingerprint fields only', () => {

@@ -42,6 +42,7 @@ export function isValid(spec: FieldSpec, value: unknown): boolean {
   switch (spec.type) {
     case 'int':
     case 'number': {
+      if (value === null && spec.nullable === true) return true;
       if (typeof value !== 'number' || !Number.isFinite(value)) return false;
       if (spec.type === 'int' && !Number.isSafeInteger(value)) return false;
       if (spec.min !== undefined && (spec.minExclusive ? value <= spec.min : value < spec.min)) return false;

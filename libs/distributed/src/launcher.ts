@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { RunSecret } from '@gan/auth';
 import type { TrainConfig } from '@gan/config';
 import { createLogger, ProgressBar } from '@gan/telemetry';
+import { availableCores, threadsPerWorker } from '@gan/backend';
 import { call, coordinatorClient } from './rpc';
 import { credentialsFromFlags } from './credentials-from-flags';
 
@@ -87,7 +88,9 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   });
   const address = await Promise.race([addr, coord.exit.then((c) => Promise.reject(new Error(`coordinator exited with code ${c} before listening`)))]);
   logger.info({ coordinator: address, workers: config.workers }, 'coordinator up; starting workers');
-  const workerArgs = ['worker', '--coordinator', address, '--advertise', '127.0.0.1', ...joinArgs, ...passthrough];
+  // The workers share this machine's cores unless --threads says otherwise (it is in passthrough then).
+  const threads = config.threads === null ? [`--threads=${threadsPerWorker(availableCores(), config.workers)}`] : [];
+  const workerArgs = ['worker', '--coordinator', address, '--advertise', '127.0.0.1', ...joinArgs, ...threads, ...passthrough];
   const workers = Array.from({ length: config.workers }, (_, i) => start(`worker ${i}`, workerArgs, secret, filter));
   const all = [coord, ...workers];
   // Elastic runs outlive a lost worker (the coordinator re-forms the group); static runs fail with it.

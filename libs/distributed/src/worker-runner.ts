@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { fingerprint, type TrainConfig } from '@gan/config';
 import type { CoordinatorClient, JoinReply__Output, JoinRequest } from '@gan/proto';
 import { createLogger } from '@gan/telemetry';
-import { initBackend } from '@gan/backend';
+import { initBackend, threadsFor } from '@gan/backend';
 import { PeerFailure, train, type Group, type Membership } from '@gan/training';
 import { Collective, CollectiveError } from '@gan/collective';
 import { call, coordinatorClient, statusName } from './rpc';
@@ -83,7 +83,8 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   const joinTimeoutMs = Number(extra.joinTimeoutMs ?? 300_000);
   const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const credentials = credentialsFromFlags(extra);
-  await initBackend(config.backend, logger);
+  // `gan-train local` passes each worker its share of the cores; a worker started by hand takes them all.
+  await initBackend(config.backend, logger, { threads: threadsFor(config.threads) });
 
   const bindHost = bindAddress(extra.bind, advertise);
   const collective = await Collective.listen({
