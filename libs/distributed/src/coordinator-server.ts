@@ -32,6 +32,12 @@ export interface CoordinatorLog {
   error(o: object, m?: string): void;
 }
 
+/**
+ * How long a member of a new generation may take to send its first heartbeat: a worker's heartbeat thread boots in
+ * about a second, several on a loaded machine, and rank 0's main thread is inside its first step meanwhile. A
+ * member that dies that early is still caught sooner by its peers' collective deadline.
+ */
+const FIRST_BEAT_GRACE_MS = 10_000;
 /** How long a restarted coordinator waits for each member of the generation it adopted to re-register. */
 const ADOPT_GRACE_MS = 10_000;
 /** Largest request: a Join carries the worker's config (a few KiB) and its peer list. */
@@ -48,6 +54,8 @@ interface Member {
   data: DataEndpointMessage;
   rank: number;
   lastSeen: number;
+  /** a heartbeat or step report came from it in this generation */
+  heard: boolean;
   step: number;
   left: boolean;
   failed: boolean;
@@ -75,6 +83,8 @@ export interface CoordinatorOptions {
   joinTimeoutMs?: number;
   /** The run's credentials (@gan/auth); default: none (in-process tests, --insecure). */
   credentials?: RunCredentials;
+  /** How long a member of a new generation may take to send its first heartbeat (default FIRST_BEAT_GRACE_MS). */
+  firstBeatGraceMs?: number;
 }
 
 export class CoordinatorServer {
@@ -285,7 +295,7 @@ export class CoordinatorServer {
       // Data endpoints are learnt as members re-register; a restarted coordinator hands them out only when it forms
       // the next generation, from those members' own Joins.
       this.members = req.peers.map((address, rank) => ({
-        workerId: '', address, data: { port: 0, path: '', host_id: '' }, rank, lastSeen: t, step: 0, left: false, failed: false, dead: false,
+        workerId: '', address, data: { port: 0, path: '', host_id: '' }, rank, lastSeen: t, heard: false, step: 0, left: false, failed: false, dead: false,
       }));
       this.run.fire('adopted');
       if (this.joinTimer) clearTimeout(this.joinTimer);
@@ -299,6 +309,7 @@ export class CoordinatorServer {
     m.workerId = req.worker_id;
     m.data = endpointOf(req.data!);
     m.lastSeen = now();
+    m.heard = true;
     m.step = Math.max(m.step, Number(req.committed_step));
     const peers = this.members.map((x) => x.address);
     // No link nonce: the member keeps the generation (and key) it has; only the ticket and ranks matter here.
@@ -342,7 +353,7 @@ export class CoordinatorServer {
     joined.sort((a, b) => b.committedStep - a.committedStep || a.prevRank - b.prevRank);
     this.generation += 1;
     const t = now();
-    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, data: p.data, rank, lastSeen: t, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
+    this.members = joined.map((p, rank) => ({ workerId: p.workerId, address: p.address, data: p.data, rank, lastSeen: t, heard: false, step: Math.max(0, p.committedStep), left: false, failed: false, dead: false }));
     this.reformWanted = false;
     this.lastReport.clear();
     const peers = joined.map((p) => p.address);
@@ -369,6 +380,7 @@ export class CoordinatorServer {
     if (!m && !p) throw new StatusError(grpc.status.NOT_FOUND, `worker ${req.worker_id} is not a member of run ${this.jobId}; join first`);
     if (m) {
       m.lastSeen = now();
+      m.heard = true;
       if (req.generation === this.generation) m.step = Math.max(m.step, Number(req.step));
     }
     if (this.state === 'failed') return { stop: true, failed: true, reason: this.reason };
@@ -379,6 +391,7 @@ export class CoordinatorServer {
   private report(req: StepReport__Output): Ack {
     const m = this.member(req.worker_id);
     m.lastSeen = now();
+    m.heard = true;
     if (req.generation === this.generation) m.step = Math.max(m.step, Number(req.step));
     this.lastReport.set(m.rank, req);
     return {};
@@ -423,7 +436,8 @@ export class CoordinatorServer {
       // A member of an adopted generation that has not re-registered yet is reconnecting to this (restarted)
       // coordinator, which takes a few seconds on a loaded machine: it gets ADOPT_GRACE_MS. A dead one is still
       // caught sooner by its peers' collective deadline, which makes them re-form without it.
-      if (t - m.lastSeen > (m.workerId === '' ? Math.max(limit, ADOPT_GRACE_MS) : limit)) {
+      const grace = m.workerId === '' ? ADOPT_GRACE_MS : m.heard ? 0 : (this.opts.firstBeatGraceMs ?? FIRST_BEAT_GRACE_MS);
+      if (t - m.lastSeen > Math.max(limit, grace)) {
         m.dead = true;
         m.left = true;
         const why = `worker rank ${m.rank} (${m.address}) missed heartbeats for ${Math.round(t - m.lastSeen)} ms`;

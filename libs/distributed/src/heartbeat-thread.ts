@@ -42,8 +42,9 @@ export class HeartbeatThread {
   private readonly shared: Float64Array;
 
   constructor(o: HeartbeatOptions) {
-    const stateBuffer = new SharedArrayBuffer(16);
+    const stateBuffer = new SharedArrayBuffer(24);
     this.shared = new Float64Array(stateBuffer);
+    this.shared[2] = o.heartbeatMs;
     const workerData: HeartbeatWorkerData = {
       coordinator: o.coordinator, workerId: o.workerId, heartbeatMs: o.heartbeatMs, lostAfterMs: o.lostAfterMs,
       credentials: o.credentials.transfer(), stateBuffer,
@@ -60,6 +61,11 @@ export class HeartbeatThread {
 
   setGeneration(generation: number): void {
     this.shared[1] = generation;
+  }
+
+  /** The interval the coordinator asked for (JoinReply.heartbeat_ms), from the next beat on. */
+  setInterval(ms: number): void {
+    if (Number.isFinite(ms) && ms > 0) this.shared[2] = ms;
   }
 
   async close(): Promise<void> {

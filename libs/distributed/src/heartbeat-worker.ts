@@ -17,7 +17,7 @@ export interface HeartbeatWorkerData {
   heartbeatMs: number;
   lostAfterMs: number;
   credentials: CredentialsTransfer;
-  /** [step, generation], written by the main thread */
+  /** [step, generation, interval ms], written by the main thread */
   stateBuffer: SharedArrayBuffer;
 }
 
@@ -33,7 +33,7 @@ let stopSent = false;
 let reformSent = false;
 
 function beat(): void {
-  const deadline = new Date(Date.now() + Math.max(1000, 2 * w.heartbeatMs));
+  const deadline = new Date(Date.now() + Math.max(1000, 2 * shared[2]));
   const req = { worker_id: w.workerId, generation: shared[1], step: shared[0] };
   client.Heartbeat(req, { deadline }, (err, res) => {
     if (err || !res) {
@@ -62,11 +62,16 @@ function beat(): void {
   });
 }
 
-const timer = setInterval(beat, w.heartbeatMs);
-beat();
+// A timeout chain rather than setInterval: the interval may change once the coordinator's JoinReply says it.
+let timer: NodeJS.Timeout;
+const loop = () => {
+  beat();
+  timer = setTimeout(loop, shared[2] || w.heartbeatMs);
+};
+loop();
 port.on('message', (m) => {
   if (m === 'close') {
-    clearInterval(timer);
+    clearTimeout(timer);
     client.close();
     process.exit(0);
   }

@@ -170,8 +170,8 @@ class Harness {
   private readonly servers: CoordinatorServer[] = [];
   private readonly clients: CoordinatorClient[] = [];
 
-  async coordinator(config: TrainConfig): Promise<CoordinatorServer> {
-    const s = new CoordinatorServer({ config, credentials: AUTH, listen: '127.0.0.1:0', joinTimeoutMs: 20_000, joinGraceMs: 200, logger: quiet });
+  async coordinator(config: TrainConfig, firstBeatGraceMs?: number): Promise<CoordinatorServer> {
+    const s = new CoordinatorServer({ config, credentials: AUTH, listen: '127.0.0.1:0', joinTimeoutMs: 20_000, joinGraceMs: 200, logger: quiet, firstBeatGraceMs });
     this.servers.push(s);
     await s.start();
     return s;
@@ -384,3 +384,27 @@ test('a restarted coordinator adopts its workers\' generation (waiting → train
   assert.equal(st.state, 'stopping');
   assert.equal(st.reason, 'operator');
 }));
+
+test('liveness: a member gets a grace for its first heartbeat, then the heartbeat limit (training → failed)', TIMEOUT, () => withHarness(async (h) => {
+  // Heartbeats every 100 ms: a member silent for 3·100 + 1000 ms is dead, unless it has not been heard from yet in
+  // this generation (its heartbeat thread is still booting), which gets the 3000 ms grace.
+  const config = configOf({ heartbeatMs: 100 });
+  const s = await h.coordinator(config, 3000);
+  await formed(h, s, config, ['w0', 'w1'], 6700);
+  const formedAt = Date.now();
+  const beat = (id: string) => h.rpc(s, 'Heartbeat', { worker_id: id, generation: 1, step: '0' });
+  // w0 beats throughout; w1 only once, 1.8 s in: past the limit (1.3 s) but within the grace.
+  const w0 = setInterval(() => void beat('w0'), 100);
+  try {
+    await new Promise((r) => setTimeout(r, 1800));
+    assert.equal((await h.status(s)).state, 'training', 'a member was declared dead within its first-heartbeat grace');
+    assert.equal((await beat('w1')).code, 0);
+    // Heard from once: from now on the plain limit applies, long before the grace would have ended.
+    const st = await h.until(s, (x) => x.state === 'failed', 'w1 declared dead after its first heartbeat');
+    assert.match(st.reason, /worker rank \d \(127\.0\.0\.1:670\d\) missed heartbeats/);
+    assert.ok(Date.now() - formedAt < 1800 + 3000, `took ${Date.now() - formedAt} ms: the grace was applied again`);
+  } finally {
+    clearInterval(w0);
+  }
+}));
+

@@ -137,10 +137,12 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
         reformWanted = true;
         return;
       case 'lost':
+        if (!group) return; // not joined yet: joinWithRetry says what is wrong
         // Training needs only the peers; keep going and keep trying (a restarted coordinator adopts this group).
         logger.warn({ reason: e.reason }, 'coordinator unreachable; training continues without it');
         return;
       case 'back':
+        if (!group) return;
         logger.info({}, 'coordinator reachable again');
         return;
       case 'unknown':
@@ -163,6 +165,13 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
     }
   };
 
+  // Started before the first Join: booting the thread (its own module graph, compiled on load) takes about a second,
+  // several on a loaded machine, and the coordinator's liveness clock starts when the generation forms. Heartbeats
+  // of a worker whose Join is held are answered (it counts as joining); before that NOT_FOUND is ignored above.
+  hb = new HeartbeatThread({
+    coordinator, workerId, heartbeatMs: config.heartbeatMs, lostAfterMs: Math.max(5000, 5 * config.heartbeatMs), credentials, onEvent,
+  });
+
   const membership: Membership = {
     next: async (committedStep, reason) => {
       committed = committedStep;
@@ -179,13 +188,8 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       reformWanted = false;
       logger = createLogger({ role: 'worker', rank: reply.rank });
       logger.info({ worldSize: reply.world_size, generation: reply.generation, peers: reply.peers, jobId: reply.job_id, committedStep }, first ? 'joined' : 'joined a new generation');
-      if (!hb) {
-        hb = new HeartbeatThread({
-          coordinator, workerId, heartbeatMs: reply.heartbeat_ms || config.heartbeatMs,
-          lostAfterMs: Math.max(5000, 5 * config.heartbeatMs), credentials, onEvent,
-        });
-      }
-      hb.setGeneration(reply.generation);
+      hb?.setInterval(reply.heartbeat_ms || config.heartbeatMs);
+      hb?.setGeneration(reply.generation);
       return group;
     },
     reformRequested: () => reformWanted,
