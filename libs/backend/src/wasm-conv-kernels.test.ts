@@ -19,6 +19,9 @@ const CASES: [[number, number, number, number], [number, number, number, number]
   [[2, 6, 6, 3], [3, 3, 3, 2], 2, 'same'],
   [[2, 5, 5, 2], [2, 2, 2, 3], 2, 'valid'], // the last row/column of x is never read: negative pad → crop path
   [[1, 4, 4, 8], [4, 4, 8, 6], 1, 'valid'], // G's first layer shape: 1×1 → 4×4 when seen as a transpose
+  [[2, 8, 8, 16], [4, 4, 16, 8], 2, P1], // 16+ input channels: the phases are interleaved a pixel at a time
+  [[2, 7, 6, 3], [1, 1, 3, 4], 2, 'valid'], // a 1×1 filter at stride 2: three of the four phases meet no tap (zeros)
+  [[1, 9, 9, 2], [5, 5, 2, 3], 3, [[0, 0], [2, 2], [1, 1], [0, 0]]], // stride 3: nine phases of unequal sizes
 ];
 
 /** max |a-b| / max |a|: a relative error that does not blow up on entries near zero. */

@@ -3,12 +3,19 @@
 // Why: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (so D cannot train on wasm at all), and its own
 // Conv2DBackpropInput (used by conv2dTranspose in G and by every input gradient) is a hand-written single-threaded
 // loop that took 69-83% of a DCGAN step (shared/PERF-NOTES.md). Both gradients are convolutions themselves, so
-// here they are re-expressed as the wasm Conv2D kernel (XNNPACK) plus cheap layout kernels (Transpose, PadV2,
-// Reverse, Slice, Reshape):
+// here they are re-expressed as the wasm Conv2D kernel (XNNPACK) plus cheap layout kernels (Transpose, Reverse,
+// Slice, StridedSlice):
 //   - filter gradient: dW[a,b,ci,co] = Σ_{n,i,j} x[n, i·s+a-pt, j·s+b-pl, ci] · dy[n,i,j,co]
 //     = Conv2D(input = xᵀ [Ci,H,W,N], filter = dyᵀ [Ho,Wo,N,Co], stride 1, dilation s, explicit pads) → [Ci,kh,kw,Co]
-//   - input gradient: dx = Conv2D(zero-inserted dy [N,Ho·s,Wo·s,Co], filter flipped in h,w and with in/out channels
-//     swapped [kh,kw,Co,Ci], stride 1, pads kh-1-pt / kw-1-pl on the top/left, the rest from the output size).
+//   - input gradient, stride 1: dx = Conv2D(dy, filter flipped in h,w and with in/out channels swapped [kh,kw,Co,Ci],
+//     stride 1, pads kh-1-pt / kw-1-pl on the top/left, the rest from the output size).
+//   - input gradient, stride s > 1, by output phase (the "sub-pixel" split): the rows t = s·q + r of dx only ever
+//     meet the filter taps k ≡ r + pt (mod s), so each of the sh·sw phases (r, v) is one stride-1 Conv2D of dy itself
+//     with a ⌈k/s⌉-tap sub-filter, and the phases are interleaved into dx. Convolving a zero-inserted dy instead (the
+//     textbook form) spends (s²-1)/s² of its multiply-adds on zeros: 3/4 of them at stride 2, where this kernel was
+//     47-67 % of a DCGAN step (bench:step's profile). Derivation, per spatial dim with q the phase's output index:
+//       dx[s·q + r] = Σ_j dy[q + base - j] · w[s·j + c],  c = (r + pt) mod s, base = ⌊(r + pt)/s⌋, j < J = ⌈(k - c)/s⌉
+//     = a correlation of dy with the taps w[c], w[c+s], … reversed, read from row q + base - (J-1).
 // Only NHWC float32 with dilation 1 is supported (the gradients tfjs-core asks for); anything else throws.
 // Every intermediate is released with backend.disposeData; tests check numDataIds stays flat.
 // Run the tests: node tools/run-tests.mjs libs/backend
@@ -18,10 +25,9 @@ import {
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   getKernel,
-  PadV2,
-  Reshape,
   Reverse,
   Slice,
+  StridedSlice,
   Transpose,
   type KernelFunc,
   type NamedAttrMap,
@@ -32,6 +38,9 @@ import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
 /** The parts of tfjs-backend-wasm's BackendWasm these kernels touch. */
 interface WasmBackendLike {
   disposeData(dataId: object, force?: boolean): boolean;
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  /** a view of the tensor's bytes in wasm memory: valid until the next allocation (memory may grow) */
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 type Pads4 = { top: number; bottom: number; left: number; right: number };
@@ -51,12 +60,6 @@ function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
 /** Transpose, releasing the input when `own` (it was an intermediate of ours). */
 function transpose(b: WasmBackendLike, x: TensorInfo, perm: number[], own: boolean): TensorInfo {
   const out = call(b, Transpose, { x }, { perm });
-  if (own) free(b, x);
-  return out;
-}
-
-function reshape(b: WasmBackendLike, x: TensorInfo, shape: number[], own: boolean): TensorInfo {
-  const out = call(b, Reshape, { x }, { shape });
   if (own) free(b, x);
   return out;
 }
@@ -93,28 +96,26 @@ function checkSupported(kernel: string, dataFormat: string, dtypes: string[]): v
   for (const d of dtypes) if (d !== 'float32') throw new Error(`@gan/backend wasm ${kernel}: dtype '${d}' is not supported, only float32`);
 }
 
-/**
- * Zero insertion: places dy[n,i,j,c] at [n, i·sh, j·sw, c] of an [N, Ho·sh, Wo·sw, C] tensor of zeros (the
- * trailing sh-1 rows / sw-1 columns are zeros too; callers subtract them from the bottom/right pads).
- * Done as two rank-4 pads so it stays within what the wasm PadV2 and Reshape kernels handle.
- */
-function insertZeros(b: WasmBackendLike, dy: TensorInfo, sh: number, sw: number): TensorInfo {
-  const [n, ho, wo, c] = dy.shape;
-  let t = dy;
-  let own = false;
-  if (sw > 1) {
-    const r = reshape(b, t, [n * ho, wo, 1, c], own);
-    t = call(b, PadV2, { x: r }, { paddings: [[0, 0], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 });
-    free(b, r);
-    own = true;
-  }
-  if (sh > 1) {
-    const r = reshape(b, t, [n, ho, 1, wo * sw * c], own);
-    t = call(b, PadV2, { x: r }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0]], constantValue: 0 });
-    free(b, r);
-    own = true;
-  }
-  return reshape(b, t, [n, ho * sh, wo * sw, c], own);
+/** One spatial dimension of an output phase: which taps it meets and where it reads dy (see the file header). */
+interface PhaseDim {
+  /** rows (or columns) of dx in this phase: t = s·q + r for q < count */
+  count: number;
+  /** taps the phase meets: k = s·j + c, j < taps */
+  taps: number;
+  /** first tap index in the filter flipped along this dim: the sub-filter is flipped[start], flipped[start+s], … */
+  start: number;
+  /** pads of dy for the stride-1 correlation (negative: rows never read, cropped) */
+  before: number;
+  after: number;
+}
+
+function phaseDim(r: number, s: number, k: number, pad: number, inSize: number, outSize: number): PhaseDim {
+  const count = Math.max(0, Math.ceil((inSize - r) / s));
+  const c = (r + pad) % s;
+  const base = Math.floor((r + pad) / s);
+  const taps = Math.max(0, Math.ceil((k - c) / s));
+  // flipped[k-1-m] = w[m]: the taps w[s·(taps-1-t)+c], t = 0.., are flipped[k-1-c-s·(taps-1) + s·t].
+  return { count, taps, start: k - 1 - c - s * (taps - 1), before: taps - 1 - base, after: count + base - outSize };
 }
 
 /**
@@ -134,15 +135,63 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
   // Filter [kh,kw,Ci,Co] → flipped in space, channels swapped → [kh,kw,Co,Ci].
   const flipped = call(b, Reverse, { x: filter }, { dims: [0, 1] });
   const wT = transpose(b, flipped, [0, 1, 3, 2], true);
-  const dyZ = sh > 1 || sw > 1 ? insertZeros(b, dy, sh, sw) : dy;
-  const top = kh - 1 - info.padInfo.top;
-  const left = kw - 1 - info.padInfo.left;
-  // Output rows: (Ho·sh + top + bottom) - kh + 1 = H.
-  const pads = { top, left, bottom: h + kh - 1 - ho * sh - top, right: w + kw - 1 - wo * sw - left };
-  const c = cropNegativePads(b, dyZ, pads, dyZ !== dy);
-  const out = conv(b, c.x, wT, c.pads, [1, 1]);
-  if (c.own) free(b, c.x);
+  if (sh === 1 && sw === 1) {
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    // Output rows: (Ho + top + bottom) - kh + 1 = H.
+    const pads = { top, left, bottom: h + kh - 1 - ho - top, right: w + kw - 1 - wo - left };
+    const c = cropNegativePads(b, dy, pads, false);
+    const out = conv(b, c.x, wT, c.pads, [1, 1]);
+    if (c.own) free(b, c.x);
+    free(b, wT);
+    return out;
+  }
+  const [n, , , ci] = a.inputShape;
+  const phases: { rows: PhaseDim; cols: PhaseDim; r: number; v: number; out?: TensorInfo }[] = [];
+  for (let r = 0; r < sh; r++) {
+    for (let v = 0; v < sw; v++) {
+      const rows = phaseDim(r, sh, kh, info.padInfo.top, h, ho);
+      const cols = phaseDim(v, sw, kw, info.padInfo.left, w, wo);
+      if (rows.count === 0 || cols.count === 0) continue;
+      const p: (typeof phases)[number] = { rows, cols, r, v };
+      if (rows.taps > 0 && cols.taps > 0) {
+        const sub = call(b, StridedSlice, { x: wT }, {
+          begin: [rows.start, cols.start, 0, 0], end: [rows.start + sh * (rows.taps - 1) + 1, cols.start + sw * (cols.taps - 1) + 1, wT.shape[2], wT.shape[3]],
+          strides: [sh, sw, 1, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
+        });
+        const c = cropNegativePads(b, dy, { top: rows.before, bottom: rows.after, left: cols.before, right: cols.after }, false);
+        p.out = conv(b, c.x, sub, c.pads, [1, 1]); // [N, rows.count, cols.count, Ci]
+        if (c.own) free(b, c.x);
+        free(b, sub);
+      }
+      phases.push(p);
+    }
+  }
   free(b, wT);
+  const out = b.makeOutput([n, h, w, ci], 'float32');
+  // Views only now: every allocation is done, so wasm memory cannot grow (and detach them) while they are in use.
+  const dst = b.typedArrayFromHeap(out) as Float32Array;
+  const covered = phases.length === sh * sw && phases.every((p) => p.out);
+  if (!covered) dst.fill(0); // a phase that meets no tap (or is missing) is all zeros
+  for (const p of phases) {
+    if (!p.out) continue;
+    const src = b.typedArrayFromHeap(p.out) as Float32Array;
+    const qh = p.rows.count;
+    const qw = p.cols.count;
+    for (let img = 0; img < n; img++) {
+      for (let q = 0; q < qh; q++) {
+        const srcRow = (img * qh + q) * qw * ci;
+        const dstRow = (img * h + sh * q + p.r) * w * ci;
+        for (let u = 0; u < qw; u++) {
+          const so = srcRow + u * ci;
+          const d0 = dstRow + (sw * u + p.v) * ci;
+          if (ci >= 16) dst.set(src.subarray(so, so + ci), d0);
+          else for (let k = 0; k < ci; k++) dst[d0 + k] = src[so + k];
+        }
+      }
+    }
+    free(b, p.out);
+  }
   return out;
 };
 
