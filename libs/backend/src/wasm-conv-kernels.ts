@@ -3,8 +3,8 @@
 // Why: tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter (so D cannot train on wasm at all), and its own
 // Conv2DBackpropInput (used by conv2dTranspose in G and by every input gradient) is a hand-written single-threaded
 // loop that took 69-83% of a DCGAN step (shared/PERF-NOTES.md). Both gradients are convolutions themselves, so
-// here they are re-expressed as the wasm Conv2D kernel (XNNPACK) plus cheap layout kernels (Transpose, Reverse,
-// Slice, StridedSlice):
+// here they are re-expressed as the wasm Conv2D kernel (XNNPACK) plus layout work (the Transpose and Slice kernels,
+// and filter and phase rearrangements written directly between wasm buffers):
 //   - filter gradient: dW[a,b,ci,co] = Σ_{n,i,j} x[n, i·s+a-pt, j·s+b-pl, ci] · dy[n,i,j,co]
 //     = Conv2D(input = xᵀ [Ci,H,W,N], filter = dyᵀ [Ho,Wo,N,Co], stride 1, dilation s, explicit pads) → [Ci,kh,kw,Co]
 //   - input gradient, stride 1: dx = Conv2D(dy, filter flipped in h,w and with in/out channels swapped [kh,kw,Co,Ci],
@@ -25,9 +25,7 @@ import {
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   getKernel,
-  Reverse,
   Slice,
-  StridedSlice,
   Transpose,
   type KernelFunc,
   type NamedAttrMap,
@@ -118,6 +116,48 @@ function phaseDim(r: number, s: number, k: number, pad: number, inSize: number, 
   return { count, taps, start: k - 1 - c - s * (taps - 1), before: taps - 1 - base, after: count + base - outSize };
 }
 
+/** Taps of one spatial dim of a sub-filter: flipped-filter indices start, start + step, … (`taps` of them). */
+interface TapRange {
+  start: number;
+  step: number;
+  taps: number;
+}
+
+/**
+ * The correlation filter of an input gradient: taps of the filter flipped in space, with in/out channels swapped.
+ * out[th,tw,co,ci] = w[kh-1-(rows.start + rows.step·th), kw-1-(cols.start + cols.step·tw), ci, co].
+ * Written straight between wasm buffers in one pass: as tfjs kernels (Reverse, Transpose, StridedSlice) this took
+ * ~380 ms for the document's largest filter (4×4×256×512), against ~15 ms for the convolution it feeds.
+ * @param filter [kh,kw,Ci,Co]
+ * @returns [rows.taps, cols.taps, Co, Ci]
+ */
+function subFilter(b: WasmBackendLike, filter: TensorInfo, rows: TapRange, cols: TapRange): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape;
+  const out = b.makeOutput([rows.taps, cols.taps, co, ci], 'float32');
+  // Views only after the allocation: wasm memory may grow (and detach earlier views) when it allocates.
+  const src = b.typedArrayFromHeap(filter) as Float32Array;
+  const dst = b.typedArrayFromHeap(out) as Float32Array;
+  const T = 16; // transpose in T×T tiles: both sides stay in cache
+  let block = 0;
+  for (let th = 0; th < rows.taps; th++) {
+    const a = kh - 1 - (rows.start + rows.step * th);
+    for (let tw = 0; tw < cols.taps; tw++, block += ci * co) {
+      const base = (a * kw + (kw - 1 - (cols.start + cols.step * tw))) * ci * co;
+      for (let y0 = 0; y0 < co; y0 += T) {
+        const y1 = Math.min(co, y0 + T);
+        for (let x0 = 0; x0 < ci; x0 += T) {
+          const x1 = Math.min(ci, x0 + T);
+          for (let y = y0; y < y1; y++) {
+            const d = block + y * ci;
+            for (let x = x0; x < x1; x++) dst[d + x] = src[base + x * co + y];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * dx for a forward Conv2D(x [N,H,W,Ci], filter [kh,kw,Ci,Co]) given dy [N,Ho,Wo,Co]; also the forward pass of
  * conv2dTranspose. Returns [N,H,W,Ci] = attrs.inputShape.
@@ -132,10 +172,9 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
   if (dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[0] !== info.batchSize || dy.shape[3] !== info.outChannels) {
     throw new Error(`@gan/backend wasm Conv2DBackpropInput: dy shape [${dy.shape}] does not match [${info.outShape}] implied by inputShape [${a.inputShape}], filter [${filter.shape}], strides and pad`);
   }
-  // Filter [kh,kw,Ci,Co] → flipped in space, channels swapped → [kh,kw,Co,Ci].
-  const flipped = call(b, Reverse, { x: filter }, { dims: [0, 1] });
-  const wT = transpose(b, flipped, [0, 1, 3, 2], true);
   if (sh === 1 && sw === 1) {
+    // Filter [kh,kw,Ci,Co] → flipped in space, channels swapped → [kh,kw,Co,Ci].
+    const wT = subFilter(b, filter, { start: 0, step: 1, taps: kh }, { start: 0, step: 1, taps: kw });
     const top = kh - 1 - info.padInfo.top;
     const left = kw - 1 - info.padInfo.left;
     // Output rows: (Ho + top + bottom) - kh + 1 = H.
@@ -155,10 +194,7 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
       if (rows.count === 0 || cols.count === 0) continue;
       const p: (typeof phases)[number] = { rows, cols, r, v };
       if (rows.taps > 0 && cols.taps > 0) {
-        const sub = call(b, StridedSlice, { x: wT }, {
-          begin: [rows.start, cols.start, 0, 0], end: [rows.start + sh * (rows.taps - 1) + 1, cols.start + sw * (cols.taps - 1) + 1, wT.shape[2], wT.shape[3]],
-          strides: [sh, sw, 1, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0,
-        });
+        const sub = subFilter(b, filter, { start: rows.start, step: sh, taps: rows.taps }, { start: cols.start, step: sw, taps: cols.taps });
         const c = cropNegativePads(b, dy, { top: rows.before, bottom: rows.after, left: cols.before, right: cols.after }, false);
         p.out = conv(b, c.x, sub, c.pads, [1, 1]); // [N, rows.count, cols.count, Ci]
         if (c.own) free(b, c.x);
@@ -167,7 +203,6 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
       phases.push(p);
     }
   }
-  free(b, wT);
   const out = b.makeOutput([n, h, w, ci], 'float32');
   // Views only now: every allocation is done, so wasm memory cannot grow (and detach them) while they are in use.
   const dst = b.typedArrayFromHeap(out) as Float32Array;
