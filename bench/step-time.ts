@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_NAMES, describeBackend, initBackend, type BackendRequest } from '@gan/backend';
 import { median, parseCases, timeProductStep, type BenchCase, type StepProfile } from './product-step';
+import type { TorchResult } from './raw-dcgan-step';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -43,14 +44,6 @@ interface ChildReport {
   profile?: StepProfile;
 }
 
-interface TorchResult {
-  median_s?: number;
-  times?: number[];
-  error?: string;
-  torch?: string;
-  threads?: number;
-  blas?: string;
-}
 
 const FLAGS = ['cases', 'threads', 'steps', 'warmup', 'min-seconds', 'profile', 'backend', 'json', 'no-torch', 'child'];
 const BOOLEAN = ['json', 'no-torch'];
