@@ -23,25 +23,20 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { checkWelcomeMac, helloMac, newNonce, type HelloFields, type RunSecret } from '@gan/auth';
 import type { PullRequest, PullRequest__Output } from '@gan/proto';
-import { decodeChunk, type InChunk } from './chunk-codec';
+import { decodeChunk } from './chunk-codec';
 import { CHUNK_HEAD_ROOM, codec, decodeStatus, FRAME, frame, FrameReader, MAX_CONTROL_BYTES, } from './data-frames';
 import type { CollectiveStatus } from './errors';
 import { atName } from './data-server';
 import { shapeDiff } from './op-shape';
+import type { PredecessorHandlers, PredecessorLink } from './ring-engine';
 
 export { atName, DataServer, hostId, SuccessorConnection, type DataServerAuth, type OutStream } from './data-server';
 
-/** What the successor's side of one op reports. */
-export interface InHandlers {
-  data(c: InChunk): void;
-  error(s: CollectiveStatus): void;
-  end(): void;
-}
+/** What the successor's side of one op reports: the ring engine's handlers for its predecessor's stream. */
+export type InHandlers = PredecessorHandlers;
 
 /** The successor's side of one op; cancel() gives up on it (closes the connection). */
-export interface InStream {
-  cancel(): void;
-}
+export type InStream = PredecessorLink;
 
 export interface LinkOptions {
   /** TCP host and port, or `path`: a Unix socket (Linux abstract names start with a NUL) */

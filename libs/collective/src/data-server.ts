@@ -13,6 +13,7 @@ import type { PullRequest } from '@gan/proto';
 import { encodeChunkFrame, type OutChunk } from './chunk-codec';
 import { BufferPool, codec, FRAME, frame, FrameReader, MAX_HELLO_BYTES, statusFrame } from './data-frames';
 import type { CollectiveStatus } from './errors';
+import type { SuccessorLink } from './ring-engine';
 
 /** How a data server admits connections. */
 export interface DataServerAuth {
@@ -33,18 +34,8 @@ export interface DataServerAuth {
   onRefused?: (host: string, why: string) => void;
 }
 
-/** The predecessor's side of one op's stream on a successor's connection. */
-export interface OutStream {
-  /** the successor is gone (closed the connection) */
-  readonly cancelled: boolean;
-  /** cb runs once the chunk has left this process's buffers (or with an error if it never will) */
-  write(ch: OutChunk, cb: (err?: Error | null) => void): void;
-  /** the op's stream ended normally */
-  end(): void;
-  /** abort the op's stream with this status */
-  abort(s: CollectiveStatus): void;
-  onGone(fn: () => void): void;
-}
+/** The predecessor's side of one op's stream on a successor's connection: what the ring engine sends into. */
+export type OutStream = SuccessorLink;
 
 /** One op's stream to the successor: OPEN at creation, then CHUNKs, then one STATUS. */
 class TcpOut implements OutStream {

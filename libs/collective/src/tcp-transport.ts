@@ -1,8 +1,8 @@
 // The data link (data-link.ts, data-server.ts: framing, sockets, handshake) as a transport of the ring engine: a
 // successor's admitted connection yields each op's SuccessorLink, DataLink.stream gives an op its PredecessorLink,
 // both speaking the collective's own CollectiveStatus (only the STATUS frame's encoding knows its wire numbering).
-// Chunks pass straight through: the adapters wrap each op's stream once, never a chunk. Also: serving the data
-// plane, and connecting to a predecessor's.
+// The data link implements the engine's stream interfaces itself, so nothing wraps a stream or a chunk. Also:
+// serving the data plane, and connecting to a predecessor's.
 // Not run directly; tests: node tools/run-tests.mjs libs/collective data-link
 import type { RunSecret, RunCredentials } from '@gan/auth';
 import type { PullRequest } from '@gan/proto';
@@ -23,16 +23,7 @@ export interface DataEndpoint {
 
 /** Push the op `req` describes down the successor's connection. */
 export function pushOver(conn: SuccessorConnection, req: PullRequest): SuccessorLink {
-  const out = conn.open(req);
-  return {
-    get cancelled() {
-      return out.cancelled;
-    },
-    write: (ch, cb) => out.write(ch, cb),
-    end: () => out.end(),
-    abort: (s) => out.abort(s),
-    onGone: (fn) => out.onGone(fn),
-  };
+  return conn.open(req);
 }
 
 /** Receive the op `req` describes from the predecessor's connection. */
