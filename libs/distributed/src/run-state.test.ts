@@ -231,6 +231,17 @@ async function formed(h: Harness, s: CoordinatorServer, config: TrainConfig, ids
   return rs.map((r) => r.value!);
 }
 
+/** An operator's Shutdown fails the run with `reason`, and the Join held meanwhile is aborted with it. */
+async function shutdownFails(h: Harness, s: CoordinatorServer, held: Promise<Result<JoinReply__Output>>, reason: string): Promise<void> {
+  assert.equal((await h.rpc(s, 'Shutdown', { reason: 'operator' })).code, 0);
+  const st = await h.status(s);
+  assert.equal(st.state, 'failed');
+  assert.equal(st.reason, reason);
+  const j = await held;
+  assert.equal(j.code, grpc.status.ABORTED, j.details);
+  assert.equal(j.details, reason);
+}
+
 test('waiting → training once `workers` have joined', TIMEOUT, () => withHarness(async (h) => {
   const config = configOf();
   const s = await h.coordinator(config);
@@ -329,13 +340,7 @@ test('Shutdown while waiting fails the run (waiting → failed) and aborts the h
   const s = await h.coordinator(config);
   const held = h.rpc(s, 'Join', joinReq(config, 'w0', 6400));
   await h.until(s, (st) => st.joined === 1, 'first Join held');
-  assert.equal((await h.rpc(s, 'Shutdown', { reason: 'operator' })).code, 0);
-  const st = await h.status(s);
-  assert.equal(st.state, 'failed');
-  assert.equal(st.reason, 'stopped before training started: operator');
-  const j = await held;
-  assert.equal(j.code, grpc.status.ABORTED, j.details);
-  assert.equal(j.details, 'stopped before training started: operator');
+  await shutdownFails(h, s, held, 'stopped before training started: operator');
   assert.deepEqual(await s.done, { failed: true, reason: 'stopped before training started: operator' });
   assert.equal((await h.rpc(s, 'Join', joinReq(config, 'w1', 6401))).code, grpc.status.ABORTED, 'a failed run admits nobody');
   assert.equal((await h.status(s)).state, 'failed');
@@ -347,13 +352,7 @@ test('elastic run: Shutdown while re-forming fails the run (reforming → failed
   await formed(h, s, config, ['w0', 'w1', 'w2'], 6500);
   const held = h.rpc(s, 'Join', joinReq(config, 'w0', 6500, { committed_step: 20, generation: 1 }));
   await h.until(s, (x) => x.state === 'reforming', 'the re-Join reached the coordinator');
-  assert.equal((await h.rpc(s, 'Shutdown', { reason: 'operator' })).code, 0);
-  const st = await h.status(s);
-  assert.equal(st.state, 'failed');
-  assert.equal(st.reason, 'stopped while re-forming: operator');
-  const j = await held;
-  assert.equal(j.code, grpc.status.ABORTED, j.details);
-  assert.equal(j.details, 'stopped while re-forming: operator');
+  await shutdownFails(h, s, held, 'stopped while re-forming: operator');
 }));
 
 test('a restarted coordinator adopts its workers\' generation (waiting → training); while stopping only its members register', TIMEOUT, () => withHarness(async (h) => {

@@ -99,7 +99,6 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
     worker_id: workerId, advertise_address: address, data: { port: dataPort, path: dataPath, host_id: hostId },
     config_fingerprint: fingerprint(config), config_json: JSON.stringify(config),
   };
-  let hb = null as HeartbeatThread | null;
   let group = null as Group | null;
   let peers: string[] = [];
   /** the coordinator's ticket for the current generation: what a restarted coordinator checks before adopting it */
@@ -168,7 +167,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   // Started before the first Join: booting the thread (its own module graph, compiled on load) takes about a second,
   // several on a loaded machine, and the coordinator's liveness clock starts when the generation forms. Heartbeats
   // of a worker whose Join is held are answered (it counts as joining); before that NOT_FOUND is ignored above.
-  hb = new HeartbeatThread({
+  const hb = new HeartbeatThread({
     coordinator, workerId, heartbeatMs: config.heartbeatMs, lostAfterMs: Math.max(5000, 5 * config.heartbeatMs), credentials, onEvent,
   });
 
@@ -188,8 +187,8 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       reformWanted = false;
       logger = createLogger({ role: 'worker', rank: reply.rank });
       logger.info({ worldSize: reply.world_size, generation: reply.generation, peers: reply.peers, jobId: reply.job_id, committedStep }, first ? 'joined' : 'joined a new generation');
-      hb?.setInterval(reply.heartbeat_ms || config.heartbeatMs);
-      hb?.setGeneration(reply.generation);
+      hb.setInterval(reply.heartbeat_ms || config.heartbeatMs);
+      hb.setGeneration(reply.generation);
       return group;
     },
     reformRequested: () => reformWanted,
@@ -204,7 +203,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       onStep: (r) => {
         step = r.step;
         committed = r.step;
-        hb?.setStep(r.step);
+        hb.setStep(r.step);
         client.ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
       },
     });
@@ -218,7 +217,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
     await leave(true, msg);
     throw e;
   } finally {
-    await hb?.close();
+    await hb.close();
     client.close();
     await collective.close();
   }
