@@ -1,5 +1,5 @@
 // Public API of @gan/backend: picks and starts the TF.js compute backend (tensorflow > webgpu > wasm > cpu) and its
-// thread count, adds XNNPACK-based conv gradient kernels and accurate (float64-accumulating) Sum/Mean to wasm, and
+// thread count, adds XNNPACK-based conv gradient kernels and transposed matmuls and accurate (float64-accumulating) Sum/Mean to wasm, and
 // makes tfjs-core's gradients available under Node.
 export {
   initBackend,
@@ -24,5 +24,7 @@ export {
   conv2DBackpropInputWasm,
 } from './wasm-conv-kernels';
 export { registerWasmReduceKernels, wasmReduceKernelsRegistered, sumWasm, meanWasm } from './wasm-reduce-kernels';
+export { registerWasmMatMulKernel, wasmMatMulKernelRegistered, batchMatMulWasm } from './wasm-matmul-kernel';
+export { registerWasmIdentityKernel, wasmIdentityKernelRegistered, identityWasm } from './wasm-identity-kernel';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

@@ -17,6 +17,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensureGradients } from './gradients';
 import { registerWasmConvKernels } from './wasm-conv-kernels';
+import { registerWasmIdentityKernel } from './wasm-identity-kernel';
+import { registerWasmMatMulKernel } from './wasm-matmul-kernel';
 import { registerWasmReduceKernels } from './wasm-reduce-kernels';
 import { withWasmThreads } from './wasm-threads';
 
@@ -123,6 +125,8 @@ async function loadWasm(): Promise<string> {
   }
   registerWasmConvKernels();
   registerWasmReduceKernels();
+  registerWasmMatMulKernel();
+  registerWasmIdentityKernel();
   return 'wasm';
 }
 

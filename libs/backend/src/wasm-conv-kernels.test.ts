@@ -124,6 +124,32 @@ test('kernels leak no tensors and no wasm data ids', async () => {
   tf.dispose([x, f]);
 });
 
+test('an input gradient reuses the sub-filters of a live filter and releases those of a disposed one', async () => {
+  const xv = randomArray([2, 4, 4, 6], 3);
+  const f1v = randomArray([4, 4, 3, 6], 4);
+  const f2v = randomArray([4, 4, 3, 6], 5);
+  const deconv = (x: tf.Tensor, f: tf.Tensor) => tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [2, 8, 8, 3], 2, 1);
+  const [want2] = await on('cpu', () => [deconv(tf.tensor(xv, [2, 4, 4, 6]), tf.tensor(f2v, [4, 4, 3, 6]))]);
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const x = tf.tensor(xv, [2, 4, 4, 6]);
+  const f1 = tf.tensor(f1v, [4, 4, 3, 6]);
+  const f2 = tf.tensor(f2v, [4, 4, 3, 6]);
+  const read = (f: tf.Tensor) => tf.tidy(() => deconv(x, f).dataSync() as Float32Array).slice();
+  const first = read(f1);
+  const withF1 = backend.numDataIds();
+  const got2 = read(f2);
+  const subs = backend.numDataIds() - withF1;
+  assert.ok(subs > 0, 'a second live filter gets sub-filters of its own');
+  assert.ok(relErr(want2, got2) <= 1e-4, "a new filter is not served another one's sub-filters");
+  assert.deepEqual(read(f1), first, 'a call with a filter seen before gives the same values');
+  assert.equal(backend.numDataIds(), withF1 + subs, 'and makes no new sub-filters');
+  f1.dispose();
+  assert.ok(relErr(want2, read(f2)) <= 1e-4);
+  assert.equal(backend.numDataIds(), withF1 - 1, "f1's sub-filters are released at the first call after it is gone");
+  tf.dispose([x, f2]);
+});
+
 test('unsupported attributes fail clearly instead of computing wrong values', async () => {
   await tf.setBackend('wasm');
   const x = tf.zeros([1, 3, 8, 8]);

@@ -17,7 +17,8 @@
 //       dx[s·q + r] = Σ_j dy[q + base - j] · w[s·j + c],  c = (r + pt) mod s, base = ⌊(r + pt)/s⌋, j < J = ⌈(k - c)/s⌉
 //     = a correlation of dy with the taps w[c], w[c+s], … reversed, read from row q + base - (J-1).
 // Only NHWC float32 with dilation 1 is supported (the gradients tfjs-core asks for); anything else throws.
-// Every intermediate is released with backend.disposeData; tests check numDataIds stays flat.
+// Every intermediate is released with backend.disposeData, except the input gradient's sub-filters, which are kept
+// while their filter lives (cachedSubFilter); tests check numDataIds stays flat and falls back when a filter goes.
 // Run the tests: node tools/run-tests.mjs libs/backend
 import {
   backend_util,
@@ -39,6 +40,8 @@ interface WasmBackendLike {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   /** a view of the tensor's bytes in wasm memory: valid until the next allocation (memory may grow) */
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  /** the backend's live data: a disposed tensor's dataId is no longer in it */
+  dataIdMap: { has(dataId: object): boolean };
 }
 
 type Pads4 = { top: number; bottom: number; left: number; right: number };
@@ -159,6 +162,31 @@ function subFilter(b: WasmBackendLike, filter: TensorInfo, rows: TapRange, cols:
 }
 
 /**
+ * Sub-filters already written, per backend and per filter buffer: G's weights feed conv2dTranspose twice a step
+ * (D's fakes, then G's own step) and D's weights three input gradients, and a weight changes only when Adam
+ * assigns it a new buffer. Tensor data is never written after its kernel returns, so a filter's dataId stands for
+ * its values; entries whose filter has been disposed are released at the next input-gradient call. Reusing the
+ * sub-filter's buffer also lets wasm's Conv2D keep the XNNPACK operator it packed for it.
+ */
+const subFilterCache = new WeakMap<WasmBackendLike, Map<object, Map<string, TensorInfo>>>();
+
+function cachedSubFilter(b: WasmBackendLike, filter: TensorInfo, rows: TapRange, cols: TapRange): TensorInfo {
+  let perFilter = subFilterCache.get(b);
+  if (!perFilter) subFilterCache.set(b, (perFilter = new Map()));
+  for (const [dataId, subs] of perFilter) {
+    if (b.dataIdMap.has(dataId)) continue;
+    for (const t of subs.values()) free(b, t);
+    perFilter.delete(dataId);
+  }
+  let subs = perFilter.get(filter.dataId);
+  if (!subs) perFilter.set(filter.dataId, (subs = new Map()));
+  const key = `${rows.start},${rows.step},${rows.taps};${cols.start},${cols.step},${cols.taps}`;
+  let sub = subs.get(key);
+  if (!sub) subs.set(key, (sub = subFilter(b, filter, rows, cols)));
+  return sub;
+}
+
+/**
  * dx for a forward Conv2D(x [N,H,W,Ci], filter [kh,kw,Ci,Co]) given dy [N,Ho,Wo,Co]; also the forward pass of
  * conv2dTranspose. Returns [N,H,W,Ci] = attrs.inputShape.
  */
@@ -174,7 +202,7 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
   }
   if (sh === 1 && sw === 1) {
     // Filter [kh,kw,Ci,Co] → flipped in space, channels swapped → [kh,kw,Co,Ci].
-    const wT = subFilter(b, filter, { start: 0, step: 1, taps: kh }, { start: 0, step: 1, taps: kw });
+    const wT = cachedSubFilter(b, filter, { start: 0, step: 1, taps: kh }, { start: 0, step: 1, taps: kw });
     const top = kh - 1 - info.padInfo.top;
     const left = kw - 1 - info.padInfo.left;
     // Output rows: (Ho + top + bottom) - kh + 1 = H.
@@ -182,7 +210,6 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
     const c = cropNegativePads(b, dy, pads, false);
     const out = conv(b, c.x, wT, c.pads, [1, 1]);
     if (c.own) free(b, c.x);
-    free(b, wT);
     return out;
   }
   const [n, , , ci] = a.inputShape;
@@ -194,11 +221,10 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
       if (rows.count === 0 || cols.count === 0) continue;
       const p: (typeof phases)[number] = { rows, cols, r, v };
       if (rows.taps > 0 && cols.taps > 0) {
-        const sub = subFilter(b, filter, { start: rows.start, step: sh, taps: rows.taps }, { start: cols.start, step: sw, taps: cols.taps });
+        const sub = cachedSubFilter(b, filter, { start: rows.start, step: sh, taps: rows.taps }, { start: cols.start, step: sw, taps: cols.taps });
         const c = cropNegativePads(b, dy, { top: rows.before, bottom: rows.after, left: cols.before, right: cols.after }, false);
         p.out = conv(b, c.x, sub, c.pads, [1, 1]); // [N, rows.count, cols.count, Ci]
         if (c.own) free(b, c.x);
-        free(b, sub);
       }
       phases.push(p);
     }

@@ -1,17 +1,19 @@
 /**
  * Adam with PyTorch semantics (torch.optim.Adam, weight_decay 0, amsgrad off), applied to a flat gradient vector.
  *
- * Implementation: a plain JS loop over flat Float32Arrays (m, v and a host copy of the weights), then one
- * setFlatWeights. Measured against the tfjs-ops alternative (per-variable m/v variables updated with tf ops on
- * slices of one uploaded gradient tensor) on the full-size document DCGAN (G, 12.7M params) with
- * libs/model/scripts/bench-adam.ts (2-core dev box, median of 5): JS loop 273 ms on cpu and 170 ms on wasm, vs
- * 4190 ms and 4210 ms for the tfjs-ops version (it allocates ~10 full-size temporaries per variable per step). The loop is also trivially deterministic:
- * each element is computed in float64 from float32 inputs in a fixed order, so identical gradients give
+ * Implementation: a WebAssembly SIMD loop (adam-wasm.ts) over flat float32 arrays that live in the optimizer's own
+ * wasm memory (m, v, a host copy of the weights, the gradient), then one setFlatWeights. Host-side, because a
+ * tfjs-ops Adam (per-variable m/v variables updated with tf ops) measured 4.2 s a step for G's 12.7 M params
+ * (it allocates ~10 full-size temporaries per variable), against 170 ms for a plain JS loop then and a few tens
+ * of ms for the SIMD loop now (libs/model/scripts/bench-adam.ts). It is deterministic: each element is computed
+ * in float64 from float32 inputs in a fixed order (the same order the JS loop used), so identical gradients give
  * bit-identical weights on every replica, whatever the backend.
  *
- * The host copy of the weights lives on the net (`net.host`) and is reused while its `version` is unchanged (only
- * this lib writes weights), so a step costs no device→host weight read, nor does any later getFlatWeights. Not a runnable file.
+ * The host copy of the weights (`net.host`, the kernel's w) is reused while the net's `version` is unchanged
+ * (only this lib writes weights), so a step costs no device→host weight read, nor does any later getFlatWeights.
+ * Not a runnable file.
  */
+import { createAdamKernel, type AdamKernel } from './adam-wasm';
 import { assertAlive, type Net } from './gan';
 import { getFlatWeights, paramCount, setFlatWeights } from './flat';
 
@@ -33,11 +35,14 @@ export interface Adam {
   readonly size: number;
   /** Number of updates applied so far (PyTorch's `step`). */
   step: number;
-  /** First moment, flat order. */
-  m: Float32Array;
-  /** Second moment, flat order. */
-  v: Float32Array;
+  /** First moment, flat order (updated in place). */
+  readonly m: Float32Array;
+  /** Second moment, flat order (updated in place). */
+  readonly v: Float32Array;
 }
+
+/** Each optimizer's kernel; m and v above are views of its memory. */
+const kernels = new WeakMap<Adam, AdamKernel>();
 
 /** Serializable optimizer state for checkpoints. */
 export interface AdamState {
@@ -63,7 +68,10 @@ export function createAdam(net: Net, opts: AdamOptions = {}): Adam {
   checkHyper('beta2', beta2, 0, 1, false);
   checkHyper('eps', eps, 0, Infinity, true);
   const size = paramCount(net);
-  return { lr, beta1, beta2, eps, size, step: 0, m: new Float32Array(size), v: new Float32Array(size) };
+  const kernel = createAdamKernel(size);
+  const adam: Adam = { lr, beta1, beta2, eps, size, step: 0, m: kernel.m, v: kernel.v };
+  kernels.set(adam, kernel);
+  return adam;
 }
 
 /**
@@ -80,28 +88,19 @@ export function adamApply(adam: Adam, net: Net, flatGrads: Float32Array): void {
   }
   const n = paramCount(net);
   if (n !== adam.size) throw new Error(`adamApply: optimizer is sized for ${adam.size} params, net has ${n}`);
-  for (let i = 0; i < flatGrads.length; i++) {
-    if (!Number.isFinite(flatGrads[i])) {
-      throw new Error(`adamApply: gradient ${i} is ${flatGrads[i]} (non-finite); weights left unchanged`);
-    }
-  }
-  // Updated in place: the net's host copy (when current) is this step's starting point.
-  const w = net.host && net.host.version === net.version ? net.host.w : getFlatWeights(net);
-  const { m, v, beta1: b1, beta2: b2, eps } = adam;
+  const k = kernels.get(adam);
+  if (!k) throw new Error('adamApply: not an optimizer made by createAdam');
+  k.g.set(flatGrads);
+  const bad = k.firstNonFinite();
+  if (bad >= 0) throw new Error(`adamApply: gradient ${bad} is ${flatGrads[bad]} (non-finite); weights left unchanged`);
+  // Updated in place: the net's host copy, when it is this kernel's and current, is this step's starting point.
+  if (!(net.host && net.host.version === net.version && net.host.w === k.w)) k.w.set(getFlatWeights(net));
+  const { beta1: b1, beta2: b2, eps } = adam;
   const t = adam.step + 1;
-  const stepSize = adam.lr / (1 - b1 ** t);
-  const bc2Sqrt = Math.sqrt(1 - b2 ** t);
-  const a1 = 1 - b1;
-  const a2 = 1 - b2;
-  for (let i = 0; i < w.length; i++) {
-    const g = flatGrads[i];
-    m[i] = b1 * m[i] + a1 * g;
-    v[i] = b2 * v[i] + a2 * g * g;
-    w[i] -= (stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
-  }
+  k.step(b1, 1 - b1, b2, 1 - b2, adam.lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), eps);
   adam.step = t;
-  setFlatWeights(net, w);
-  net.host = { version: net.version, w };
+  setFlatWeights(net, k.w);
+  net.host = { version: net.version, w: k.w };
 }
 
 /** A copy of the optimizer state, for checkpoints. */
@@ -121,6 +120,6 @@ export function loadAdamState(adam: Adam, state: AdamState): void {
     }
   }
   adam.step = state.step;
-  adam.m = state.m.slice();
-  adam.v = state.v.slice();
+  adam.m.set(state.m);
+  adam.v.set(state.v);
 }

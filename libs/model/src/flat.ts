@@ -37,10 +37,13 @@ function writeAll(vars: readonly NamedVariable[], flat: Float32Array, what: stri
   if (flat.length !== n) throw new Error(`${what}: expected ${n} values, got ${flat.length}`);
   tf.tidy(() => {
     let off = 0;
+    // wasm copies a new tensor's values into its heap at once; cpu and webgpu keep the array they are given (webgpu
+    // until it uploads), and the caller may change `flat` afterwards (Adam updates its weights in place).
+    const copies = tf.getBackend() !== 'wasm';
     for (const p of vars) {
       const size = p.variable.size;
-      // slice() copies: the cpu backend would otherwise keep a live reference to the caller's array.
-      p.variable.assign(tf.tensor(flat.slice(off, off + size), p.variable.shape, 'float32'));
+      const part = copies ? flat.slice(off, off + size) : flat.subarray(off, off + size);
+      p.variable.assign(tf.tensor(part, p.variable.shape, 'float32'));
       off += size;
     }
   });
