@@ -189,8 +189,16 @@ function biasAllowance(ref: Map<string, { data: unknown }>, ours: Ours, stat: st
  * over in the order reference_step.py makes the calls: per step fake = G(z), D(real), D(fake.detach()), D(fake).
  * Our step runs G twice (the D phase's detached fakes, then the G phase) with the same weights: they must agree.
  */
-function recordBranches(model: ModelConfig) {
-  const calls: { role: 'g' | 'd'; shape: number[]; mask: Uint8Array }[] = [];
+function recordBranches(model: ModelConfig, batch: number) {
+  type Call = { role: 'g' | 'd'; shape: number[]; mask: Uint8Array };
+  const calls: Call[] = [];
+  // A D without BatchNorm sees real and fake rows in one pass (steps.ts): its calls are split into the real half,
+  // recorded at once, and the fake half, recorded after the pass, so the order is PyTorch's D(real), D(fake).
+  const fakeHalves: Call[] = [];
+  const flushFakes = (): void => {
+    calls.push(...fakeHalves);
+    fakeHalves.length = 0;
+  };
   const plan = model.model === 'dcgan' ? dcganPlan(model) : null;
   const observe = (net: Net, x: tf.Tensor): void => {
     const v = x.dataSync();
@@ -215,10 +223,19 @@ function recordBranches(model: ModelConfig) {
       }
       mask = m;
     }
+    if (net.role === 'd' && shape[0] === 2 * batch) {
+      const half = mask.length / 2;
+      const rows = [batch, ...shape.slice(1)];
+      calls.push({ role: 'd', shape: rows, mask: mask.slice(0, half) });
+      fakeHalves.push({ role: 'd', shape: rows, mask: mask.slice(half) });
+      return;
+    }
+    flushFakes();
     calls.push({ role: net.role, shape, mask });
   };
   /** All steps' calls, each step reordered: ours runs G, D(real), D(fake), G, D(fake); PyTorch G, D, D, D. */
   const tensors = (nG: number, nD: number): NamedTensor[] => {
+    flushFakes();
     const perStep = 2 * nG + 3 * nD;
     assert.ok(calls.length > 0 && calls.length % perStep === 0, `${calls.length} activation calls are not whole steps of ${perStep}`);
     const order: typeof calls = [];
@@ -304,7 +321,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     const [h, w, ch] = sampleShape;
     const gz = c.model.model === 'mlp' ? gzOurs : nhwcToNchw(gzOurs, c.batch, h, w, ch);
 
-    const branches = recordBranches(c.model);
+    const branches = recordBranches(c.model, c.batch);
     const reducer = new LocalReducer();
     const ours: Ours = {
       dLoss: [], gLoss: [], gz, grads: [], stats1: [], initial, weights1: new Map(), d1: [], final: [], finalStats: [],

@@ -99,9 +99,15 @@ export function dGradients(
     const fake = forward(gan.g, z, null);
     let dReal = 0;
     let dFake = 0;
+    const nReal = real.shape[0];
     const { value, grads } = tf.variableGrads(() => {
-      const lr = forward(gan.d, real, pending);
-      const lf = forward(gan.d, fake, pending);
+      // Two passes as in the PyTorch example, where BatchNorm must see the real and the fake batch apart. A D
+      // without BatchNorm treats rows independently, so one pass over both batches is the same function with half
+      // the kernels (the MLP step's cost is mostly per-kernel overhead).
+      const oneBatch = gan.d.buffers.length === 0;
+      const both = oneBatch ? forward(gan.d, tf.concat([real, fake]), pending) : null;
+      const lr = both ? tf.slice(both, 0, nReal) : forward(gan.d, real, pending);
+      const lf = both ? tf.slice(both, nReal) : forward(gan.d, fake, pending);
       dReal = scalarOf(tf.mean(tf.sigmoid(lr)));
       dFake = scalarOf(tf.mean(tf.sigmoid(lf)));
       return tf.add(bceWithLogits(lr, realLabel), bceWithLogits(lf, 0)) as tf.Scalar;
