@@ -3,10 +3,13 @@
 // PyTorch (bench/torch_step.py) in the same run, and shows where the product's time goes (top kernels of one step).
 //
 // Run: npm run bench:step [-- --cases default/16,default/64,small/64,mlp/256] [--threads 1,2] [--steps 5]
-//      [--warmup 2] [--min-seconds 1] [--profile 10] [--backend auto|wasm|cpu|webgpu|tensorflow] [--json] [--no-torch]
+//      [--warmup 2] [--min-seconds 1] [--rounds 1] [--profile 10] [--backend auto|wasm|cpu|webgpu|tensorflow] [--json]
+//      [--no-torch]
 //   --cases      <preset>/<batch>, presets in bench/product-step.ts (default = gan-train's defaults, small, mlp)
 //   --threads    thread counts to run at, each for both sides (gan-train --threads; torch.set_num_threads)
 //   --steps      timed steps per case and side (more until --min-seconds are timed, for millisecond steps)
+//   --rounds R   alternate product and PyTorch R times per (case, threads) and pool each side's steps, so a machine
+//                that slows down or speeds up during the run weighs on both sides alike
 //   --profile N  top N kernels of one extra profiled step (tf.profile kernel times); 0 = no profile
 //   --json       one JSON line per case and thread count instead of the text report and table
 // Each (case, threads) runs the product in a fresh child process of this script (wasm's thread count is fixed at
@@ -29,6 +32,7 @@ interface Options {
   steps: number;
   warmup: number;
   minSeconds: number;
+  rounds: number;
   profile: number;
   backend: string;
   json: boolean;
@@ -45,7 +49,7 @@ interface ChildReport {
 }
 
 
-const FLAGS = ['cases', 'threads', 'steps', 'warmup', 'min-seconds', 'profile', 'backend', 'json', 'no-torch', 'child'];
+const FLAGS = ['cases', 'threads', 'steps', 'warmup', 'min-seconds', 'rounds', 'profile', 'backend', 'json', 'no-torch', 'child'];
 const BOOLEAN = ['json', 'no-torch'];
 
 function parseOptions(argv: string[]): Options & { child: boolean } {
@@ -78,6 +82,7 @@ function parseOptions(argv: string[]): Options & { child: boolean } {
     steps: int('steps', 5, 1),
     warmup: int('warmup', 2, 0),
     minSeconds,
+    rounds: int('rounds', 1, 1),
     profile: int('profile', 10, 0),
     backend,
     json: raw.json === true,
@@ -140,13 +145,19 @@ async function main(): Promise<void> {
   const torchNote = o.torch ? `PyTorch via ${process.env.TORCH_PYTHON ?? '/usr/bin/python3'}` : 'no PyTorch (--no-torch)';
   if (!o.json) {
     console.log(`product step (@gan/training trainStep), node ${process.version}, ${os.availableParallelism()} cores, ${torchNote}; ` +
-      `${o.steps}+ timed steps (≥ ${o.minSeconds} s) after ${o.warmup} warm-up, median per step`);
+      `${o.steps}+ timed steps (≥ ${o.minSeconds} s) after ${o.warmup} warm-up, ${o.rounds} round${o.rounds === 1 ? '' : 's'} per side, median per step`);
   }
   const rows: string[][] = [];
   for (const c of o.cases) {
     for (const threads of o.threads) {
       const p = runChild(c, threads, o);
-      const t = runTorch(c, threads, o);
+      let t = runTorch(c, threads, o);
+      for (let r = 1; r < o.rounds; r++) {
+        p.times.push(...runChild(c, threads, { ...o, profile: 0 }).times);
+        const tr = runTorch(c, threads, o);
+        if (t.times && tr.times) t = { ...t, times: [...t.times, ...tr.times], median_s: median([...t.times, ...tr.times]) };
+        else t = tr.error ? tr : t;
+      }
       const pMed = median(p.times);
       const ratio = t.median_s ? pMed / t.median_s : null;
       if (o.json) {

@@ -2,8 +2,8 @@
 ;; vectorise the equivalent JS loops; these run at memory speed. Results are bit-identical to the scalar loops because
 ;; f32x4.add / f32x4.div are the same IEEE float32 operations, lane by lane.
 ;;
-;; Compiled into generated/simd-add.wasm.ts by `node libs/collective/scripts/build-wasm.mjs` (wabt); after editing
-;; this file run that script and commit both. wasm-sources.test.ts fails while the two disagree; simd-add.test.ts
+;; Compiled into generated/simd-add.wasm.ts by `node tools/build-wasm.mjs` (wabt); after editing
+;; this file run that script and commit both. test/wasm-sources.test.ts fails while the two disagree; simd-add.test.ts
 ;; checks the kernels against the JS loops: node tools/run-tests.mjs libs/collective simd-add
 ;;
 ;; Calling convention: all arguments are byte addresses into the exported memory; simd-add.ts copies the operands in

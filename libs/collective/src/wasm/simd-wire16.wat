@@ -4,8 +4,8 @@
 ;; every special case (subnormal, overflow, Inf, NaN) is computed for all lanes and picked per lane by v128.bitselect.
 ;; They must agree bit for bit with the scalar reference in wire-format.ts (which checks that once before using them).
 ;;
-;; Compiled into generated/simd-wire16.wasm.ts by `node libs/collective/scripts/build-wasm.mjs` (wabt); after
-;; editing this file run that script and commit both. wasm-sources.test.ts fails while the two disagree;
+;; Compiled into generated/simd-wire16.wasm.ts by `node tools/build-wasm.mjs` (wabt); after
+;; editing this file run that script and commit both. test/wasm-sources.test.ts fails while the two disagree;
 ;; simd-wire16.test.ts checks every kernel against the scalar reference: node tools/run-tests.mjs libs/collective simd-wire16
 ;;
 ;; Every kernel is (func (param $s i32) (param $d i32) (param $end i32)): it loops while $s < $end (byte addresses,

@@ -1,5 +1,5 @@
 ;; Adam's update over flat float32 arrays in WebAssembly SIMD, used by libs/model/src/adam-wasm.ts.
-;; Compile: node tools/build-wasm.mjs (writes generated/adam.wasm.ts; wasm-sources.test.ts checks they agree).
+;; Compile: node tools/build-wasm.mjs (writes generated/adam.wasm.ts; test/wasm-sources.test.ts checks they agree).
 ;;
 ;; Why float64 lanes: every element is computed exactly as the plain JS loop it replaced computed it (float32
 ;; storage, float64 arithmetic in the same order, m and v rounded to float32 before they are used), so weights stay
