@@ -1,7 +1,8 @@
 /**
  * Measures one Adam update of the document's full-size DCGAN generator (12.7M params) two ways, on the cpu and
- * wasm backends: (a) the lib's adamApply (JS loop over flat Float32Arrays, then setFlatWeights), and (b) a tfjs-ops
- * Adam (m/v as tf.variables, gradient uploaded once and sliced per variable, ~10 tensor ops per variable).
+ * wasm backends: (a) the lib's adamApply (WebAssembly SIMD loop over flat float32 arrays, then setFlatWeights),
+ * and (b) a tfjs-ops Adam (m/v as tf.variables, gradient uploaded once and sliced per variable, ~10 tensor ops per
+ * variable).
  * Run: node --import tsx libs/model/scripts/bench-adam.ts [cpu|wasm ...]
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -58,7 +59,7 @@ for (const be of backends) {
   const n = paramCount(gan.g);
   const grads = new Float32Array(n).map((_, i) => Math.sin(i) * 1e-3);
   const js = createAdam(gan.g);
-  time(`${be} adamApply (JS loop), ${n} params`, 5, () => adamApply(js, gan.g, grads));
+  time(`${be} adamApply (wasm SIMD), ${n} params`, 5, () => adamApply(js, gan.g, grads));
   const t = tfAdam(gan.g);
   time(`${be} tfjs-ops Adam, ${n} params`, 5, () => t.apply(grads));
   t.dispose();
