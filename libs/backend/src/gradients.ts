@@ -10,11 +10,12 @@
 // from the installed tfjs-core): nothing is bundled or written at run time, and loading it takes ~10 ms.
 // The configs come with a copy of the ops they call; tfjs keeps its engine and its kernel and gradient registries on
 // globalThis, so those ops run on the engine of the tfjs-core the program imported. We register the configs through
-// that tfjs-core's own registerGradient, replacing any gradient registered for the same kernel before (e.g.
-// @gan/model's fallback set, which only exists for processes that never call this).
+// that tfjs-core's own registerGradient, replacing any gradient registered for the same kernel before. One of them
+// is then replaced by a faster definition with the same results (./leaky-relu-gradient).
 // Bundled programs that cannot import @gan/backend (bench/gpu-step.ts) import
 // '@tensorflow/tfjs-core/dist/register_all_gradients' instead: esbuild resolves extensionless imports itself.
 import { getGradient, registerGradient, version_core } from '@tensorflow/tfjs-core';
+import { leakyReluGradConfig } from './leaky-relu-gradient';
 
 let pending: Promise<void> | null = null;
 
@@ -45,5 +46,6 @@ async function load(): Promise<void> {
     );
   }
   for (const config of gradConfigs) registerGradient(config);
+  registerGradient(leakyReluGradConfig);
   if (!gradientsRegistered()) throw new Error('tfjs-gradients.generated.mjs registered no Conv2D gradient');
 }

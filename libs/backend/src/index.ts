@@ -26,5 +26,6 @@ export {
 export { registerWasmReduceKernels, wasmReduceKernelsRegistered, sumWasm, meanWasm } from './wasm-reduce-kernels';
 export { registerWasmMatMulKernel, wasmMatMulKernelRegistered, batchMatMulWasm } from './wasm-matmul-kernel';
 export { registerWasmIdentityKernel, wasmIdentityKernelRegistered, identityWasm } from './wasm-identity-kernel';
+export { registerWasmTransposeKernel, wasmTransposeKernelRegistered, transposeWasm } from './wasm-transpose-kernel';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

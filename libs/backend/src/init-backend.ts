@@ -20,6 +20,7 @@ import { registerWasmConvKernels } from './wasm-conv-kernels';
 import { registerWasmIdentityKernel } from './wasm-identity-kernel';
 import { registerWasmMatMulKernel } from './wasm-matmul-kernel';
 import { registerWasmReduceKernels } from './wasm-reduce-kernels';
+import { registerWasmTransposeKernel } from './wasm-transpose-kernel';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -127,6 +128,7 @@ async function loadWasm(): Promise<string> {
   registerWasmReduceKernels();
   registerWasmMatMulKernel();
   registerWasmIdentityKernel();
+  registerWasmTransposeKernel();
   return 'wasm';
 }
 
