@@ -33,7 +33,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@gan/backend';
 import {
   buildGan, buffersToTorch, createAdam, dcganPlan, disposeGan, generate, getFlatBuffers, getFlatWeights,
-  observeActivations, paramsToTorch, torchStateDict, type GLoss, type ModelConfig, type Net, type TorchTensor,
+  observeActivations, paramsToTorch, torchStateDict, type GanLoss, type ModelConfig, type Net, type TorchTensor,
 } from '@gan/model';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '@gan/checkpoint';
 import { openDataset } from '@gan/data';
@@ -83,6 +83,13 @@ const LATER_KINK_TOL = 1e-2;
  * gradients are compared through the same D.
  */
 const UPDATE_TOL = 1e-2;
+/**
+ * √(num / den): a relative L2 error from its squared sums; a tensor that training left unchanged on PyTorch's side
+ * (den 0: the WGAN critic's output bias, whose gradient 1 − 1 is exactly zero) must be unchanged on ours.
+ */
+function relL2(num: number, den: number): number {
+  return den > 0 ? Math.sqrt(num / den) : num === 0 ? 0 : Infinity;
+}
 /** PyTorch's (and our) BatchNorm momentum: a running mean takes this share of each batch mean. */
 const BN_MOMENTUM = 0.1;
 /**
@@ -107,13 +114,15 @@ interface Case {
   model: ModelConfig;
   batch: number;
   steps: number;
-  loss: GLoss;
+  loss: GanLoss;
   labelSmoothing: number;
+  /** WGAN weight clipping after every D update (the trainer passes --clip for --loss wgan). */
+  clip?: number;
   /** Seed of the dataset the case's real batches come from. */
   dataSeed: number;
 }
 
-const base = { batch: 8, steps: 3, loss: 'non-saturating' as GLoss, labelSmoothing: 0, dataSeed: 1 };
+const base = { batch: 8, steps: 3, loss: 'non-saturating' as GanLoss, labelSmoothing: 0, dataSeed: 1 };
 const CASES: Case[] = [
   { ...base, name: 'the document DCGAN 3x64x64, batch 4, wasm', backend: 'wasm', model: DEFAULT, batch: 4 },
   { ...base, name: 'the document DCGAN 3x64x64, batch 4, cpu', backend: 'cpu', model: DEFAULT, batch: 4, steps: 1 },
@@ -123,6 +132,8 @@ const CASES: Case[] = [
   { ...base, name: '--norm none, wasm', backend: 'wasm', model: { ...GRAY32, norm: 'none' } },
   { ...base, name: 'minimax G loss, wasm', backend: 'wasm', model: GRAY32, loss: 'minimax' },
   { ...base, name: 'label smoothing 0.1, wasm', backend: 'wasm', model: GRAY32, labelSmoothing: 0.1 },
+  { ...base, name: 'hinge loss, wasm', backend: 'wasm', model: GRAY32, loss: 'hinge' },
+  { ...base, name: 'wgan loss + weight clipping 0.01, wasm', backend: 'wasm', model: GRAY32, loss: 'wgan', clip: 0.01 },
   { ...base, name: 'MLP, wasm', backend: 'wasm', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64 },
   { ...base, name: 'MLP, minimax + label smoothing, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, loss: 'minimax', labelSmoothing: 0.1 },
 ];
@@ -310,7 +321,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     }
     const meta = {
       config: JSON.stringify(c.model), steps: String(c.steps), lr: String(LR), beta1: String(BETA1), beta2: String(BETA2),
-      loss: c.loss, real_label: String(1 - c.labelSmoothing),
+      loss: c.loss, real_label: String(1 - c.labelSmoothing), ...(c.clip ? { clip: String(c.clip) } : {}),
     };
 
     const initial = new Map<string, Float32Array>();
@@ -334,7 +345,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
       const z = tf.tensor2d(zs[t], [c.batch, c.model.nz]);
       observeActivations(branches.observe);
       try {
-        const r = await trainStep(st, real, z, reducer, { realLabel: 1 - c.labelSmoothing, loss: c.loss });
+        const r = await trainStep(st, real, z, reducer, { realLabel: 1 - c.labelSmoothing, loss: c.loss, clip: c.clip ?? null });
         ours.dLoss.push(r.d.dLoss);
         ours.gLoss.push(r.g.gLoss);
         if (t === 0) {
@@ -407,7 +418,7 @@ for (const c of CASES) {
         num += (w.data[i] - r[i]) ** 2;
         den += (r[i] - w0[i]) ** 2;
       }
-      const e = Math.sqrt(num / den);
+      const e = relL2(num, den);
       worstUpdate = Math.max(worstUpdate, e);
       assert.ok(e <= UPDATE_TOL, `${w.name} after step 1's Adam update: ‖Δours − Δtorch‖ / ‖Δtorch‖ = ${e.toExponential(2)} (tolerance ${UPDATE_TOL})`);
       assert.ok(maxDiff(w.data, r) <= 2.01 * LR, `${w.name}: an element's first Adam step differs by more than 2·lr`);
@@ -458,7 +469,7 @@ for (const c of CASES) {
         num += d * d;
         den += dr * dr;
       }
-      const e = Math.sqrt(num / den);
+      const e = relL2(num, den);
       worstDelta = Math.max(worstDelta, e);
       assert.ok(e <= DELTA_TOL, `${w.name} after ${c.steps} steps: ‖Δours − Δtorch‖ / ‖Δtorch‖ = ${e.toExponential(2)} (tolerance ${DELTA_TOL})`);
     }

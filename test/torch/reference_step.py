@@ -5,7 +5,9 @@
 IN holds the initial state dict in PyTorch layout (every `g.*` and `d.*` entry, BatchNorm running stats and I64
 `num_batches_tracked` included), the per-step inputs `input.real.{t}` (NCHW images, or [B, dataDim] for the MLP)
 and `input.z.{t}` ([B, nz]) for t = 0..steps-1, and string metadata: `config` (the gan-train config as JSON),
-`steps`, `lr`, `beta1`, `beta2`, `loss` ('non-saturating' | 'minimax') and `real_label` (e.g. '1' or '0.9').
+`steps`, `lr`, `beta1`, `beta2`, `loss` ('non-saturating' | 'minimax' | 'hinge' | 'wgan'), `real_label` (e.g. '1'
+or '0.9') and optionally `clip` (WGAN weight clipping: every D parameter clamped to [-clip, clip] after each D
+update, as in Arjovsky et al.'s reference code).
 
 Optional `d_after.<D param>`: gan-train's D after step 0's Adam update, which step 0's G phase then uses (see
 train()). Optional `branch.{k}` (uint8 masks): the ReLU / LeakyReLU branches gan-train took in every step, replayed (see
@@ -43,7 +45,7 @@ import torch.nn.functional as F  # noqa: E402
 from gan_torch import GAN, load_safetensors, save_safetensors  # noqa: E402
 
 USAGE = 'usage: reference_step.py IN.safetensors OUT.safetensors'
-LOSSES = ('non-saturating', 'minimax')
+LOSSES = ('non-saturating', 'minimax', 'hinge', 'wgan')
 
 
 class InputError(Exception):
@@ -93,6 +95,7 @@ def read_inputs(path: str):
         'beta2': _metadata(meta, 'beta2', _float, lambda v: 0 <= v < 1, 'a number in [0, 1)'),
         'loss': _metadata(meta, 'loss', str, lambda v: v in LOSSES, ' or '.join(LOSSES)),
         'real_label': _metadata(meta, 'real_label', _float, expected='a number'),
+        'clip': _metadata(meta, 'clip', _float, lambda v: v > 0, 'a positive number') if 'clip' in meta else None,
     }
 
     state = {k: v for k, v in tensors.items() if k.startswith(('g.', 'd.'))}
@@ -204,6 +207,23 @@ def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
+def d_loss(kind: str, real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float) -> torch.Tensor:
+    # torch.clamp, not F.relu: the branch replay patches F.relu, and the hinge is part of the loss, not of D.
+    if kind == 'hinge':
+        return torch.clamp(1 - real_logits, min=0).mean() + torch.clamp(1 + fake_logits, min=0).mean()
+    if kind == 'wgan':
+        return fake_logits.mean() - real_logits.mean()
+    return bce(real_logits, real_label) + bce(fake_logits, 0.0)
+
+
+def g_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
+    if kind == 'minimax':
+        return -bce(fake_logits, 0.0)
+    if kind in ('hinge', 'wgan'):
+        return -fake_logits.mean()
+    return bce(fake_logits, 1.0)
+
+
 def running_stats(model: GAN) -> dict:
     return {name: buf.detach().clone() for name, buf in model.named_buffers()
             if name.endswith(('.running_mean', '.running_var'))}
@@ -216,7 +236,7 @@ def train(model: GAN, settings: dict, batches) -> dict:
     betas = (settings['beta1'], settings['beta2'])
     opt_g = torch.optim.Adam(g.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
     opt_d = torch.optim.Adam(d.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
-    minimax = settings['loss'] == 'minimax'
+    kind = settings['loss']
 
     out = {}
     losses_d, losses_g = [], []
@@ -230,11 +250,15 @@ def train(model: GAN, settings: dict, batches) -> dict:
         fake = g(z)
 
         opt_d.zero_grad()
-        err_d = bce(d(real), settings['real_label']) + bce(d(fake.detach()), 0.0)
+        err_d = d_loss(kind, d(real), d(fake.detach()), settings['real_label'])
         err_d.backward()
         if t == 0:
             out.update({f'grad.d.{n}': p.grad.detach().clone() for n, p in d.named_parameters()})
         opt_d.step()
+        if settings['clip'] is not None:
+            with torch.no_grad():
+                for p in d.parameters():
+                    p.clamp_(-settings['clip'], settings['clip'])
         if t == 0 and settings['d_after']:
             # Adam's first step moves a weight by lr·g/(|g| + eps): where |g| is at eps's scale, float noise in g
             # moves the weight by a share of lr, and G's gradient goes through those weights. So step 0's G phase
@@ -250,7 +274,7 @@ def train(model: GAN, settings: dict, batches) -> dict:
             replay.begin_phase()
         opt_g.zero_grad()
         logits = d(fake)
-        err_g = -bce(logits, 0.0) if minimax else bce(logits, 1.0)
+        err_g = g_loss(kind, logits)
         err_g.backward()
         if t == 0:
             out.update({f'grad.g.{n}': p.grad.detach().clone() for n, p in g.named_parameters()})

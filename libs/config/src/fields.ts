@@ -29,9 +29,14 @@ export interface TrainConfig {
   lr: number;
   beta1: number;
   beta2: number;
-  loss: 'non-saturating' | 'minimax';
-  /** One-sided: the real label is 1 - labelSmoothing; in [0, 0.5). */
+  /** The GAN objective (D's and G's losses together): see @gan/model's losses. */
+  loss: 'non-saturating' | 'minimax' | 'hinge' | 'wgan';
+  /** One-sided: the real label is 1 - labelSmoothing; in [0, 0.5). BCE losses only. */
   labelSmoothing: number;
+  /** WGAN weight clipping: D's weights are clamped to [-clip, clip] after every D update (--loss wgan only). */
+  clip: number;
+  /** D updates per G update, each on its own batch and with its own all-reduce (WGAN's n_critic). */
+  nCritic: number;
   out: string;
   seed: number;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -118,6 +123,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   beta2: 0.999,
   loss: 'non-saturating',
   labelSmoothing: 0,
+  clip: 0.01,
+  nCritic: 1,
   out: 'runs/latest',
   seed: 1,
   backend: 'auto',
@@ -166,11 +173,19 @@ const SPECS: { [K in ConfigKey]: Spec } = {
   lr: { type: 'number', min: 0, minExclusive: true, help: 'Adam learning rate', fingerprint: true },
   beta1: { type: 'number', min: 0, max: 1, maxExclusive: true, help: 'Adam beta1', fingerprint: true },
   beta2: { type: 'number', min: 0, max: 1, maxExclusive: true, help: 'Adam beta2', fingerprint: true },
-  loss: { type: 'enum', values: ['non-saturating', 'minimax'], help: 'generator loss', fingerprint: true },
+  loss: {
+    type: 'enum', values: ['non-saturating', 'minimax', 'hinge', 'wgan'], fingerprint: true,
+    help: 'GAN objective: non-saturating/minimax BCE (the document\'s), hinge, or wgan (with --clip)',
+  },
   labelSmoothing: {
     type: 'number', min: 0, max: 0.5, maxExclusive: true,
-    help: 'one-sided label smoothing: real label = 1 - value', fingerprint: true,
+    help: 'one-sided label smoothing: real label = 1 - value (BCE losses)', fingerprint: true,
   },
+  clip: {
+    type: 'number', min: 0, minExclusive: true, fingerprint: true,
+    help: 'wgan: clamp D\'s weights to [-X, X] after every D update',
+  },
+  nCritic: pos('D updates per G update, each on a fresh batch (WGAN\'s n_critic)', true),
   out: { type: 'string', metavar: 'DIR', help: 'run directory (checkpoints, samples, metrics)', fingerprint: false },
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, help: 'random seed', fingerprint: true },
   backend: {

@@ -37,6 +37,9 @@ test('validateConfig rejects unknown keys, wrong types and bad values', () => {
   rejects({ out: null }, /^config field 'out' must be a non-empty string, got null$/);
   rejects({ labelSmoothing: 0.6 }, /^config field 'labelSmoothing' must be a number in \[0, 0\.5\)/);
   rejects({ workers: 2, minWorkers: 3 }, /must not exceed config field 'workers'/);
+  rejects({ loss: 'hinge', labelSmoothing: 0.1 }, /^config field 'labelSmoothing' applies to the BCE losses \(non-saturating, minimax\), not config field 'loss' hinge$/);
+  rejects({ clip: 0 }, /^config field 'clip' must be a positive number, got 0$/);
+  rejects({ nCritic: 0 }, /^config field 'nCritic' must be a positive integer, got 0$/);
   rejects({ threads: 0 }, /^config field 'threads' must be a positive integer, got 0$/);
   rejects({ threads: '2' }, /^config field 'threads' must be a positive integer, got "2"$/);
   rejects(null, /^config must be a JSON object, got null$/);

@@ -12,6 +12,11 @@ export function checkCrossFields(config: TrainConfig, name: (k: ConfigKey) => st
       `${name('minWorkers')} (${config.minWorkers}) must not exceed ${name('workers')} (${config.workers})`,
     );
   }
+  if (config.labelSmoothing > 0 && config.loss !== 'non-saturating' && config.loss !== 'minimax') {
+    throw new ConfigError(
+      `${name('labelSmoothing')} applies to the BCE losses (non-saturating, minimax), not ${name('loss')} ${config.loss}`,
+    );
+  }
 }
 
 /**

@@ -12,8 +12,8 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  buildGan, dGradients, disposeGan, getFlatWeights, gGradients, namedWeights, sampleNoise, setFlatWeights,
-  type Gan, type GLoss, type ModelConfig, type Net,
+  buildGan, dGradients, disposeGan, GAN_LOSSES, getFlatWeights, gGradients, namedWeights, sampleNoise, setFlatWeights,
+  type Gan, type GanLoss, type ModelConfig, type Net,
 } from './index';
 import { setConvGradImpl } from './conv';
 import { lcgArray, tinyDcgan, tinyMlp, useCpu } from './test-helpers';
@@ -105,7 +105,15 @@ describe('gradients vs central finite differences', () => {
         checkFd(gan, gan.d, r.grads, () => dGradients(gan, real, z, { realLabel: 0.9 }).dLoss);
       });
     });
-    for (const loss of ['non-saturating', 'minimax'] as GLoss[]) {
+    for (const loss of ['hinge', 'wgan'] as GanLoss[]) {
+      it(`${label}: dGradients (${loss})`, () => {
+        withGan(cfg, scale, (gan, real, z) => {
+          const r = dGradients(gan, real, z, { loss });
+          checkFd(gan, gan.d, r.grads, () => dGradients(gan, real, z, { loss }).dLoss);
+        });
+      });
+    }
+    for (const loss of GAN_LOSSES) {
       it(`${label}: gGradients (${loss})`, () => {
         withGan(cfg, scale, (gan, _real, z) => {
           const r = gGradients(gan, z, { loss });

@@ -39,9 +39,11 @@ export {
   namedBuffers,
 } from './flat';
 export { conv4s2, convT4s2 } from './conv';
-export type { GLoss, DGradResult, GGradResult } from './steps';
+export type { DGradResult, GGradResult } from './steps';
+export { GAN_LOSSES, isBceLoss, bceWithLogits, type GanLoss } from './losses';
 export { dGradients, gGradients, sampleNoise, noiseData, generate, discriminate } from './steps';
 export type { Adam, AdamOptions, AdamState } from './adam';
 export type { TorchTensor, TorchStateEntry } from './torch-layout';
 export { paramsToTorch, buffersToTorch, torchStateDict } from './torch-layout';
 export { createAdam, adamApply, adamState, loadAdamState } from './adam';
+export { clipWeights } from './clip';

@@ -184,7 +184,7 @@ describe('step API', () => {
     }
   });
 
-  it('computes the documented losses (realLabel smoothing, minimax sign)', () => {
+  it('computes the documented losses (realLabel smoothing, minimax sign, hinge, wgan)', () => {
     const gan = buildGan(tinyMlp(), 1);
     const real = realBatch(gan, 3);
     const z = sampleNoise(B, 4, 3);
@@ -201,7 +201,16 @@ describe('step API', () => {
       assert.ok(Math.abs(mm.gLoss - Math.log(1 - d1.dFake)) < 1e-3, `minimax gLoss ${mm.gLoss}`);
       assert.ok(mm.gLoss < 0);
       assert.throws(() => dGradients(gan, real, z, { realLabel: 1.5 }), /realLabel must be in \[0,1\]/);
-      assert.throws(() => gGradients(gan, z, { loss: 'wgan' as 'minimax' }), /loss must be/);
+      assert.throws(() => gGradients(gan, z, { loss: 'lsgan' as 'minimax' }), /^Error: gGradients: loss must be one of non-saturating\|minimax\|hinge\|wgan, got lsgan$/);
+      assert.throws(() => dGradients(gan, real, z, { loss: 'hinge', realLabel: 0.9 }), /label smoothing\) applies to the BCE losses only/);
+      // The critic objectives, with their raw mean scores: hinge = mean relu(1 − D(x)) + mean relu(1 + D(G(z))), and
+      // at init |D| ≪ 1 so both relus are active: 2 − dReal + dFake; wgan = dFake − dReal; G's = −dFake for both.
+      const h = dGradients(gan, real, z, { loss: 'hinge' });
+      assert.ok(Math.abs(h.dLoss - (2 - h.dReal + h.dFake)) < 1e-6, `hinge dLoss ${h.dLoss}`);
+      const w = dGradients(gan, real, z, { loss: 'wgan' });
+      assert.ok(Math.abs(w.dLoss - (w.dFake - w.dReal)) < 1e-6, `wgan dLoss ${w.dLoss}`);
+      assert.ok(Math.abs(w.dReal - h.dReal) < 1e-7 && Math.abs(w.dReal - d1.dReal) > 0.1, 'critic scores are raw, not σ');
+      assert.ok(Math.abs(gGradients(gan, z, { loss: 'wgan' }).gLoss + w.dFake) < 1e-6);
     } finally {
       real.dispose();
       z.dispose();

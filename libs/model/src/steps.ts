@@ -7,18 +7,7 @@ import { tf } from './tf';
 import { assertAlive, flushStats, forward, type Gan, type Net, type StatUpdate } from './gan';
 import { ownedData } from './flat';
 import { Rng, STREAM } from './rng';
-
-/** G's loss: 'non-saturating' minimizes BCE(D(G(z)), 1); 'minimax' minimizes mean log(1 − D(G(z))). */
-export type GLoss = 'non-saturating' | 'minimax';
-
-/**
- * Mean binary cross-entropy of sigmoid(logits) against a constant target t, computed from logits so it never
- * takes log(0): BCE = softplus(x) − t·x (= −t·log σ(x) − (1−t)·log(1−σ(x))).
- */
-export function bceWithLogits(logits: tf.Tensor, target: number): tf.Scalar {
-  const sp = tf.softplus(logits);
-  return tf.mean(target === 0 ? sp : tf.sub(sp, tf.mul(logits, tf.scalar(target))));
-}
+import { checkLoss, dLoss, gLoss, isBceLoss, meanScore, type GanLoss } from './losses';
 
 function checkInput(t: tf.Tensor, net: Net, what: string, fn: string): void {
   if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${what} must be a tf.Tensor`);
@@ -65,11 +54,11 @@ function withStats<T extends tf.TensorContainer>(body: (pending: StatUpdate[]) =
 export interface DGradResult {
   /** ∂(dLoss)/∂θ_D in D's flat order, length paramCount(gan.d). */
   grads: Float32Array;
-  /** BCE(D(real), realLabel) + BCE(D(G(z)), 0). */
+  /** D's loss (see ./losses), e.g. BCE(D(real), realLabel) + BCE(D(G(z)), 0). */
   dLoss: number;
-  /** Mean D output on the real batch. */
+  /** Mean D output on the real batch: σ(logit) for the BCE losses, the raw score for hinge and wgan. */
   dReal: number;
-  /** Mean D output on the fake batch. */
+  /** Mean D output on the fake batch, as dReal. */
   dFake: number;
 }
 
@@ -77,22 +66,26 @@ export interface DGradResult {
  * Discriminator gradients for one local batch, as in pytorch/examples dcgan: fakes = G(z) detached (no gradient
  * to G, and G's running stats untouched), then two separate D passes (real, then fake), each updating D's BN
  * running stats. Weights are not changed. `real`: [B,H,W,C] in [-1,1] (dcgan) or [B,dataDim] (mlp);
- * `z`: [B',nz]. The caller owns and disposes both. `realLabel` (default 1; e.g. 0.9 for one-sided smoothing)
- * is the target for real samples only.
+ * `z`: [B',nz]. The caller owns and disposes both. `loss` (default 'non-saturating') picks D's objective
+ * (./losses); `realLabel` (default 1; e.g. 0.9 for one-sided smoothing) is the target for real samples of the
+ * BCE objectives only.
  */
 export function dGradients(
   gan: Gan,
   real: tf.Tensor,
   z: tf.Tensor2D,
-  opts: { realLabel?: number } = {},
+  opts: { realLabel?: number; loss?: GanLoss } = {},
 ): DGradResult {
   assertAlive(gan.d, 'dGradients');
   checkInput(real, gan.d, 'real', 'dGradients');
   checkInput(z, gan.g, 'z', 'dGradients');
+  const loss = opts.loss ?? 'non-saturating';
+  checkLoss(loss, 'dGradients');
   const realLabel = opts.realLabel ?? 1;
   if (!Number.isFinite(realLabel) || realLabel < 0 || realLabel > 1) {
     throw new Error(`dGradients: realLabel must be in [0,1], got ${realLabel}`);
   }
+  if (realLabel !== 1 && !isBceLoss(loss)) throw new Error(`dGradients: a real label (label smoothing) applies to the BCE losses only, not '${loss}'`);
   const vars = gan.d.params.map((p) => p.variable);
   return withStats((pending) => {
     // Outside variableGrads, so nothing about G is recorded: the fakes are detached.
@@ -108,9 +101,9 @@ export function dGradients(
       const both = oneBatch ? forward(gan.d, tf.concat([real, fake]), pending) : null;
       const lr = both ? tf.slice(both, 0, nReal) : forward(gan.d, real, pending);
       const lf = both ? tf.slice(both, nReal) : forward(gan.d, fake, pending);
-      dReal = scalarOf(tf.mean(tf.sigmoid(lr)));
-      dFake = scalarOf(tf.mean(tf.sigmoid(lf)));
-      return tf.add(bceWithLogits(lr, realLabel), bceWithLogits(lf, 0)) as tf.Scalar;
+      dReal = scalarOf(meanScore(loss, lr));
+      dFake = scalarOf(meanScore(loss, lf));
+      return dLoss(loss, lr, lf, realLabel);
     }, vars);
     return { grads: flatGrads(gan.d, grads), dLoss: scalarOf(value), dReal, dFake };
   });
@@ -120,7 +113,7 @@ export function dGradients(
 export interface GGradResult {
   /** ∂(gLoss)/∂θ_G in G's flat order, length paramCount(gan.g). */
   grads: Float32Array;
-  /** The loss G minimizes (negative for 'minimax'). */
+  /** The loss G minimizes (negative for 'minimax'; any sign for hinge and wgan). */
   gLoss: number;
 }
 
@@ -129,19 +122,15 @@ export interface GGradResult {
  * changed). Both networks run BN in training mode and update their running stats, as the PyTorch example's G
  * step does for D. `z`: [B,nz], owned by the caller.
  */
-export function gGradients(gan: Gan, z: tf.Tensor2D, opts: { loss?: GLoss } = {}): GGradResult {
+export function gGradients(gan: Gan, z: tf.Tensor2D, opts: { loss?: GanLoss } = {}): GGradResult {
   assertAlive(gan.g, 'gGradients');
   checkInput(z, gan.g, 'z', 'gGradients');
   const loss = opts.loss ?? 'non-saturating';
-  if (loss !== 'non-saturating' && loss !== 'minimax') {
-    throw new Error(`gGradients: loss must be 'non-saturating' or 'minimax', got ${String(loss)}`);
-  }
+  checkLoss(loss, 'gGradients');
   const vars = gan.g.params.map((p) => p.variable);
   return withStats((pending) => {
     const { value, grads } = tf.variableGrads(() => {
-      const logits = forward(gan.d, forward(gan.g, z, pending), pending);
-      // minimax: minimize mean log(1 − σ(x)) = −BCE(σ(x), 0).
-      return loss === 'minimax' ? tf.neg(bceWithLogits(logits, 0)) : bceWithLogits(logits, 1);
+      return gLoss(loss, forward(gan.d, forward(gan.g, z, pending), pending));
     }, vars);
     return { grads: flatGrads(gan.g, grads), gLoss: scalarOf(value) };
   });

@@ -20,7 +20,7 @@ import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
 import { MetricsWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
 import { batchNoise, NOISE_STREAM } from './noise';
-import { trainStep, type StepOutcome } from './train-step';
+import { criticStep, trainStep, type StepOptions, type StepOutcome } from './train-step';
 import { LocalReducer, PeerFailure, type Membership, type Reducer } from './reducer';
 import {
   assertSameArchitecture, checkpointConfig, modelConfigOf, restoreState, serializeState,
@@ -228,7 +228,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let lastCheckpoint = resumeCkpt ? st.step : -1;
     const B = config.batchSize;
     const sampleShape = ds.sampleShape;
-    const realLabel = 1 - config.labelSmoothing;
+    const K = config.nCritic;
+    const stepOpts: StepOptions = {
+      realLabel: 1 - config.labelSmoothing, loss: config.loss, clip: config.loss === 'wgan' ? config.clip : null,
+    };
     const control = new Float32Array(1 + getFlatBuffers(gan.g).length + getFlatBuffers(gan.d).length);
 
     generations: for (;;) {
@@ -257,36 +260,50 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           metrics = new MetricsWriter(path.join(out, 'metrics.jsonl'));
           await writeRealSamples(config, ds, path.join(out, 'real_samples.png'));
         }
+        // With n_critic K every step reads K batches, one per D update: the stream counts D updates (step·K + k),
+        // so K = 1 is the plain step order and a resumed or re-formed run picks up where the last step left off.
         stream = createBatchStream({
           dataset: ds, batchSize: B, rank: reducer.rank, worldSize: reducer.worldSize, seed: config.seed,
-          dropLast: config.dropLast, startStep: st.step,
+          dropLast: config.dropLast, startStep: st.step * K,
         });
 
         while (st.step < config.steps) {
           const t0 = performance.now();
-          const batch = await stream.next();
-          const t1 = performance.now();
-          if (batch.step !== st.step) throw new Error(`internal: batch stream at step ${batch.step}, trainer at ${st.step}`);
-          const real = tf.tensor(batch.data, [B, ...sampleShape]);
-          const z = tf.tensor2d(batchNoise(config.seed, st.step, reducer.rank * B, B, config.nz), [B, config.nz]);
+          let waitMs = 0;
           let arMs = 0;
           let compMs = 0;
-          let d: StepOutcome['d'];
-          let g: StepOutcome['g'];
-          try {
-            const r = await trainStep(st, real, z, reducer, { realLabel, loss: config.loss });
-            ({ d, g } = r);
-            compMs = r.computeMs;
-            arMs = r.allreduceMs;
-          } catch (e) {
-            const msg = (e as Error).message;
-            if (!(e instanceof PeerFailure) && /NaN|Inf|finite/i.test(msg)) {
-              throw new Error(`step ${st.step + 1}: ${msg} (weights left at step ${st.step}; lower --lr or check the data)`);
+          let d!: StepOutcome['d'];
+          let g!: StepOutcome['g'];
+          for (let k = 0; k < K; k++) {
+            const tw = performance.now();
+            const batch = await stream.next();
+            waitMs += performance.now() - tw;
+            const it = st.step * K + k;
+            if (batch.step !== it) throw new Error(`internal: batch stream at D update ${batch.step}, trainer at ${it}`);
+            const real = tf.tensor(batch.data, [B, ...sampleShape]);
+            const z = tf.tensor2d(batchNoise(config.seed, it, reducer.rank * B, B, config.nz), [B, config.nz]);
+            try {
+              // The last D update of the step is trainStep's own, followed by G's (which reuses that update's z).
+              if (k < K - 1) {
+                const r = await criticStep(st, real, z, reducer, stepOpts);
+                compMs += r.computeMs;
+                arMs += r.allreduceMs;
+              } else {
+                const r = await trainStep(st, real, z, reducer, stepOpts);
+                ({ d, g } = r);
+                compMs += r.computeMs;
+                arMs += r.allreduceMs;
+              }
+            } catch (e) {
+              const msg = (e as Error).message;
+              if (!(e instanceof PeerFailure) && /NaN|Inf|finite/i.test(msg)) {
+                throw new Error(`step ${st.step + 1}: ${msg} (weights left at step ${st.step}; lower --lr or check the data)`);
+              }
+              throw e;
+            } finally {
+              real.dispose();
+              z.dispose();
             }
-            throw e;
-          } finally {
-            real.dispose();
-            z.dispose();
           }
 
           // Buffers and the stop/reform decision travel together: one small broadcast per step keeps ranks in lockstep.
@@ -316,8 +333,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const t2 = performance.now();
           const rec: StepRecord = {
             step: st.step, d_loss: d.dLoss, g_loss: g.gLoss, d_real: d.dReal, d_fake: d.dFake,
-            step_ms: t2 - t0, compute_ms: compMs, allreduce_ms: arMs, data_wait_ms: t1 - t0,
-            other_ms: t2 - t1 - compMs - arMs,
+            step_ms: t2 - t0, compute_ms: compMs, allreduce_ms: arMs, data_wait_ms: waitMs,
+            other_ms: t2 - t0 - waitMs - compMs - arMs,
           };
           if (!Number.isFinite(rec.d_loss) || !Number.isFinite(rec.g_loss)) {
             throw new Error(`step ${st.step}: loss is not finite (d_loss ${rec.d_loss}, g_loss ${rec.g_loss}); lower --lr or check the data`);
