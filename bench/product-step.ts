@@ -7,7 +7,7 @@
  * (node tools/run-tests.mjs bench).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_CONFIG, type TrainConfig } from '@gan/config';
+import { defaultsFor, type TrainConfig } from '@gan/config';
 import { buildGan, createAdam, disposeGan, type ModelConfig } from '@gan/model';
 import { LocalReducer, batchNoise, modelConfigOf, trainStep, type StepOptions, type TrainState } from '@gan/training';
 
@@ -44,7 +44,8 @@ export function parseCases(spec: string): BenchCase[] {
     if (!m || !preset || !Object.hasOwn(PRESETS, preset) || !Number.isInteger(batch) || batch < 2) {
       throw new Error(`bad case '${raw}': want <${Object.keys(PRESETS).join('|')}>/<batch ≥ 2>, e.g. default/16`);
     }
-    const config: TrainConfig = { ...DEFAULT_CONFIG, ...PRESETS[preset as PresetName], batchSize: batch };
+    const over: Partial<TrainConfig> = PRESETS[preset as PresetName];
+    const config: TrainConfig = { ...defaultsFor(over.model ?? 'dcgan'), ...over, batchSize: batch };
     return { name: `${preset}/${batch}`, preset: preset as PresetName, config, model: modelConfigOf(config) };
   });
 }

@@ -1,7 +1,7 @@
 // Public API of @gan/config: the typed run configuration (defaults, field metadata), argv parsing and help,
 // validation of configs read as data, and the cross-worker fingerprint. No TF.js, no gRPC.
 export {
-  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, FINGERPRINT_FIELDS, flagName,
+  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, FINGERPRINT_FIELDS, MODEL_DEFAULTS, defaultsFor, flagName,
   type ConfigFieldSpec, type ConfigKey, type FieldSpec, type TrainConfig,
 } from './fields';
 export { ConfigError, describeRule } from './values';

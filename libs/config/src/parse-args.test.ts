@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  CONFIG_FIELDS, CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, FINGERPRINT_FIELDS, configToArgs, formatHelp, parseArgs,
+  CONFIG_FIELDS, CONFIG_KEYS, ConfigError, DEFAULT_CONFIG, FINGERPRINT_FIELDS, MODEL_DEFAULTS, configToArgs, defaultsFor, formatHelp,
+  parseArgs, validateConfig,
   type FieldSpec,
 } from './index';
 
@@ -77,11 +78,29 @@ test('--flag value, --flag=value, booleans, --no-flag, positionals and --', () =
   assert.equal(config.resume, 'runs/a');
   assert.equal(config.wire, 'bf16');
   assert.equal(config.seed, 7);
-  assert.equal(config.steps, DEFAULT_CONFIG.steps, 'untouched fields keep defaults');
+  assert.equal(config.steps, defaultsFor('mlp').steps, "untouched fields keep their model's defaults");
+  assert.equal(config.nz, DEFAULT_CONFIG.nz, 'and the common ones where the model has none');
   assert.deepEqual(positional, ['run1', '--not-a-flag']);
   assert.equal(parseArgs(['--lr', '2e-3']).config.lr, 0.002);
   assert.equal(parseArgs(['--download=false']).config.download, false);
   assert.equal(parseArgs(['--steps', '5', '--steps', '6']).config.steps, 6, 'last one wins');
+});
+
+test('per-model defaults: the MLP takes its own unless a flag says otherwise, wherever --model comes', () => {
+  const mlp = parseArgs(['--model', 'mlp']).config;
+  assert.deepEqual(mlp, defaultsFor('mlp'));
+  assert.equal(mlp.dataset, 'ring8');
+  assert.equal(mlp.lr, MODEL_DEFAULTS.mlp.lr);
+  assert.notEqual(mlp.lr, DEFAULT_CONFIG.lr);
+  const set = parseArgs(['--lr', '2e-4', '--batch-size', '64', '--model', 'mlp']).config;
+  assert.equal(set.lr, 2e-4, 'a flag before --model still wins');
+  assert.equal(set.batchSize, 64);
+  assert.equal(set.steps, MODEL_DEFAULTS.mlp.steps);
+  // A worker spawned from configToArgs gets the same config, including values equal to another model's defaults.
+  assert.deepEqual(parseArgs(configToArgs(set)).config, set);
+  assert.deepEqual(configToArgs(mlp), ['--model=mlp']);
+  assert.deepEqual(parseArgs(['--model', 'dcgan']).config, { ...DEFAULT_CONFIG });
+  assert.deepEqual(validateConfig({ model: 'mlp', lr: 1e-3 }), { ...defaultsFor('mlp'), lr: 1e-3 });
 });
 
 test('--help / -h is detected and suppresses errors', () => {
@@ -170,7 +189,7 @@ test('formatHelp aligns every accepted flag with its help and default', () => {
   });
   assert.equal(new Set(starts).size, 1, `help column not aligned:\n${text}`);
   assert.ok(text.includes('--batch-size N'));
-  assert.ok(text.includes('batch size per worker (default 64)'));
+  assert.ok(text.includes('batch size per worker (default 64; mlp: 256)'), text);
   assert.ok(text.includes('--[no-]download'));
   assert.ok(text.includes('--coordinator HOST:PORT'));
   assert.ok(text.includes('auto|tensorflow|webgpu|wasm|cpu'));

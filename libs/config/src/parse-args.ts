@@ -3,7 +3,7 @@
 // detection. Also the aligned help text and the inverse (a config back to argv, for spawning workers).
 // Tested by libs/config/src/parse-args.test.ts (`node tools/run-tests.mjs libs/config`).
 import {
-  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, flagName,
+  CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, MODEL_DEFAULTS, defaultsFor, flagName,
   type ConfigKey, type FieldSpec, type TrainConfig,
 } from './fields';
 import { checkCrossFields } from './validate';
@@ -17,7 +17,7 @@ export interface ParseOptions {
 }
 
 export interface ParseResult {
-  /** Defaults overridden by the accepted flags. */
+  /** The defaults of the chosen model (defaultsFor) overridden by the accepted flags. */
   config: TrainConfig;
   /** Values of the command-specific flags (their `default` when not given; null for nullable ones). */
   extra: Record<string, unknown>;
@@ -73,7 +73,8 @@ function extraDefaults(extra: Record<string, FieldSpec> | undefined): Record<str
  */
 export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): ParseResult {
   const { accepted, refused } = buildTable(opts);
-  const config: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  // The flags given; the model's defaults fill the rest once the model is known (it may come after them).
+  const given: Record<string, unknown> = {};
   const extra = extraDefaults(opts.extra);
   const positional: string[] = [];
   let help = false;
@@ -119,7 +120,7 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
       }
       continue;
     }
-    const target = entry.isConfig ? config : extra;
+    const target = entry.isConfig ? given : extra;
     const { spec } = entry;
     if (spec.type === 'boolean') {
       if (inline === undefined) {
@@ -149,7 +150,8 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
     else target[entry.name] = value;
   }
 
-  const result: ParseResult = { config: config as unknown as TrainConfig, extra, positional, help };
+  const config = { ...defaultsFor((given.model as TrainConfig['model'] | undefined) ?? DEFAULT_CONFIG.model), ...given };
+  const result: ParseResult = { config: config as TrainConfig, extra, positional, help };
   if (help) return result;
   if (firstError) throw firstError;
   checkCrossFields(result.config, (k) => CONFIG_FIELDS[k].flag);
@@ -183,16 +185,28 @@ function metavar(spec: FieldSpec): string {
   }
 }
 
-function describeDefault(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return ` (default ${typeof value === 'string' ? value : JSON.stringify(value)})`;
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function helpRow(flag: string, spec: FieldSpec, def: unknown): [string, string] {
+function describeDefault(value: unknown, perModel = ''): string {
+  if (value === null || value === undefined) return '';
+  return ` (default ${show(value)}${perModel})`;
+}
+
+/** `; mlp: 0.0005` for a field some model defaults differently, else ''. */
+function modelDefaults(k: ConfigKey): string {
+  return Object.entries(MODEL_DEFAULTS)
+    .filter(([, d]) => Object.hasOwn(d, k))
+    .map(([m, d]) => `; ${m}: ${show(d[k])}`)
+    .join('');
+}
+
+function helpRow(flag: string, spec: FieldSpec, def: unknown, perModel = ''): [string, string] {
   const left = spec.type === 'boolean' ? `--[no-]${flag.slice(2)}` : `${flag} ${metavar(spec)}`;
   let text = spec.help;
   if (spec.type === 'enum' && metavar(spec) === 'NAME') text += `; one of ${(spec.values ?? []).join('|')}`;
-  return [left, text + describeDefault(def)];
+  return [left, text + describeDefault(def, perModel)];
 }
 
 /** Aligned help text for a subcommand: usage, description, command options, then the accepted config options. */
@@ -202,7 +216,7 @@ export function formatHelp(opts: HelpOptions = {}): string {
   const configRows: [string, string][] = [];
   for (const [flag, e] of accepted) {
     const def = e.isConfig ? DEFAULT_CONFIG[e.name as ConfigKey] : e.spec.default;
-    (e.isConfig ? configRows : commandRows).push(helpRow(flag, e.spec, def));
+    (e.isConfig ? configRows : commandRows).push(helpRow(flag, e.spec, def, e.isConfig ? modelDefaults(e.name as ConfigKey) : ''));
   }
   configRows.push(['-h, --help', 'show this help']);
   const all = [...commandRows, ...configRows];
@@ -219,14 +233,16 @@ export function formatHelp(opts: HelpOptions = {}): string {
 
 /**
  * The argv that makes parseArgs reproduce `config` (for spawning a worker with the coordinator's settings):
- * only fields that differ from the defaults, as `--flag=value` so values starting with '-' survive.
+ * only fields that differ from the defaults of config's model (and --model itself when it is not the default), as
+ * `--flag=value` so values starting with '-' survive.
  * Null fields cannot be spelled on the command line and are left out (null is their default anyway).
  */
 export function configToArgs(config: TrainConfig, keys: readonly ConfigKey[] = CONFIG_KEYS): string[] {
   const args: string[] = [];
+  const defaults = defaultsFor(config.model);
   for (const k of keys) {
     const value = config[k];
-    if (value === DEFAULT_CONFIG[k] || value === null) continue;
+    if ((k === 'model' ? value === DEFAULT_CONFIG.model : value === defaults[k]) || value === null) continue;
     const { flag, type } = CONFIG_FIELDS[k];
     if (type === 'boolean') args.push(value ? flag : `--no-${flag.slice(2)}`);
     else args.push(`${flag}=${String(value)}`);

@@ -2,7 +2,7 @@
 // unknown keys and wrong types are errors, missing keys take their defaults, and the cross-field rules that the
 // argv parser also applies are checked. Tested by libs/config/src/validate.test.ts
 // (`node tools/run-tests.mjs libs/config`).
-import { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, type ConfigKey, type TrainConfig } from './fields';
+import { CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, defaultsFor, type ConfigKey, type TrainConfig } from './fields';
 import { ConfigError, describeRule, isValid, suggest } from './values';
 
 /** Rules that involve more than one field; `name` turns a field into how the user spelled it (flag or key). */
@@ -21,13 +21,14 @@ export function checkCrossFields(config: TrainConfig, name: (k: ConfigKey) => st
 
 /**
  * Checks a configuration read from JSON or a checkpoint and returns a fresh TrainConfig: unknown keys fail
- * (with a suggestion), wrong types or out-of-range values fail, missing keys are filled from DEFAULT_CONFIG.
+ * (with a suggestion), wrong types or out-of-range values fail, missing keys are filled from the defaults of the
+ * config's model (defaultsFor).
  */
 export function validateConfig(obj: unknown): TrainConfig {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
     throw new ConfigError(`config must be a JSON object, got ${obj === null ? 'null' : Array.isArray(obj) ? 'an array' : typeof obj}`);
   }
-  const out: Record<string, unknown> = { ...DEFAULT_CONFIG };
+  const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(obj)) {
     if (!Object.hasOwn(CONFIG_FIELDS, key)) {
       const hint = suggest(key, CONFIG_KEYS);
@@ -39,7 +40,7 @@ export function validateConfig(obj: unknown): TrainConfig {
     }
     out[key] = value;
   }
-  const config = out as unknown as TrainConfig;
+  const config = { ...defaultsFor((out.model as TrainConfig['model'] | undefined) ?? DEFAULT_CONFIG.model), ...out } as TrainConfig;
   checkCrossFields(config, (k) => `config field '${k}'`);
   return config;
 }
