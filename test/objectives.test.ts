@@ -1,9 +1,10 @@
 /**
- * The GAN objectives beyond the document's (issue 14): `--loss hinge` and `--loss wgan` with `--clip` and
- * `--n-critic`, trained data-parallel end to end in real processes. For each: 2 workers × batch b end equal to one
- * process × batch 2b (the maths allows it with BatchNorm off: every loss is a mean over rows, and with n_critic the
- * K D updates of a step read the same global rows either way), the replicas end bit-identical, and a run cut in two
- * by a checkpoint and --resume ends bit-identical to one straight run. The per-step maths is checked against
+ * The GAN objectives beyond the document's (issue 14): `--loss hinge`, `--loss wgan` with `--clip` and
+ * `--n-critic`, and `--feature-matching`, trained data-parallel end to end in real processes. For each: the replicas
+ * end bit-identical, and where the maths allows it 2 workers × batch b end equal to one process × batch 2b (with
+ * BatchNorm off every loss is a mean over rows, and with n_critic the K D updates of a step read the same global rows
+ * either way; feature matching compares this rank's batch means, so it is left out). A wgan run cut in two by a
+ * checkpoint and --resume ends bit-identical to one straight run. The per-step maths is checked against
  * PyTorch in test/torch-reference.test.ts. Run: node tools/run-tests.mjs test objectives
  */
 import { after, describe, test } from 'node:test';
@@ -34,14 +35,16 @@ function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): nu
   return m;
 }
 
-const OBJECTIVES: { name: string; flags: string[]; clip?: number }[] = [
+/** `perRank`: the objective uses this rank's batch statistics, so N × b is not 1 × N·b (it is not asserted). */
+const OBJECTIVES: { name: string; flags: string[]; clip?: number; perRank?: boolean }[] = [
   { name: 'hinge', flags: ['--loss', 'hinge'] },
   { name: 'wgan, clip 0.01, n_critic 2', flags: ['--loss', 'wgan', '--clip', '0.01', '--n-critic', '2'], clip: 0.01 },
+  { name: 'feature matching', flags: ['--feature-matching'], perRank: true },
 ];
 
 describe('GAN objectives, data-parallel', { timeout: 600_000 }, () => {
   for (const o of OBJECTIVES) {
-    test(`${o.name}: 2 workers × b equal 1 process × 2b, replicas identical`, async () => {
+    test(`${o.name}: ${o.perRank ? '2 workers train end to end' : '2 workers × b equal 1 process × 2b'}, replicas identical`, async () => {
       const dir = tmpDir('objective');
       const common = [...BASE, ...o.flags, '--steps', '3'];
       const dist = await runCli(['local', '--workers', '2', ...common, '--batch-size', '4', '--hash-every', '1', '--out', path.join(dir, 'dist')], { timeoutMs: 180_000 });
@@ -54,7 +57,7 @@ describe('GAN objectives, data-parallel', { timeout: 600_000 }, () => {
       const a = await finalWeights(path.join(dir, 'dist'));
       const b = await finalWeights(path.join(dir, 'single'));
       const d = maxDiff(a, b);
-      assert.ok(d < 1e-5, `max |distributed − single| = ${d}`);
+      if (!o.perRank) assert.ok(d < 1e-5, `max |distributed − single| = ${d}`);
       // The runs trained (the comparison is not between two untouched initialisations) and the objective matters.
       const plain = await runCli(['train', ...BASE, '--steps', '3', '--batch-size', '8', '--out', path.join(dir, 'plain')], { timeoutMs: 120_000 });
       assert.equal(plain.code, 0, plain.stderr.slice(-3000));

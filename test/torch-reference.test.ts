@@ -118,6 +118,8 @@ interface Case {
   labelSmoothing: number;
   /** WGAN weight clipping after every D update (the trainer passes --clip for --loss wgan). */
   clip?: number;
+  /** G minimises feature matching instead of the loss's G objective. */
+  featureMatching?: boolean;
   /** Seed of the dataset the case's real batches come from. */
   dataSeed: number;
 }
@@ -134,6 +136,8 @@ const CASES: Case[] = [
   { ...base, name: 'label smoothing 0.1, wasm', backend: 'wasm', model: GRAY32, labelSmoothing: 0.1 },
   { ...base, name: 'hinge loss, wasm', backend: 'wasm', model: GRAY32, loss: 'hinge' },
   { ...base, name: 'wgan loss + weight clipping 0.01, wasm', backend: 'wasm', model: GRAY32, loss: 'wgan', clip: 0.01 },
+  { ...base, name: 'feature matching (BatchNorm D), wasm', backend: 'wasm', model: GRAY32, featureMatching: true },
+  { ...base, name: 'MLP, feature matching, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, featureMatching: true },
   { ...base, name: 'MLP, wasm', backend: 'wasm', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64 },
   { ...base, name: 'MLP, minimax + label smoothing, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, loss: 'minimax', labelSmoothing: 0.1 },
 ];
@@ -244,16 +248,19 @@ function recordBranches(model: ModelConfig, batch: number) {
     flushFakes();
     calls.push({ role: net.role, shape, mask });
   };
-  /** All steps' calls, each step reordered: ours runs G, D(real), D(fake), G, D(fake); PyTorch G, D, D, D. */
-  const tensors = (nG: number, nD: number): NamedTensor[] => {
+  /**
+   * All steps' calls, each step reordered: ours runs G, D(real), D(fake), G, D(fake); PyTorch G, D, D, D. With
+   * feature matching (gPhaseD 2) the G phase runs D(real) then D(fake) on both sides.
+   */
+  const tensors = (nG: number, nD: number, gPhaseD = 1): NamedTensor[] => {
     flushFakes();
-    const perStep = 2 * nG + 3 * nD;
+    const perStep = 2 * nG + (2 + gPhaseD) * nD;
     assert.ok(calls.length > 0 && calls.length % perStep === 0, `${calls.length} activation calls are not whole steps of ${perStep}`);
     const order: typeof calls = [];
     for (let o = 0; o < calls.length; o += perStep) {
       const step = calls.slice(o, o + perStep);
       const roles = step.map((c) => c.role).join('');
-      assert.equal(roles, 'g'.repeat(nG) + 'd'.repeat(2 * nD) + 'g'.repeat(nG) + 'd'.repeat(nD), 'a step runs G, D, D, G, D');
+      assert.equal(roles, 'g'.repeat(nG) + 'd'.repeat(2 * nD) + 'g'.repeat(nG) + 'd'.repeat(gPhaseD * nD), 'a step runs G, D, D, G, D');
       for (let i = 0; i < nG; i++) assert.deepEqual(step[i].mask, step[nG + 2 * nD + i].mask, `G's branches in the D and G phases (call ${i})`);
       order.push(...step.slice(0, nG + 2 * nD), ...step.slice(2 * nG + 2 * nD));
     }
@@ -322,6 +329,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     const meta = {
       config: JSON.stringify(c.model), steps: String(c.steps), lr: String(LR), beta1: String(BETA1), beta2: String(BETA2),
       loss: c.loss, real_label: String(1 - c.labelSmoothing), ...(c.clip ? { clip: String(c.clip) } : {}),
+      ...(c.featureMatching ? { feature_matching: '1' } : {}),
     };
 
     const initial = new Map<string, Float32Array>();
@@ -345,7 +353,9 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
       const z = tf.tensor2d(zs[t], [c.batch, c.model.nz]);
       observeActivations(branches.observe);
       try {
-        const r = await trainStep(st, real, z, reducer, { realLabel: 1 - c.labelSmoothing, loss: c.loss, clip: c.clip ?? null });
+        const r = await trainStep(st, real, z, reducer, {
+          realLabel: 1 - c.labelSmoothing, loss: c.loss, clip: c.clip ?? null, featureMatching: c.featureMatching ?? false,
+        });
         ours.dLoss.push(r.d.dLoss);
         ours.gLoss.push(r.g.gLoss);
         if (t === 0) {
@@ -361,7 +371,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
       }
     }
     const acts = (n: Net) => n.layers.filter((l) => l.kind === 'relu' || l.kind === 'lrelu').length;
-    inputs.push(...branches.tensors(acts(gan.g), acts(gan.d)));
+    inputs.push(...branches.tensors(acts(gan.g), acts(gan.d), c.featureMatching ? 2 : 1));
     // Our D after step 1's D update (the G phase never changes D): step 1's G phase runs through it there too.
     for (const w of ours.d1) inputs.push({ name: `d_after.${w.name.slice(2)}`, dtype: 'F32', shape: w.shape, data: w.data });
     await writeSafetensors(inFile, [...sd, ...inputs], meta);

@@ -113,7 +113,8 @@ class DcganDiscriminator(nn.Module):
                 setattr(self, f'bn{i}', nn.BatchNorm2d(widths[i]))
         self.fc = nn.Linear(widths[stages] * s0 * s0, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The input of the last layer, [B, widths[-1]·s0·s0]: what feature matching compares."""
         for i in range(1, self.stages + 1):
             x = getattr(self, f'conv{i}')(x)
             if self.batch_norm and i >= 2:
@@ -121,7 +122,10 @@ class DcganDiscriminator(nn.Module):
             x = F.leaky_relu(x, LEAK)
         # PyTorch's (c, h, w) flattening order; exported fc.weight columns follow it (gan-train's own NHWC model
         # flattens (h, w, c), and the exporter permutes).
-        return self.fc(x.view(x.shape[0], -1))
+        return x.view(x.shape[0], -1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.features(x))
 
 
 class MlpGenerator(nn.Module):
@@ -147,8 +151,12 @@ class MlpDiscriminator(nn.Module):
         self.fc2 = nn.Linear(hidden, hidden)
         self.fc3 = nn.Linear(hidden, 1)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The input of the last layer, [B, hidden]: what feature matching compares."""
+        return F.leaky_relu(self.fc2(F.leaky_relu(self.fc1(x), LEAK)), LEAK)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc3(F.leaky_relu(self.fc2(F.leaky_relu(self.fc1(x), LEAK)), LEAK))
+        return self.fc3(self.features(x))
 
 
 def _config_field(cfg: Mapping, key: str, kind: type, default=None):

@@ -7,7 +7,8 @@ IN holds the initial state dict in PyTorch layout (every `g.*` and `d.*` entry, 
 and `input.z.{t}` ([B, nz]) for t = 0..steps-1, and string metadata: `config` (the gan-train config as JSON),
 `steps`, `lr`, `beta1`, `beta2`, `loss` ('non-saturating' | 'minimax' | 'hinge' | 'wgan'), `real_label` (e.g. '1'
 or '0.9') and optionally `clip` (WGAN weight clipping: every D parameter clamped to [-clip, clip] after each D
-update, as in Arjovsky et al.'s reference code).
+update, as in Arjovsky et al.'s reference code) and `feature_matching` ('1': G minimises the mean squared difference
+of the batch means of D's last hidden features on real and fake, Salimans et al.; D(real) runs before D(fake)).
 
 Optional `d_after.<D param>`: gan-train's D after step 0's Adam update, which step 0's G phase then uses (see
 train()). Optional `branch.{k}` (uint8 masks): the ReLU / LeakyReLU branches gan-train took in every step, replayed (see
@@ -96,6 +97,7 @@ def read_inputs(path: str):
         'loss': _metadata(meta, 'loss', str, lambda v: v in LOSSES, ' or '.join(LOSSES)),
         'real_label': _metadata(meta, 'real_label', _float, expected='a number'),
         'clip': _metadata(meta, 'clip', _float, lambda v: v > 0, 'a positive number') if 'clip' in meta else None,
+        'feature_matching': meta.get('feature_matching') == '1',
     }
 
     state = {k: v for k, v in tensors.items() if k.startswith(('g.', 'd.'))}
@@ -273,8 +275,10 @@ def train(model: GAN, settings: dict, batches) -> dict:
         if replay:
             replay.begin_phase()
         opt_g.zero_grad()
-        logits = d(fake)
-        err_g = g_loss(kind, logits)
+        if settings['feature_matching']:
+            err_g = (d.features(real).mean(0) - d.features(fake).mean(0)).pow(2).mean()
+        else:
+            err_g = g_loss(kind, d(fake))
         err_g.backward()
         if t == 0:
             out.update({f'grad.g.{n}': p.grad.detach().clone() for n, p in g.named_parameters()})

@@ -72,7 +72,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
 function singleProcessFields(): string[] {
   return [
     'model', 'dataset', 'dataRoot', 'download', 'allowHttp', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
-    'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'nCritic', 'out', 'seed', 'backend',
+    'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'nCritic', 'featureMatching', 'out', 'seed', 'backend',
     'threads', 'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
   ];
 }

@@ -37,6 +37,8 @@ export interface TrainConfig {
   clip: number;
   /** D updates per G update, each on its own batch and with its own all-reduce (WGAN's n_critic). */
   nCritic: number;
+  /** G matches the batch means of D's last hidden features on real data (Salimans et al.) instead of --loss's G objective. */
+  featureMatching: boolean;
   out: string;
   seed: number;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -125,6 +127,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   labelSmoothing: 0,
   clip: 0.01,
   nCritic: 1,
+  featureMatching: false,
   out: 'runs/latest',
   seed: 1,
   backend: 'auto',
@@ -201,6 +204,10 @@ const SPECS: { [K in ConfigKey]: Spec } = {
     help: 'wgan: clamp D\'s weights to [-X, X] after every D update',
   },
   nCritic: pos('D updates per G update, each on a fresh batch (WGAN\'s n_critic)', true),
+  featureMatching: {
+    type: 'boolean', fingerprint: true,
+    help: 'G matches the batch means of D\'s last hidden features on real data (Salimans et al.) instead of --loss\'s G objective',
+  },
   out: { type: 'string', metavar: 'DIR', help: 'run directory (checkpoints, samples, metrics)', fingerprint: false },
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, help: 'random seed', fingerprint: true },
   backend: {

@@ -230,8 +230,21 @@ export function observeActivations(fn: ActivationObserver | null): void {
  * are. Returns G's images/points or D's logits [B,1]. Call inside tf.tidy.
  */
 export function forward(net: Net, x: tf.Tensor, pending: StatUpdate[] | null): tf.Tensor {
+  return runLayers(net, net.layers, x, pending);
+}
+
+/**
+ * D's last hidden features: the input of its final linear layer ([B, ndf·8·s0·s0] flattened NHWC for the DCGAN,
+ * [B, hidden] for the MLP), training mode as in `forward`. What feature matching compares. Call inside tf.tidy.
+ */
+export function features(net: Net, x: tf.Tensor, pending: StatUpdate[] | null): tf.Tensor {
+  if (net.layers.at(-1)?.kind !== 'linear') throw new Error(`features: ${net.role}'s last layer is not linear`);
+  return runLayers(net, net.layers.slice(0, -1), x, pending);
+}
+
+function runLayers(net: Net, layers: readonly Layer[], x: tf.Tensor, pending: StatUpdate[] | null): tf.Tensor {
   let h = x;
-  for (const l of net.layers) {
+  for (const l of layers) {
     switch (l.kind) {
       case 'linear':
         h = tf.add(tf.matMul(h as tf.Tensor2D, l.w as tf.Tensor2D), l.b);

@@ -113,6 +113,15 @@ describe('gradients vs central finite differences', () => {
         });
       });
     }
+    it(`${label}: gGradients (feature matching)`, () => {
+      withGan(cfg, scale, (gan, real, z) => {
+        // A mean over hundreds of squared feature differences is small: scaled (both sides alike) so that enough
+        // probes stand above the check's triviality floor.
+        const k = 1e3;
+        const r = gGradients(gan, z, { featureMatching: real });
+        checkFd(gan, gan.g, r.grads.map((v) => v * k), () => k * gGradients(gan, z, { featureMatching: real }).gLoss);
+      });
+    });
     for (const loss of GAN_LOSSES) {
       it(`${label}: gGradients (${loss})`, () => {
         withGan(cfg, scale, (gan, _real, z) => {

@@ -4,7 +4,7 @@
  * Not a runnable file.
  */
 import { tf } from './tf';
-import { assertAlive, flushStats, forward, type Gan, type Net, type StatUpdate } from './gan';
+import { assertAlive, features, flushStats, forward, type Gan, type Net, type StatUpdate } from './gan';
 import { ownedData } from './flat';
 import { Rng, STREAM } from './rng';
 import { checkLoss, dLoss, gLoss, isBceLoss, meanScore, type GanLoss } from './losses';
@@ -120,17 +120,26 @@ export interface GGradResult {
 /**
  * Generator gradients: a fresh G(z) through D, gradient over G's variables only (D's weights are never
  * changed). Both networks run BN in training mode and update their running stats, as the PyTorch example's G
- * step does for D. `z`: [B,nz], owned by the caller.
+ * step does for D. `z`: [B,nz], owned by the caller. G minimises `loss`'s G objective, or with `featureMatching`
+ * (the real batch, owned by the caller) Salimans et al.'s feature matching: mean over features of
+ * (mean_batch f(real) − mean_batch f(G(z)))², f = D's last hidden features, D(real) run first. The batch means are
+ * this rank's (like BatchNorm without SyncBatchNorm), so N workers × b differ from 1 × N·b here.
  */
-export function gGradients(gan: Gan, z: tf.Tensor2D, opts: { loss?: GanLoss } = {}): GGradResult {
+export function gGradients(gan: Gan, z: tf.Tensor2D, opts: { loss?: GanLoss; featureMatching?: tf.Tensor } = {}): GGradResult {
   assertAlive(gan.g, 'gGradients');
   checkInput(z, gan.g, 'z', 'gGradients');
   const loss = opts.loss ?? 'non-saturating';
   checkLoss(loss, 'gGradients');
+  const real = opts.featureMatching;
+  if (real) checkInput(real, gan.d, 'featureMatching (the real batch)', 'gGradients');
   const vars = gan.g.params.map((p) => p.variable);
   return withStats((pending) => {
     const { value, grads } = tf.variableGrads(() => {
-      return gLoss(loss, forward(gan.d, forward(gan.g, z, pending), pending));
+      const fake = forward(gan.g, z, pending);
+      if (!real) return gLoss(loss, forward(gan.d, fake, pending));
+      const fr = tf.mean(features(gan.d, real, pending), 0);
+      const ff = tf.mean(features(gan.d, fake, pending), 0);
+      return tf.mean(tf.square(tf.sub(fr, ff))) as tf.Scalar;
     }, vars);
     return { grads: flatGrads(gan.g, grads), gLoss: scalarOf(value) };
   });

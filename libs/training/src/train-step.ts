@@ -1,7 +1,7 @@
 /**
  * One data-parallel GAN step on one rank, in the source document's order: D gradients on the real batch and on
  * detached fakes → all-reduce (mean) → Adam(D) (→ weight clipping for wgan); G gradients through the updated D →
- * all-reduce → Adam(G). With n_critic K > 1 the trainer runs K − 1 critic steps (the D phase alone, each on its own
+ * all-reduce → Adam(G) (G's objective: the loss's, or feature matching). With n_critic K > 1 the trainer runs K − 1 critic steps (the D phase alone, each on its own
  * batch) before this one. The trainer's loop and the PyTorch reference suite (test/torch-reference.test.ts) both
  * run exactly these functions. Not a runnable file.
  */
@@ -16,6 +16,8 @@ export interface StepOptions {
   loss: GanLoss;
   /** WGAN weight clipping: D's weights are clamped to [−clip, clip] after each D update; null = none. */
   clip?: number | null;
+  /** G minimises feature matching against this step's real batch instead of the loss's G objective. */
+  featureMatching?: boolean;
 }
 
 export interface CriticOutcome {
@@ -58,7 +60,7 @@ export async function trainStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D,
   const { gan } = st;
   const c = await criticStep(st, real, z, reducer, opts);
   const t0 = performance.now();
-  const g = gGradients(gan, z, { loss: opts.loss });
+  const g = gGradients(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined });
   const ta = performance.now();
   await reducer.allReduceMean(g.grads);
   const tb = performance.now();

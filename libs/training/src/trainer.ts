@@ -231,6 +231,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const K = config.nCritic;
     const stepOpts: StepOptions = {
       realLabel: 1 - config.labelSmoothing, loss: config.loss, clip: config.loss === 'wgan' ? config.clip : null,
+      featureMatching: config.featureMatching,
     };
     const control = new Float32Array(1 + getFlatBuffers(gan.g).length + getFlatBuffers(gan.d).length);
 
