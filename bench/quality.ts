@@ -27,6 +27,7 @@ const OBJECTIVES: Record<string, string[]> = {
   hinge: ['--loss', 'hinge'],
   // Arjovsky et al.: clip 0.01, n_critic 5, lr 5e-5 (with Adam here; the paper used RMSprop).
   wgan: ['--loss', 'wgan', '--clip', '0.01', '--n-critic', '5', '--lr', '5e-5'],
+  'feature-matching': ['--feature-matching'],
 };
 
 interface Row {

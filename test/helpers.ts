@@ -33,10 +33,10 @@ export interface Run {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Starts `gan-train ARGS`; the promise resolves when it exits; SIGKILLed (group) after timeoutMs. */
-export function startCli(args: string[], opts: { timeoutMs: number; env?: Record<string, string> }): Run {
+/** Starts `gan-train ARGS` (in `cwd`, default the repo); resolves when it exits; SIGKILLed (group) after timeoutMs. */
+export function startCli(args: string[], opts: { timeoutMs: number; env?: Record<string, string>; cwd?: string }): Run {
   const proc = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GAN_TOKEN: TEST_SECRET, ...opts.env },
+    cwd: opts.cwd ?? ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GAN_TOKEN: TEST_SECRET, ...opts.env },
   });
   live.add(proc);
   const run: Run = { proc, stdout: '', stderr: '', done: null as never };
@@ -52,7 +52,7 @@ export function startCli(args: string[], opts: { timeoutMs: number; env?: Record
   return run;
 }
 
-export function runCli(args: string[], opts: { timeoutMs: number; env?: Record<string, string> }) {
+export function runCli(args: string[], opts: { timeoutMs: number; env?: Record<string, string>; cwd?: string }) {
   return startCli(args, opts).done;
 }
 

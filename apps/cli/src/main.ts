@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, ProgressBar } from '@gan/telemetry';
 import { initBackend, threadsFor } from '@gan/backend';
-import { evaluateRun, exportRun, EXPORT_FORMATS, train } from '@gan/training';
+import { defaultRunDir, evaluateRun, exportRun, EXPORT_FORMATS, prepareRunDir, train } from '@gan/training';
 
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
   train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields() } },
@@ -72,7 +72,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
 function singleProcessFields(): string[] {
   return [
     'model', 'dataset', 'dataRoot', 'download', 'allowHttp', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
-    'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'nCritic', 'featureMatching', 'out', 'seed', 'backend',
+    'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'nCritic', 'featureMatching', 'out', 'overwrite', 'seed', 'backend',
     'threads', 'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
   ];
 }
@@ -101,6 +101,9 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'train': {
       const logger = createLogger({ role: 'trainer' });
+      config.out ??= defaultRunDir();
+      prepareRunDir(config.out, { resume: config.resume, overwrite: config.overwrite });
+      logger.info({ out: config.out }, 'run folder');
       await initBackend(config.backend, logger, { threads: threadsFor(config.threads) });
       const progress = new ProgressBar({ total: config.steps, label: 'train' });
       const stop = installStopHandler(logger);
@@ -136,7 +139,8 @@ async function main(argv: string[]): Promise<number> {
       if (config.imageSize !== 28 && config.imageSize !== 32) throw new ConfigError(`classifier: --image-size must be 28 or 32, got ${config.imageSize}`);
       await initBackend(config.backend, logger);
       // --out is a .safetensors file, or a folder that gets mnist-classifier-<size>.safetensors.
-      const out = path.resolve(config.out.endsWith('.safetensors') ? config.out : path.join(config.out, `mnist-classifier-${config.imageSize}.safetensors`));
+      const dest = config.out ?? path.join('runs', 'classifier');
+      const out = path.resolve(dest.endsWith('.safetensors') ? dest : path.join(dest, `mnist-classifier-${config.imageSize}.safetensors`));
       fs.mkdirSync(path.dirname(out), { recursive: true });
       const { trainClassifier } = await import('@gan/metrics');
       const r = await trainClassifier({

@@ -39,7 +39,10 @@ export interface TrainConfig {
   nCritic: number;
   /** G matches the batch means of D's last hidden features on real data (Salimans et al.) instead of --loss's G objective. */
   featureMatching: boolean;
-  out: string;
+  /** The run folder; null = a fresh runs/<UTC date>-<time> per run (resolved by the command before training). */
+  out: string | null;
+  /** Replace the run an existing --out holds (its files only) instead of refusing to mix two runs. */
+  overwrite: boolean;
   seed: number;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   /**
@@ -128,7 +131,8 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   clip: 0.01,
   nCritic: 1,
   featureMatching: false,
-  out: 'runs/latest',
+  out: null,
+  overwrite: false,
   seed: 1,
   backend: 'auto',
   threads: null,
@@ -208,7 +212,11 @@ const SPECS: { [K in ConfigKey]: Spec } = {
     type: 'boolean', fingerprint: true,
     help: 'G matches the batch means of D\'s last hidden features on real data (Salimans et al.) instead of --loss\'s G objective',
   },
-  out: { type: 'string', metavar: 'DIR', help: 'run directory (checkpoints, samples, metrics)', fingerprint: false },
+  out: {
+    type: 'string', nullable: true, metavar: 'DIR', fingerprint: false,
+    help: 'run directory (checkpoints, samples, metrics, config.json); default: a fresh runs/<date>-<time>',
+  },
+  overwrite: { type: 'boolean', help: 'replace the run an existing --out holds instead of refusing', fingerprint: false },
   seed: { type: 'int', min: 0, max: 2 ** 32 - 1, help: 'random seed', fingerprint: true },
   backend: {
     type: 'enum', values: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'],

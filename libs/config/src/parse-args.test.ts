@@ -27,7 +27,7 @@ test('defaults match the documented values and are frozen', () => {
     model: 'dcgan', dataset: 'shapes', dataRoot: null, download: false, allowHttp: false, dropLast: false, skipBadImages: false,
     imageSize: 64, channels: 3, nz: 100, ngf: 128, ndf: 64, norm: 'batch', mlpHidden: 128, steps: 1000,
     batchSize: 64, lr: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating', labelSmoothing: 0, clip: 0.01, nCritic: 1, featureMatching: false,
-    out: 'runs/latest', seed: 1, backend: 'auto', threads: null, resume: null, sampleEvery: 100, checkpointEvery: 500,
+    out: null, overwrite: false, seed: 1, backend: 'auto', threads: null, resume: null, sampleEvery: 100, checkpointEvery: 500,
     logEvery: 10, keepCheckpoints: 3, workers: 1, minWorkers: 0, wire: 'fp32', transport: 'tcp', opTimeoutMs: 10000,
     heartbeatMs: 1000, hashEvery: 50, maxRestarts: 0,
   });
@@ -151,7 +151,7 @@ test('each error message names the flag', () => {
   rejects(['--beta1', '1'], /^--beta1 must be a number in \[0, 1\), got "1"$/);
   rejects(['--lr'], /^--lr needs a value/);
   rejects(['--out', '--lr', '1'], /^--out needs a value/);
-  rejects(['--out='], /^--out must be a non-empty string, got ""$/);
+  rejects(['--out='], /^--out must be a non-empty string or null, got ""$/);
   rejects(['--seed', '-1'], /^--seed must be an integer in \[0, 4294967295\], got "-1"$/);
   rejects(['--download=maybe'], /^--download must be true or false, got "maybe"$/);
   rejects(['--no-lr'], /^unknown flag --no-lr/);

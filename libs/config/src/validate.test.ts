@@ -34,7 +34,7 @@ test('validateConfig rejects unknown keys, wrong types and bad values', () => {
   rejects({ download: 'yes' }, /^config field 'download' must be true or false, got "yes"$/);
   rejects({ imageSize: '64' }, /^config field 'imageSize' must be one of 28\|32\|64, got "64"$/);
   rejects({ backend: 'tpu' }, /^config field 'backend' must be one of/);
-  rejects({ out: null }, /^config field 'out' must be a non-empty string, got null$/);
+  rejects({ out: '' }, /^config field 'out' must be a non-empty string or null, got ""$/);
   rejects({ labelSmoothing: 0.6 }, /^config field 'labelSmoothing' must be a number in \[0, 0\.5\)/);
   rejects({ workers: 2, minWorkers: 3 }, /must not exceed config field 'workers'/);
   rejects({ loss: 'hinge', labelSmoothing: 0.1 }, /^config field 'labelSmoothing' applies to the BCE losses \(non-saturating, minimax\), not config field 'loss' hinge$/);

@@ -15,6 +15,7 @@ import { RunSecret } from '@gan/auth';
 import type { TrainConfig } from '@gan/config';
 import { createLogger, ProgressBar } from '@gan/telemetry';
 import { availableCores, threadsPerWorker } from '@gan/backend';
+import { defaultRunDir, prepareRunDir } from '@gan/training';
 import { call, coordinatorClient } from './rpc';
 import { credentialsFromFlags } from './credentials-from-flags';
 
@@ -66,6 +67,12 @@ function kill(c: Child, sig: NodeJS.Signals): void {
 
 export async function runLauncher(config: TrainConfig, extra: Record<string, unknown>, rawArgs: string[]): Promise<number> {
   const logger = createLogger({ role: 'launcher' });
+  // The launcher owns the run folder: it picks the default name once (every worker gets it) and refuses one that
+  // holds another run before any process starts.
+  const userOut = config.out;
+  config = { ...config, out: config.out ?? defaultRunDir() };
+  prepareRunDir(config.out!, { resume: config.resume, overwrite: config.overwrite });
+  logger.info({ out: config.out }, 'run folder');
   // A fresh secret per run: only this launcher and its children can call the run's ports.
   const secret = RunSecret.generate();
   const credentials = credentialsFromFlags(extra, { GAN_TOKEN: secret.exportText() });
@@ -73,7 +80,10 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   const filter = progress.isTTY;
   // The user's train flags go to every process unchanged: the coordinator checks they agree (fingerprint).
   const launcherOnly = ['--join-timeout-ms', '--join-grace-ms'];
-  const passthrough = rawArgs.filter((a, i) => !launcherOnly.some((f) => a === f || a.startsWith(`${f}=`) || rawArgs[i - 1] === f));
+  const passthrough = [
+    ...rawArgs.filter((a, i) => !launcherOnly.some((f) => a === f || a.startsWith(`${f}=`) || rawArgs[i - 1] === f)),
+    ...(userOut ? [] : [`--out=${config.out}`]),
+  ];
   const joinArgs = [`--join-timeout-ms=${Number(extra.joinTimeoutMs ?? 300_000)}`];
 
   let resolveAddr!: (a: string) => void;

@@ -12,7 +12,7 @@ import { fingerprint, type TrainConfig } from '@gan/config';
 import type { CoordinatorClient, JoinReply__Output, JoinRequest } from '@gan/proto';
 import { createLogger } from '@gan/telemetry';
 import { initBackend, threadsFor } from '@gan/backend';
-import { PeerFailure, train, type Group, type Membership } from '@gan/training';
+import { defaultRunDir, PeerFailure, train, type Group, type Membership } from '@gan/training';
 import { Collective, CollectiveError } from '@gan/collective';
 import { call, coordinatorClient, statusName } from './rpc';
 import { credentialsFromFlags } from './credentials-from-flags';
@@ -78,6 +78,8 @@ async function joinWithRetry(client: CoordinatorClient, req: JoinRequest, timeou
 export async function runWorker(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
   exitWhenParentGoes();
   let logger = createLogger({ role: 'worker' });
+  // Whichever worker is rank 0 writes the run under its own --out (a fresh runs/<date>-<time> when not given).
+  config = { ...config, out: config.out ?? defaultRunDir() };
   const coordinator = String(extra.coordinator);
   const advertise = String(extra.advertise);
   const joinTimeoutMs = Number(extra.joinTimeoutMs ?? 300_000);

@@ -13,6 +13,7 @@ export { evaluateRun } from './evaluate';
 export { exportRun, EXPORT_FORMATS } from './export-torch';
 export type { ExportFormat, ExportResult } from './export-torch';
 export { loadRun } from './load-run';
+export { defaultRunDir, prepareRunDir, runFilesIn, productVersion, RUN_FILES } from './run-dir';
 export type { LoadedRun } from './load-run';
 export { criticStep, trainStep } from './train-step';
 export type { CriticOutcome, StepOptions, StepOutcome } from './train-step';

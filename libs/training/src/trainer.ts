@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   buildGan, createAdam, disposeGan, generate, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, adamState,
@@ -20,6 +21,7 @@ import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
 import { MetricsWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
 import { batchNoise, NOISE_STREAM } from './noise';
+import { productVersion, writeRunConfig } from './run-dir';
 import { criticStep, trainStep, type StepOptions, type StepOutcome } from './train-step';
 import { LocalReducer, PeerFailure, type Membership, type Reducer } from './reducer';
 import {
@@ -77,6 +79,9 @@ export interface TrainResult {
 export class ReplicaMismatchError extends Error {}
 
 export async function loadResumeCheckpoint(resume: string, config: TrainConfig, logger: Log): Promise<LoadedCheckpoint> {
+  // A run folder stands for its checkpoints/ folder.
+  const sub = path.join(resume, 'checkpoints');
+  if (fs.existsSync(sub) && fs.statSync(sub).isDirectory()) resume = sub;
   const mgr = new CheckpointManager(resume, { keep: config.keepCheckpoints, logger });
   const ckpt = (await mgr.load(resume)) as unknown as LoadedCheckpoint;
   const where = `checkpoint ${ckpt.path ?? resume}`;
@@ -192,7 +197,7 @@ const CONTROL = { go: 0, stop: 1, reform: 2 } as const;
 
 /**
  * Trains until `config.steps` (or an agreed stop) and returns the final step. The rank 0 of the moment alone
- * writes under `config.out`: real_samples.png, fake_samples_step_NNNNNN.png, metrics.jsonl and checkpoints.
+ * writes under `config.out`: config.json, real_samples.png, fake_samples_step_NNNNNN.png, metrics.jsonl and checkpoints.
  *
  * With `membership` (elastic workers) the loop runs generation after generation: every completed step is
  * committed in memory; a PeerFailure discards the step in flight everywhere (each rank restores its commit), the
@@ -200,6 +205,7 @@ const CONTROL = { go: 0, stop: 1, reform: 2 } as const;
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { config, logger, membership } = opts;
+  if (!config.out) throw new Error('train: config.out must name the run folder (the command resolves the default)');
   const out = path.resolve(config.out);
 
   const resumeCkpt = config.resume ? await loadResumeCheckpoint(config.resume, config, logger) : null;
@@ -259,6 +265,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (chief && !ckpts) {
           ckpts = new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger });
           metrics = new MetricsWriter(path.join(out, 'metrics.jsonl'));
+          writeRunConfig(out, config, {
+            version: productVersion(), node: process.version, tfjs: tf.version_core, backend: tf.getBackend(), worldSize: reducer.worldSize,
+          });
           await writeRealSamples(config, ds, path.join(out, 'real_samples.png'));
         }
         // With n_critic K every step reads K batches, one per D update: the stream counts D updates (step·K + k),
