@@ -45,9 +45,8 @@ export function collapseTranspose(shape: readonly number[], perm: readonly numbe
   return { shape: newShape, perm: rank };
 }
 
-/** True when the permutation keeps src's innermost axis innermost (after collapsing), so rows move whole. */
-export function rowsStayWhole(shape: readonly number[], perm: readonly number[]): boolean {
-  const c = collapseTranspose(shape, perm);
+/** True when a collapsed permutation keeps src's innermost axis innermost, so rows move whole. */
+function rowsStayWhole(c: { shape: number[]; perm: number[] }): boolean {
   return c.shape.length >= 2 && c.perm[c.perm.length - 1] === c.perm.length - 1;
 }
 
@@ -93,14 +92,18 @@ function forEachOuter(sizes: number[], inStr: number[], outStr: number[], body: 
  * axis (see rowsStayWhole): whole-row moves are left to wasm's own kernel, whose memcpy per row beats a JS loop.
  */
 export function transposeInto(src: Heap, dst: Heap, shape: readonly number[], perm: readonly number[]): void {
+  transposeCollapsed(src, dst, collapseTranspose(shape, perm));
+}
+
+/** transposeInto on an already collapsed (shape, perm) (see collapseTranspose). */
+function transposeCollapsed(src: Heap, dst: Heap, c: { shape: number[]; perm: number[] }): void {
   if (dst.length === 0) return;
-  const c = collapseTranspose(shape, perm);
   const r = c.shape.length;
   if (r <= 1) {
     dst.set(src.subarray(0, dst.length));
     return;
   }
-  if (c.perm[r - 1] === r - 1) throw new Error('transposeInto: the innermost axis stays innermost (rows move whole); use a row copy');
+  if (rowsStayWhole(c)) throw new Error('transposeInto: the innermost axis stays innermost (rows move whole); use a row copy');
   const inStrides = stridesOf(c.shape);
   const outShape = c.perm.map((a) => c.shape[a]);
   const outStrides = stridesOf(outShape);
@@ -151,11 +154,13 @@ export function transposeInto(src: Heap, dst: Heap, shape: readonly number[], pe
 export const transposeWasm: KernelFunc = (args) => {
   const { x } = args.inputs as { x: TensorInfo };
   const { perm } = args.attrs as unknown as { perm: number[] };
-  if (x.dtype === 'string' || x.dtype === 'complex64' || rowsStayWhole(x.shape, perm)) return wasmTranspose!(args);
+  if (x.dtype === 'string' || x.dtype === 'complex64') return wasmTranspose!(args);
+  const c = collapseTranspose(x.shape, perm);
+  if (rowsStayWhole(c)) return wasmTranspose!(args);
   const backend = args.backend as unknown as WasmBackendLike;
   const out = backend.makeOutput(perm.map((a) => x.shape[a]), x.dtype);
   // Views are taken after makeOutput: an allocation may grow (and so move) the heap.
-  transposeInto(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), x.shape, perm);
+  transposeCollapsed(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), c);
   return out;
 };
 
