@@ -23,9 +23,12 @@ export {
   conv2DBackpropFilterWasm,
   conv2DBackpropInputWasm,
 } from './wasm-conv-kernels';
+export { conv2DWasm, convByGemm, preferGemmConv } from './wasm-conv2d-kernel';
+export { inputGradientByGemm, preferGemmInputGradient } from './wasm-conv-input-gemm';
 export { registerWasmReduceKernels, wasmReduceKernelsRegistered, sumWasm, meanWasm } from './wasm-reduce-kernels';
 export { registerWasmMatMulKernel, wasmMatMulKernelRegistered, batchMatMulWasm } from './wasm-matmul-kernel';
 export { registerWasmIdentityKernel, wasmIdentityKernelRegistered, identityWasm } from './wasm-identity-kernel';
 export { registerWasmTransposeKernel, wasmTransposeKernelRegistered, transposeWasm } from './wasm-transpose-kernel';
+export { registerWasmLeakyReluKernel, wasmLeakyReluKernelRegistered, leakyReluWasm } from './wasm-leaky-relu-kernel';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ensureGradients } from './gradients';
 import { registerWasmConvKernels } from './wasm-conv-kernels';
+import { registerWasmLeakyReluKernel } from './wasm-leaky-relu-kernel';
 import { registerWasmIdentityKernel } from './wasm-identity-kernel';
 import { registerWasmMatMulKernel } from './wasm-matmul-kernel';
 import { registerWasmReduceKernels } from './wasm-reduce-kernels';
@@ -129,6 +130,7 @@ async function loadWasm(): Promise<string> {
   registerWasmMatMulKernel();
   registerWasmIdentityKernel();
   registerWasmTransposeKernel();
+  registerWasmLeakyReluKernel();
   return 'wasm';
 }
 

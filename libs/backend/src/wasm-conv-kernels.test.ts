@@ -5,6 +5,9 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './index';
+import { convByGemm, preferGemmConv } from './wasm-conv2d-kernel';
+import { inputGradientByGemm, preferGemmInputGradient } from './wasm-conv-input-gemm';
+import type { WasmBackendLike } from './wasm-kernel-call';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const P1: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
@@ -104,6 +107,46 @@ test('tf.grad through conv2d and conv2dTranspose, and conv2dTranspose forward, m
       assert.ok(e <= 1e-4, `${n} x ${xs} f ${fs} s ${s} pad ${JSON.stringify(pad)}: rel err ${e}`);
     });
   }
+});
+
+test('the GEMM route of the input gradient (filter as the left operand, then col2im) matches cpu on every case', async () => {
+  for (const [xs, fs, s, pad] of CASES) {
+    const info = tf.backend_util.computeConv2DInfo(xs, fs, s, 1, pad);
+    const dyv = randomArray(info.outShape, 7);
+    const fv = randomArray(fs, 8);
+    const [want] = await on('cpu', () => [
+      tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor4d(dyv, info.outShape), filter: tf.tensor4d(fv, fs) }, { strides: s, pad, dataFormat: 'NHWC', inputShape: xs }) as tf.Tensor,
+    ]);
+    const [got] = await on('wasm', () => {
+      const dy = tf.tensor4d(dyv, info.outShape);
+      const f = tf.tensor4d(fv, fs);
+      return [tf.engine().makeTensorFromTensorInfo(inputGradientByGemm(tf.backend() as unknown as WasmBackendLike, dy, f, info))];
+    });
+    const e = relErr(want, got);
+    assert.ok(e <= 1e-4, `x ${xs} f ${fs} s ${s} pad ${JSON.stringify(pad)}: rel err ${e}`);
+  }
+  // The route is for filters that are large next to the pixels they meet: G's first layer of the default DCGAN at
+  // batch 16 (256 dy pixels, 1024 channels) takes it; the same layer at 32×32 (4096 pixels) keeps the sub-filters.
+  assert.ok(preferGemmInputGradient(tf.backend_util.computeConv2DInfo([16, 8, 8, 512], [4, 4, 512, 1024], 2, 1, 1)));
+  assert.ok(!preferGemmInputGradient(tf.backend_util.computeConv2DInfo([16, 32, 32, 512], [4, 4, 512, 1024], 2, 1, 1)));
+});
+
+test('the GEMM route of Conv2D (filter transposed as the left operand, im2col columns packed) matches cpu on every case', async () => {
+  for (const [xs, fs, s, pad] of CASES) {
+    const info = tf.backend_util.computeConv2DInfo(xs, fs, s, 1, pad);
+    const xv = randomArray(xs, 9);
+    const fv = randomArray(fs, 10);
+    const [want] = await on('cpu', () => [tf.conv2d(tf.tensor4d(xv, xs), tf.tensor4d(fv, fs), s, pad)]);
+    const [got] = await on('wasm', () => {
+      const out = convByGemm(tf.backend() as unknown as WasmBackendLike, tf.tensor4d(xv, xs), tf.tensor4d(fv, fs), info);
+      return [tf.engine().makeTensorFromTensorInfo(out)];
+    });
+    const e = relErr(want, got);
+    assert.ok(e <= 1e-4, `x ${xs} f ${fs} s ${s} pad ${JSON.stringify(pad)}: rel err ${e}`);
+  }
+  // D's last conv of the default DCGAN at batch 16 (256 output pixels, 512 channels) takes it; its first does not.
+  assert.ok(preferGemmConv(tf.backend_util.computeConv2DInfo([16, 8, 8, 256], [4, 4, 256, 512], 2, 1, 1)));
+  assert.ok(!preferGemmConv(tf.backend_util.computeConv2DInfo([16, 64, 64, 3], [4, 4, 3, 64], 2, 1, 1)));
 });
 
 test('kernels leak no tensors and no wasm data ids', async () => {

@@ -25,43 +25,23 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
-  getKernel,
   Slice,
   Transpose,
   type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { registerWasmConv2DKernel, wasmConv2DKernelRegistered, xnnConv2D } from './wasm-conv2d-kernel';
+import { inputGradientByGemm, preferGemmInputGradient } from './wasm-conv-input-gemm';
+import { callWasmKernel, freeAll, type WasmBackendLike } from './wasm-kernel-call';
 import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
-
-/** The parts of tfjs-backend-wasm's BackendWasm these kernels touch. */
-interface WasmBackendLike {
-  disposeData(dataId: object, force?: boolean): boolean;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  /** a view of the tensor's bytes in wasm memory: valid until the next allocation (memory may grow) */
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-  /** the backend's live data: a disposed tensor's dataId is no longer in it */
-  dataIdMap: { has(dataId: object): boolean };
-}
 
 type Pads4 = { top: number; bottom: number; left: number; right: number };
 
-function call(backend: WasmBackendLike, kernelName: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
-  const k = getKernel(kernelName, 'wasm');
-  if (!k) throw new Error(`wasm backend has no ${kernelName} kernel, needed by @gan/backend conv gradient kernels`);
-  const out = k.kernelFunc({ inputs, backend, attrs });
-  if (Array.isArray(out)) throw new Error(`wasm ${kernelName} returned several outputs, expected one`);
-  return out as TensorInfo;
-}
-
-function free(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
-  for (const t of infos) backend.disposeData(t.dataId);
-}
-
 /** Transpose, releasing the input when `own` (it was an intermediate of ours). */
 function transpose(b: WasmBackendLike, x: TensorInfo, perm: number[], own: boolean): TensorInfo {
-  const out = call(b, Transpose, { x }, { perm });
-  if (own) free(b, x);
+  const out = callWasmKernel(b, Transpose, { x }, { perm });
+  if (own) freeAll(b, x);
   return out;
 }
 
@@ -75,14 +55,14 @@ function cropNegativePads(b: WasmBackendLike, x: TensorInfo, p: Pads4, own: bool
   const [n, h, w, c] = x.shape;
   const ct = Math.max(0, -p.top), cb = Math.max(0, -p.bottom), cl = Math.max(0, -p.left), cr = Math.max(0, -p.right);
   if (h - ct - cb <= 0 || w - cl - cr <= 0) throw new Error(`conv gradient: padding ${JSON.stringify(p)} leaves nothing of a ${h}x${w} input`);
-  const out = call(b, Slice, { x }, { begin: [0, ct, cl, 0], size: [n, h - ct - cb, w - cl - cr, c] });
-  if (own) free(b, x);
+  const out = callWasmKernel(b, Slice, { x }, { begin: [0, ct, cl, 0], size: [n, h - ct - cb, w - cl - cr, c] });
+  if (own) freeAll(b, x);
   return { x: out, own: true, pads: { top: Math.max(0, p.top), bottom: Math.max(0, p.bottom), left: Math.max(0, p.left), right: Math.max(0, p.right) } };
 }
 
 /** Stride-1 XNNPACK Conv2D with explicit pads and a dilation. x [N,H,W,Ci], filter [kh,kw,Ci,Co]. */
 function conv(b: WasmBackendLike, x: TensorInfo, filter: TensorInfo, p: Pads4, dilation: [number, number]): TensorInfo {
-  return call(b, Conv2D, { x, filter }, {
+  return xnnConv2D(b, { x, filter }, {
     strides: [1, 1],
     pad: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]],
     dataFormat: 'NHWC',
@@ -175,7 +155,7 @@ function cachedSubFilter(b: WasmBackendLike, filter: TensorInfo, rows: TapRange,
   if (!perFilter) subFilterCache.set(b, (perFilter = new Map()));
   for (const [dataId, subs] of perFilter) {
     if (b.dataIdMap.has(dataId)) continue;
-    for (const t of subs.values()) free(b, t);
+    for (const t of subs.values()) freeAll(b, t);
     perFilter.delete(dataId);
   }
   let subs = perFilter.get(filter.dataId);
@@ -200,6 +180,7 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
   if (dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[0] !== info.batchSize || dy.shape[3] !== info.outChannels) {
     throw new Error(`@gan/backend wasm Conv2DBackpropInput: dy shape [${dy.shape}] does not match [${info.outShape}] implied by inputShape [${a.inputShape}], filter [${filter.shape}], strides and pad`);
   }
+  if (preferGemmInputGradient(info)) return inputGradientByGemm(b, dy, filter, info);
   if (sh === 1 && sw === 1) {
     // Filter [kh,kw,Ci,Co] → flipped in space, channels swapped → [kh,kw,Co,Ci].
     const wT = cachedSubFilter(b, filter, { start: 0, step: 1, taps: kh }, { start: 0, step: 1, taps: kw });
@@ -209,7 +190,7 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
     const pads = { top, left, bottom: h + kh - 1 - ho - top, right: w + kw - 1 - wo - left };
     const c = cropNegativePads(b, dy, pads, false);
     const out = conv(b, c.x, wT, c.pads, [1, 1]);
-    if (c.own) free(b, c.x);
+    if (c.own) freeAll(b, c.x);
     return out;
   }
   const [n, , , ci] = a.inputShape;
@@ -224,7 +205,7 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
         const sub = cachedSubFilter(b, filter, { start: rows.start, step: sh, taps: rows.taps }, { start: cols.start, step: sw, taps: cols.taps });
         const c = cropNegativePads(b, dy, { top: rows.before, bottom: rows.after, left: cols.before, right: cols.after }, false);
         p.out = conv(b, c.x, sub, c.pads, [1, 1]); // [N, rows.count, cols.count, Ci]
-        if (c.own) free(b, c.x);
+        if (c.own) freeAll(b, c.x);
       }
       phases.push(p);
     }
@@ -251,7 +232,7 @@ export const conv2DBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) 
         }
       }
     }
-    free(b, p.out);
+    freeAll(b, p.out);
   }
   return out;
 };
@@ -278,14 +259,15 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
   const pads = { top, left, bottom: kh + (ho - 1) * sh - h - top, right: kw + (wo - 1) * sw - w - left };
   const c = cropNegativePads(b, xT, pads, true);
   const g = conv(b, c.x, dyT, c.pads, [sh, sw]); // [Ci,kh,kw,Co]
-  if (c.own) free(b, c.x);
-  free(b, dyT);
+  if (c.own) freeAll(b, c.x);
+  freeAll(b, dyT);
   return transpose(b, g, [1, 2, 0, 3], true);
 };
 
 /**
- * Registers both kernels for the 'wasm' backend on the shared tfjs-core kernel registry, replacing wasm's own
- * Conv2DBackpropInput. Idempotent (see overrideWasmKernel).
+ * Registers the conv kernels for the 'wasm' backend on the shared tfjs-core kernel registry: both gradients, and
+ * Conv2D with its GEMM route (./wasm-conv2d-kernel), replacing wasm's own Conv2D and Conv2DBackpropInput.
+ * Idempotent (see overrideWasmKernel).
  * @returns which kernels were (re)registered by this call
  */
 export function registerWasmConvKernels(): { registered: string[] } {
@@ -293,10 +275,11 @@ export function registerWasmConvKernels(): { registered: string[] } {
   for (const [name, fn] of [[Conv2DBackpropFilter, conv2DBackpropFilterWasm], [Conv2DBackpropInput, conv2DBackpropInputWasm]] as const) {
     if (overrideWasmKernel(name, fn).installed) registered.push(name);
   }
+  if (registerWasmConv2DKernel().registered) registered.push(Conv2D);
   return { registered };
 }
 
 /** True when this module's kernels are the ones registered for 'wasm'. */
 export function wasmConvKernelsRegistered(): boolean {
-  return isOurWasmKernel(Conv2DBackpropFilter) && isOurWasmKernel(Conv2DBackpropInput);
+  return isOurWasmKernel(Conv2DBackpropFilter) && isOurWasmKernel(Conv2DBackpropInput) && wasmConv2DKernelRegistered();
 }
