@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { eventFilesIn, readEvents } from '@gan/telemetry';
 import { killAll, runCli, TINY_DCGAN, tmpDir } from './helpers';
 
 after(killAll);
@@ -16,6 +17,11 @@ const MLP = ['--model', 'mlp', '--mlp-hidden', '16', '--batch-size', '32', '--st
 
 function steps(out: string): number[] {
   return fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).step);
+}
+
+/** The steps of the loss/d scalars in each of the run's TensorBoard events files, in TensorBoard's reading order. */
+function tbSteps(out: string): number[][] {
+  return eventFilesIn(path.join(out, 'tb')).map((f) => readEvents(f).filter((e) => e.summary?.value.some((v) => v.tag === 'loss/d')).map((e) => e.step));
 }
 
 describe('run folders', () => {
@@ -58,10 +64,12 @@ describe('run folders', () => {
     const resumed = await runCli(['train', ...MLP, '--steps', '5', '--out', out, '--resume', out], T);
     assert.equal(resumed.code, 0, resumed.stderr.slice(-2000));
     assert.deepEqual(steps(out), [1, 3, 5], 'the resumed run appends its steps');
+    assert.deepEqual(tbSteps(out), [[1, 3], [5]], 'the resumed run adds its own TensorBoard events file; the refused one none');
 
     const over = await runCli(['train', ...MLP, '--seed', '2', '--out', out, '--overwrite'], T);
     assert.equal(over.code, 0, over.stderr.slice(-2000));
     assert.deepEqual(steps(out), [1, 3], 'only the new run is left');
+    assert.deepEqual(tbSteps(out), [[1, 3]], "the replaced run's TensorBoard events are gone");
     assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).config.seed, 2);
     assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine', "files that are not the run's are kept");
   });

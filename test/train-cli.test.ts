@@ -1,12 +1,14 @@
 /**
  * The single-process trainer as a user runs it: `gan-train train` in a real process. Bit-exact resume, the files a
- * run writes, and one-line errors for bad input. Run: node tools/run-tests.mjs test train-cli
+ * run writes (TensorBoard's events in tb/ included), and one-line errors for bad input.
+ * Run: node tools/run-tests.mjs test train-cli
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readSafetensors } from '@gan/checkpoint';
+import { eventFilesIn, readEvents, readPngHeader } from '@gan/telemetry';
 import { killAll, runCli, TINY_DCGAN, tmpDir } from './helpers';
 
 after(killAll);
@@ -47,7 +49,7 @@ describe('gan-train train', () => {
     assert.notDeepEqual(Buffer.from(one.get('g.fc.weight')?.buffer ?? new ArrayBuffer(0)), Buffer.from(x.get('g.fc.weight')?.buffer ?? new ArrayBuffer(1)));
   });
 
-  test('writes sample grids, metrics.jsonl and checkpoints', async () => {
+  test('writes sample grids, metrics.jsonl, TensorBoard events and checkpoints', async () => {
     const out = path.join(tmpDir('files'), 'run');
     const r = await runCli(['train', ...TINY_DCGAN, '--steps', '4', '--sample-every', '2', '--out', out], T);
     assert.equal(r.code, 0, r.stderr);
@@ -61,6 +63,26 @@ describe('gan-train train', () => {
     for (const row of rows) {
       for (const k of ['d_loss', 'g_loss', 'd_real', 'd_fake', 'step_ms']) assert.ok(Number.isFinite(row[k]), `${k} in ${JSON.stringify(row)}`);
     }
+    // tb/: one events file (TensorBoard's format, read back with both CRCs checked) holding every logged row's
+    // numbers as float32 scalars at its step, and each fake sample grid as an image.
+    const files = eventFilesIn(path.join(out, 'tb'));
+    assert.equal(files.length, 1, `one events file: ${files}`);
+    assert.match(path.basename(files[0]), /^events\.out\.tfevents\.\d{10}\..+$/);
+    const events = readEvents(files[0]);
+    assert.equal(events[0].file_version, 'brain.Event:2');
+    const values = events.flatMap((e) => (e.summary?.value ?? []).map((v) => ({ step: e.step, ...v })));
+    const tags: Record<string, string> = { 'loss/d': 'd_loss', 'loss/g': 'g_loss', 'D(x)': 'd_real', 'D(G(z))': 'd_fake', 'time/step_ms': 'step_ms', world_size: 'world_size' };
+    for (const [tag, field] of Object.entries(tags)) {
+      const series = values.filter((v) => v.tag === tag);
+      assert.deepEqual(series.map((v) => [v.step, v.simple_value]), rows.map((r) => [r.step, Math.fround(r[field])]), tag);
+    }
+    const images = values.filter((v) => v.tag === 'samples/fake');
+    assert.deepEqual(images.map((v) => v.step), [2, 4]);
+    const last = images[1].image!;
+    assert.ok(Buffer.from(last.encoded_image_string).equals(png), 'the image is fake_samples_step_000004.png');
+    // 64 samples of 32x32 in 8 columns with 2 px padding: 8·34 + 2 = 274 px square, grey.
+    assert.deepEqual(readPngHeader(png), { width: 274, height: 274, channels: 1 });
+    assert.deepEqual([last.width, last.height, last.colorspace], [274, 274, 1]);
     const { metadata } = await readSafetensors(latestCheckpoint(out));
     assert.equal(JSON.parse(metadata.config).ngf, 8);
     assert.equal(metadata.step, '4');

@@ -43,3 +43,13 @@ test('prepareRunDir: empty or absent folders pass; a run is refused, resumed, or
   const file = path.join(dir, 'notes.txt');
   assert.throws(() => prepareRunDir(file, { resume: null, overwrite: false }), /is a file, not a folder/);
 });
+
+test('a folder holding only TensorBoard events (tb/) holds a run; --overwrite removes them', () => {
+  const dir = tmp();
+  fs.mkdirSync(path.join(dir, 'tb'));
+  fs.writeFileSync(path.join(dir, 'tb', 'events.out.tfevents.1700000000.host'), 'x');
+  assert.deepEqual(runFilesIn(dir), ['tb']);
+  assert.throws(() => prepareRunDir(dir, { resume: null, overwrite: false }), /holds another run \(tb\)/);
+  prepareRunDir(dir, { resume: null, overwrite: true });
+  assert.deepEqual(fs.readdirSync(dir), []);
+});

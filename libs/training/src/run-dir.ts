@@ -9,8 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TrainConfig } from '@gan/config';
 
-/** What a run writes into its folder (trainer.ts); any of them marks the folder as holding a run. */
-export const RUN_FILES = ['config.json', 'metrics.jsonl', 'checkpoints', 'real_samples.png'] as const;
+/**
+ * What a run writes into its folder (trainer.ts); any of them marks the folder as holding a run, and --overwrite
+ * removes them (tb/ too: TensorBoard would otherwise draw the old run's events files under the new run's).
+ */
+export const RUN_FILES = ['config.json', 'metrics.jsonl', 'checkpoints', 'real_samples.png', 'tb'] as const;
 const SAMPLE = /^fake_samples_step_\d+\.png$/;
 
 /**

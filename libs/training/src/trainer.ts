@@ -19,9 +19,10 @@ import {
 import { openDataset, createBatchStream, type Dataset } from '@gan/data';
 import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
-import { MetricsWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
+import { MetricsWriter, readPngHeader, TensorBoardWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
 import { batchNoise, NOISE_STREAM } from './noise';
 import { productVersion, writeRunConfig } from './run-dir';
+import { tensorboardScalars } from './tensorboard-scalars';
 import { criticStep, trainStep, type StepOptions, type StepOutcome } from './train-step';
 import { LocalReducer, PeerFailure, type Membership, type Reducer } from './reducer';
 import {
@@ -197,7 +198,8 @@ const CONTROL = { go: 0, stop: 1, reform: 2 } as const;
 
 /**
  * Trains until `config.steps` (or an agreed stop) and returns the final step. The rank 0 of the moment alone
- * writes under `config.out`: config.json, real_samples.png, fake_samples_step_NNNNNN.png, metrics.jsonl and checkpoints.
+ * writes under `config.out`: config.json, real_samples.png, fake_samples_step_NNNNNN.png, metrics.jsonl, checkpoints
+ * and tb/ (TensorBoard event files holding what metrics.jsonl and the fake sample PNGs hold).
  *
  * With `membership` (elastic workers) the loop runs generation after generation: every completed step is
  * committed in memory; a PeerFailure discards the step in flight everywhere (each rank restores its commit), the
@@ -220,6 +222,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const st: TrainState = { gan, adamG: createAdam(gan.g, opt), adamD: createAdam(gan.d, opt), step: 0 };
   let ckpts: CheckpointManager | null = null;
   let metrics: MetricsWriter | null = null;
+  let tb: TensorBoardWriter | null = null;
   let stream: ReturnType<typeof createBatchStream> | null = null;
   let reducer: Reducer = opts.reducer ?? new LocalReducer();
   try {
@@ -265,6 +268,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (chief && !ckpts) {
           ckpts = new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger });
           metrics = new MetricsWriter(path.join(out, 'metrics.jsonl'));
+          // `tensorboard --logdir runs/` shows every run; a resumed run (or a new rank 0) adds its own events file.
+          tb = new TensorBoardWriter(path.join(out, 'tb'));
           writeRunConfig(out, config, {
             version: productVersion(), node: process.version, tfjs: tf.version_core, backend: tf.getBackend(), worldSize: reducer.worldSize,
           });
@@ -353,7 +358,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const last = st.step === config.steps || control[0] === CONTROL.stop;
           if (chief) {
             if (st.step % config.logEvery === 0 || st.step === 1 || last) {
-              metrics!.write({ ...rec, world_size: reducer.worldSize });
+              const row = { ...rec, world_size: reducer.worldSize };
+              metrics!.write(row);
+              tb!.scalars(tensorboardScalars(row), st.step);
               if (!opts.progress) logger.info(rec, 'step');
             }
             opts.progress?.update(st.step, {
@@ -361,7 +368,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
               ...(reducer.worldSize > 1 ? { allreduce: `${Math.round((100 * arMs) / rec.step_ms)}%` } : {}),
             });
             if (config.sampleEvery > 0 && (st.step % config.sampleEvery === 0 || last)) {
-              writeSamples(st, config, ds, path.join(out, `fake_samples_step_${pad6(st.step)}.png`));
+              const file = path.join(out, `fake_samples_step_${pad6(st.step)}.png`);
+              writeSamples(st, config, ds, file);
+              // The PNG just written (a grid, or the MLP's scatter plot) is the image: its size comes from its header.
+              const png = fs.readFileSync(file);
+              const { width, height, channels } = readPngHeader(png, file);
+              tb!.image('samples/fake', png, height, width, channels, st.step);
             }
             if ((config.checkpointEvery > 0 && st.step % config.checkpointEvery === 0) || last) {
               const { tensors, metadata } = serializeState(st, config);
@@ -397,6 +409,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     stream?.close();
     await metrics?.close();
+    await tb?.close();
     disposeGan(gan);
   }
 }
