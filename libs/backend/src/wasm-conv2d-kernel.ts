@@ -1,10 +1,11 @@
 // Conv2D for the tfjs wasm backend: wasm's own (XNNPACK) convolution, except for layers whose filter is large next
 // to the pixels it produces, which run as one GEMM with the filter, transposed, as the left operand.
 //
-// Why: wasm's Conv2D prepares a new filter at 17-25 ns a value (a 2-D transpose in tfjs, then XNNPACK's packing),
-// and every weight is new every step. For G's first layer of the default DCGAN at batch 16 (input gradient: a
-// 4×4×512×1024 filter over 256 output pixels) that was ~185 ms a step for ~90 ms of arithmetic; D's last layer
-// paid it twice a step. Here the filter is moved once by the Transpose kernel (~2 ns a value) and XNNPACK packs the
+// Why: wasm's Conv2D prepares a new filter at 17-25 ns a value in isolation (a 2-D transpose in tfjs, then XNNPACK's
+// packing), and every weight is new every step: G's first layer of the default DCGAN (input gradient: a 4×4×512×1024
+// filter over 256 output pixels at batch 16) and D's last layer (twice a step) pay it. With this route and
+// ./wasm-conv-input-gemm the default/16 step went from 2674 to 2576 ms at 2 threads and from 4290 to 4224 ms at 1
+// (bench:step, one run each). Here the filter is moved once by the Transpose kernel (~2 ns a value) and XNNPACK packs the
 // im2col columns instead, the small side for such layers:
 //   yᵀ[co, m] = Σ_k wᵀ[co, k] · Pᵀ[k, m],  P[m, (a,b,ci)] = x[n, i·sh + a - pt, j·sw + b - pl, ci] (0 outside x),
 //   m = (n,i,j) over the output pixels.
