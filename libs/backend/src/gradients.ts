@@ -46,6 +46,16 @@ async function load(): Promise<void> {
     );
   }
   for (const config of gradConfigs) registerGradient(config);
-  registerGradient(leakyReluGradConfig);
+  registerOwnGradients();
   if (!gradientsRegistered()) throw new Error('tfjs-gradients.generated.mjs registered no Conv2D gradient');
+}
+
+/**
+ * Puts @gan/backend's own gradient definitions (today: LeakyRelu's, see ./leaky-relu-gradient) back on top of
+ * tfjs-core's. Importing @tensorflow/tfjs (as @tensorflow/tfjs-node does, even when its native binding then fails
+ * to load) registers all of tfjs-core's gradients again, over ours; initBackend calls this after every backend it
+ * tried. Idempotent.
+ */
+export function registerOwnGradients(): void {
+  registerGradient(leakyReluGradConfig);
 }

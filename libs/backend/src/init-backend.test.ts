@@ -40,6 +40,19 @@ test('auto falls back past tensorflow and webgpu to wasm and says why', async ()
   assert.equal(typeof info.simd, 'boolean');
 });
 
+test("a backend that fails after re-registering tfjs-core's gradients (as importing tfjs-node does) leaves ours on top", async () => {
+  await initBackend('wasm');
+  const ours = tf.getGradient('LeakyRelu')!.gradFunc;
+  const theirs: tf.GradConfig = { kernelName: 'LeakyRelu', inputsToSave: ['x'], gradFunc: (dy) => ({ x: () => dy as tf.Tensor }) };
+  const tensorflowThatFails = async (): Promise<string> => {
+    tf.registerGradient(theirs);
+    throw new Error('The specified module could not be found: tfjs_binding.node');
+  };
+  const choice = await initBackend('auto', undefined, { loaders: { tensorflow: tensorflowThatFails, webgpu: failing('no GPU') } });
+  assert.equal(choice.name, 'wasm');
+  assert.equal(tf.getGradient('LeakyRelu')!.gradFunc, ours, "@gan/backend's LeakyRelu gradient is the one registered");
+});
+
 test('auto with real loaders picks wasm here (no tfjs-node, no GPU)', async (t) => {
   const choice = await initBackend('auto');
   if (choice.name !== 'wasm') t.diagnostic(`this machine has ${choice.name}; the fallback assertion below still holds`);

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { ensureGradients } from './gradients';
+import { ensureGradients, registerOwnGradients } from './gradients';
 import { registerWasmConvKernels } from './wasm-conv-kernels';
 import { registerWasmLeakyReluKernel } from './wasm-leaky-relu-kernel';
 import { registerWasmIdentityKernel } from './wasm-identity-kernel';
@@ -215,6 +215,7 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
       throw new Error(`backend '${requested}' failed to load: ${firstLine(e)}`);
     }
   }
+  if (opts.gradients !== false) registerOwnGradients();
   // The message stays short enough to read at a glance; why each earlier backend failed is in `tried` / `reason`.
   const info = backendInfo();
   const why = requested !== 'auto' ? 'requested explicitly' : choice.tried.length ? `auto, after ${choice.tried.map((t) => t.name).join(', ')} did not load` : 'auto';
