@@ -20,6 +20,12 @@ export function ownedData(t: tf.Tensor): Float32Array {
   return tf.getBackend() === 'cpu' ? d.slice() : d;
 }
 
+/** ownedData without blocking: webgpu cannot read synchronously outside a browser. */
+export async function ownedDataAsync(t: tf.Tensor): Promise<Float32Array> {
+  const d = (await t.data()) as Float32Array;
+  return tf.getBackend() === 'cpu' ? d.slice() : d;
+}
+
 function readAll(vars: readonly NamedVariable[]): Float32Array {
   if (vars.length === 0) return new Float32Array(0);
   // One concat and one read: a single device→host transfer on GPU backends.
@@ -28,6 +34,48 @@ function readAll(vars: readonly NamedVariable[]): Float32Array {
     return ownedData(t);
   } finally {
     t.dispose();
+  }
+}
+
+async function readAllAsync(vars: readonly NamedVariable[]): Promise<Float32Array> {
+  if (vars.length === 0) return new Float32Array(0);
+  const t = tf.tidy(() => tf.concat(vars.map((p) => tf.reshape(p.variable, [-1]))));
+  try {
+    return await ownedDataAsync(t);
+  } finally {
+    t.dispose();
+  }
+}
+
+/** The data each buffer variable holds now: what keeps a host copy of the buffers honest. */
+function bufferIds(net: Net): object[] {
+  return net.buffers.map((p) => p.variable.dataId);
+}
+
+function hostBuffersCurrent(net: Net): boolean {
+  const h = net.hostBuffers;
+  if (!h) return false;
+  const ids = bufferIds(net);
+  return h.ids.length === ids.length && ids.every((id, i) => id === h.ids[i]);
+}
+
+/**
+ * Brings the host copies of the weights and BatchNorm buffers up to date with asynchronous reads, so that the
+ * synchronous getters (getFlatWeights, getFlatBuffers, namedWeights, namedBuffers) answer from the host without a
+ * device read: a GPU backend outside a browser (webgpu under Node) cannot read synchronously. Cheap when the
+ * copies are current (after adamApply, setFlatWeights/setFlatBuffers).
+ */
+export async function syncHostCopies(net: Net): Promise<void> {
+  assertAlive(net, 'syncHostCopies');
+  if (!(net.host && net.host.version === net.version)) {
+    const version = net.version;
+    const w = await readAllAsync(net.params);
+    if (net.version === version) net.host = { version, w };
+  }
+  if (!hostBuffersCurrent(net)) {
+    const ids = bufferIds(net);
+    const b = await readAllAsync(net.buffers);
+    net.hostBuffers = { ids, b };
   }
 }
 
@@ -77,6 +125,7 @@ export function setFlatWeights(net: Net, flat: Float32Array): void {
 /** BatchNorm running stats (running_mean then running_var per BN, in build order); length 0 if none. */
 export function getFlatBuffers(net: Net): Float32Array {
   assertAlive(net, 'getFlatBuffers');
+  if (hostBuffersCurrent(net)) return net.hostBuffers!.b.slice();
   return readAll(net.buffers);
 }
 
@@ -84,6 +133,7 @@ export function getFlatBuffers(net: Net): Float32Array {
 export function setFlatBuffers(net: Net, flat: Float32Array): void {
   assertAlive(net, 'setFlatBuffers');
   writeAll(net.buffers, flat, `setFlatBuffers(${net.role})`);
+  net.hostBuffers = { ids: bufferIds(net), b: flat.slice() };
 }
 
 /** One named tensor's host copy. */
@@ -93,8 +143,7 @@ export interface NamedWeight {
   data: Float32Array;
 }
 
-function named(vars: readonly NamedVariable[]): NamedWeight[] {
-  const flat = readAll(vars);
+function named(vars: readonly NamedVariable[], flat: Float32Array): NamedWeight[] {
   let off = 0;
   return vars.map((p) => {
     const size = p.variable.size;
@@ -107,11 +156,11 @@ function named(vars: readonly NamedVariable[]): NamedWeight[] {
 /** Trainable weights by name, in flat order (e.g. `g.fc.weight`, `g.bn0.gamma`, …). */
 export function namedWeights(net: Net): NamedWeight[] {
   assertAlive(net, 'namedWeights');
-  return named(net.params);
+  return named(net.params, getFlatWeights(net));
 }
 
 /** BatchNorm running stats by name, in flat-buffer order (e.g. `g.bn0.running_mean`). */
 export function namedBuffers(net: Net): NamedWeight[] {
   assertAlive(net, 'namedBuffers');
-  return named(net.buffers);
+  return named(net.buffers, getFlatBuffers(net));
 }

@@ -41,6 +41,11 @@ export interface Net {
   version: number;
   /** Host copy of the weights as of `version` (written by adamApply): getFlatWeights copies it instead of reading the device. */
   host: { version: number; w: Float32Array } | null;
+  /**
+   * Host copy of the BatchNorm running stats, valid while every buffer variable still holds the data it held when
+   * the copy was made (an assign gives a variable new data), so getFlatBuffers needs no device read.
+   */
+  hostBuffers: { ids: readonly object[]; b: Float32Array } | null;
   disposed: boolean;
 }
 
@@ -128,6 +133,7 @@ class Builder {
       layers: this.layers,
       version: 0,
       host: null,
+      hostBuffers: null,
       disposed: false,
     };
   }

@@ -6,8 +6,8 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  adamApply, buildGan, createAdam, dGradients, disposeGan, generate, getFlatBuffers, getFlatWeights, gGradients,
-  noiseData, sampleNoise, type Gan,
+  adamApply, buildGan, createAdam, dGradients, dGradientsAsync, disposeGan, generate, generateAsync, getFlatBuffers,
+  getFlatWeights, gGradients, gGradientsAsync, noiseData, paramCount, sampleNoise, type Gan,
 } from './index';
 import { lcgArray, sameBytes, tinyDcgan, tinyMlp, useCpu } from './test-helpers';
 
@@ -43,6 +43,34 @@ describe('step API', () => {
       real.dispose();
       z.dispose();
       disposeGan(gan);
+    }
+  });
+
+  it('the asynchronous phases (what webgpu runs) give the synchronous ones\' gradients, numbers and samples, and leak nothing', async () => {
+    for (const cfg of [tinyDcgan(), tinyMlp()]) {
+      const gan = buildGan(cfg, 5);
+      const real = realBatch(gan, 3);
+      const z = sampleNoise(B, cfg.nz, 6);
+      try {
+        const start = tf.memory().numTensors;
+        const d = dGradients(gan, real, z, { realLabel: 0.9 });
+        const da = await dGradientsAsync(gan, real, z, { realLabel: 0.9 });
+        assert.equal(da.grads.length, paramCount(gan.d));
+        assert.ok(sameBytes(da.grads, d.grads), `${cfg.model}: D gradients differ`);
+        assert.deepEqual([da.dLoss, da.dReal, da.dFake], [d.dLoss, d.dReal, d.dFake]);
+        assert.ok(d.dReal > 0 && d.dReal < 1 && d.dLoss > 0, 'the scalars are the loss and the mean D outputs, not zeros');
+        const g = gGradients(gan, z, { loss: 'minimax' });
+        const ga = await gGradientsAsync(gan, z, { loss: 'minimax' });
+        assert.equal(ga.grads.length, paramCount(gan.g));
+        assert.ok(sameBytes(ga.grads, g.grads), `${cfg.model}: G gradients differ`);
+        assert.equal(ga.gLoss, g.gLoss);
+        assert.ok(sameBytes(await generateAsync(gan, z), generate(gan, z)), `${cfg.model}: samples differ`);
+        assert.equal(tf.memory().numTensors, start, 'no tensor left behind');
+      } finally {
+        real.dispose();
+        z.dispose();
+        disposeGan(gan);
+      }
     }
   });
 

@@ -5,7 +5,7 @@
  */
 import { tf } from './tf';
 import { assertAlive, features, flushStats, forward, type Gan, type Net, type StatUpdate } from './gan';
-import { ownedData } from './flat';
+import { ownedData, ownedDataAsync, paramCount } from './flat';
 import { Rng, STREAM } from './rng';
 import { checkLoss, dLoss, gLoss, isBceLoss, meanScore, type GanLoss } from './losses';
 
@@ -19,17 +19,36 @@ function checkInput(t: tf.Tensor, net: Net, what: string, fn: string): void {
   if (t.dtype !== 'float32') throw new Error(`${fn}: ${what} must be float32, got ${t.dtype}`);
 }
 
-/** Flattens variableGrads' result in the net's flat order (zeros for a variable the loss does not reach). */
-function flatGrads(net: Net, grads: tf.NamedTensorMap): Float32Array {
+/**
+ * variableGrads' result in the net's flat order (zeros for a variable the loss does not reach), then `extra`
+ * scalars: one tensor [paramCount + extra.length], so a phase reads its gradient and its numbers back in one
+ * transfer (one read-back per phase on GPU backends).
+ */
+function packGrads(net: Net, grads: tf.NamedTensorMap, extra: tf.Tensor[]): tf.Tensor1D {
   const parts = net.params.map((p) => {
     const g = grads[p.variable.name];
     return g ? tf.reshape(g, [-1]) : tf.zeros([p.variable.size]);
   });
-  return ownedData(tf.concat(parts));
+  return tf.concat([...parts, ...extra.map((t) => tf.reshape(t, [1]))]) as tf.Tensor1D;
 }
 
-function scalarOf(t: tf.Tensor): number {
-  return t.dataSync()[0];
+/** Reads a packed phase result: synchronously (cpu, wasm) or, with `async`, without blocking (what webgpu needs). */
+function readPacked(t: tf.Tensor, async: false): Float32Array;
+function readPacked(t: tf.Tensor, async: true): Promise<Float32Array>;
+function readPacked(t: tf.Tensor, async: boolean): Float32Array | Promise<Float32Array> {
+  if (!async) {
+    try {
+      return ownedData(t);
+    } finally {
+      t.dispose();
+    }
+  }
+  return ownedDataAsync(t).finally(() => t.dispose());
+}
+
+/** The packed values split: the gradient (a view, owned by the caller) and the scalars after it. */
+function unpack(v: Float32Array, n: number): { grads: Float32Array; scalars: Float32Array } {
+  return { grads: v.subarray(0, n), scalars: v.subarray(n) };
 }
 
 /** Runs `body` in a tidy; applies the BN running-stat updates it queued only if it succeeded. */
@@ -70,28 +89,42 @@ export interface DGradResult {
  * (./losses); `realLabel` (default 1; e.g. 0.9 for one-sided smoothing) is the target for real samples of the
  * BCE objectives only.
  */
-export function dGradients(
-  gan: Gan,
-  real: tf.Tensor,
-  z: tf.Tensor2D,
-  opts: { realLabel?: number; loss?: GanLoss } = {},
-): DGradResult {
-  assertAlive(gan.d, 'dGradients');
-  checkInput(real, gan.d, 'real', 'dGradients');
-  checkInput(z, gan.g, 'z', 'dGradients');
+export function dGradients(gan: Gan, real: tf.Tensor, z: tf.Tensor2D, opts: DGradOptions = {}): DGradResult {
+  return unpackD(readPacked(dGradientsPacked(gan, real, z, opts, 'dGradients'), false), gan);
+}
+
+/** dGradients without a synchronous device read: the form GPU backends (webgpu) need. Same result. */
+export async function dGradientsAsync(gan: Gan, real: tf.Tensor, z: tf.Tensor2D, opts: DGradOptions = {}): Promise<DGradResult> {
+  return unpackD(await readPacked(dGradientsPacked(gan, real, z, opts, 'dGradientsAsync'), true), gan);
+}
+
+export interface DGradOptions {
+  realLabel?: number;
+  loss?: GanLoss;
+}
+
+function unpackD(v: Float32Array, gan: Gan): DGradResult {
+  const { grads, scalars } = unpack(v, paramCount(gan.d));
+  return { grads, dLoss: scalars[0], dReal: scalars[1], dFake: scalars[2] };
+}
+
+/** D's phase on the device: a kept tensor [paramCount(d) + 3] = gradient, dLoss, dReal, dFake. */
+function dGradientsPacked(gan: Gan, real: tf.Tensor, z: tf.Tensor2D, opts: DGradOptions, fn: string): tf.Tensor1D {
+  assertAlive(gan.d, fn);
+  checkInput(real, gan.d, 'real', fn);
+  checkInput(z, gan.g, 'z', fn);
   const loss = opts.loss ?? 'non-saturating';
-  checkLoss(loss, 'dGradients');
+  checkLoss(loss, fn);
   const realLabel = opts.realLabel ?? 1;
   if (!Number.isFinite(realLabel) || realLabel < 0 || realLabel > 1) {
-    throw new Error(`dGradients: realLabel must be in [0,1], got ${realLabel}`);
+    throw new Error(`${fn}: realLabel must be in [0,1], got ${realLabel}`);
   }
-  if (realLabel !== 1 && !isBceLoss(loss)) throw new Error(`dGradients: a real label (label smoothing) applies to the BCE losses only, not '${loss}'`);
+  if (realLabel !== 1 && !isBceLoss(loss)) throw new Error(`${fn}: a real label (label smoothing) applies to the BCE losses only, not '${loss}'`);
   const vars = gan.d.params.map((p) => p.variable);
   return withStats((pending) => {
     // Outside variableGrads, so nothing about G is recorded: the fakes are detached.
     const fake = forward(gan.g, z, null);
-    let dReal = 0;
-    let dFake = 0;
+    let scores: tf.Tensor[] = [];
     const nReal = real.shape[0];
     const { value, grads } = tf.variableGrads(() => {
       // Two passes as in the PyTorch example, where BatchNorm must see the real and the fake batch apart. A D
@@ -101,11 +134,12 @@ export function dGradients(
       const both = oneBatch ? forward(gan.d, tf.concat([real, fake]), pending) : null;
       const lr = both ? tf.slice(both, 0, nReal) : forward(gan.d, real, pending);
       const lf = both ? tf.slice(both, nReal) : forward(gan.d, fake, pending);
-      dReal = scalarOf(meanScore(loss, lr));
-      dFake = scalarOf(meanScore(loss, lf));
+      scores = [tf.keep(meanScore(loss, lr)), tf.keep(meanScore(loss, lf))];
       return dLoss(loss, lr, lf, realLabel);
     }, vars);
-    return { grads: flatGrads(gan.d, grads), dLoss: scalarOf(value), dReal, dFake };
+    const packed = tf.keep(packGrads(gan.d, grads, [value, ...scores]));
+    tf.dispose(scores);
+    return packed;
   });
 }
 
@@ -125,13 +159,33 @@ export interface GGradResult {
  * (mean_batch f(real) − mean_batch f(G(z)))², f = D's last hidden features, D(real) run first. The batch means are
  * this rank's (like BatchNorm without SyncBatchNorm), so N workers × b differ from 1 × N·b here.
  */
-export function gGradients(gan: Gan, z: tf.Tensor2D, opts: { loss?: GanLoss; featureMatching?: tf.Tensor } = {}): GGradResult {
-  assertAlive(gan.g, 'gGradients');
-  checkInput(z, gan.g, 'z', 'gGradients');
+export function gGradients(gan: Gan, z: tf.Tensor2D, opts: GGradOptions = {}): GGradResult {
+  return unpackG(readPacked(gGradientsPacked(gan, z, opts, 'gGradients'), false), gan);
+}
+
+/** gGradients without a synchronous device read: the form GPU backends (webgpu) need. Same result. */
+export async function gGradientsAsync(gan: Gan, z: tf.Tensor2D, opts: GGradOptions = {}): Promise<GGradResult> {
+  return unpackG(await readPacked(gGradientsPacked(gan, z, opts, 'gGradientsAsync'), true), gan);
+}
+
+export interface GGradOptions {
+  loss?: GanLoss;
+  featureMatching?: tf.Tensor;
+}
+
+function unpackG(v: Float32Array, gan: Gan): GGradResult {
+  const { grads, scalars } = unpack(v, paramCount(gan.g));
+  return { grads, gLoss: scalars[0] };
+}
+
+/** G's phase on the device: a kept tensor [paramCount(g) + 1] = gradient, gLoss. */
+function gGradientsPacked(gan: Gan, z: tf.Tensor2D, opts: GGradOptions, fn: string): tf.Tensor1D {
+  assertAlive(gan.g, fn);
+  checkInput(z, gan.g, 'z', fn);
   const loss = opts.loss ?? 'non-saturating';
-  checkLoss(loss, 'gGradients');
+  checkLoss(loss, fn);
   const real = opts.featureMatching;
-  if (real) checkInput(real, gan.d, 'featureMatching (the real batch)', 'gGradients');
+  if (real) checkInput(real, gan.d, 'featureMatching (the real batch)', fn);
   const vars = gan.g.params.map((p) => p.variable);
   return withStats((pending) => {
     const { value, grads } = tf.variableGrads(() => {
@@ -141,7 +195,7 @@ export function gGradients(gan: Gan, z: tf.Tensor2D, opts: { loss?: GanLoss; fea
       const ff = tf.mean(features(gan.d, fake, pending), 0);
       return tf.mean(tf.square(tf.sub(fr, ff))) as tf.Scalar;
     }, vars);
-    return { grads: flatGrads(gan.g, grads), gLoss: scalarOf(value) };
+    return tf.keep(packGrads(gan.g, grads, [value]));
   });
 }
 
@@ -163,13 +217,18 @@ export function sampleNoise(batch: number, nz: number, seed: number): tf.Tensor2
  * (as the PyTorch example samples) without touching running stats. z: [B,nz] (B ≥ 2 when G has BN).
  */
 export function generate(gan: Gan, z: tf.Tensor2D): Float32Array {
-  assertAlive(gan.g, 'generate');
-  checkInput(z, gan.g, 'z', 'generate');
-  let out!: Float32Array;
-  tf.tidy(() => {
-    out = ownedData(forward(gan.g, z, null));
-  });
-  return out;
+  return readPacked(generated(gan, z, 'generate'), false);
+}
+
+/** generate without a synchronous device read (webgpu). */
+export function generateAsync(gan: Gan, z: tf.Tensor2D): Promise<Float32Array> {
+  return readPacked(generated(gan, z, 'generateAsync'), true);
+}
+
+function generated(gan: Gan, z: tf.Tensor2D, fn: string): tf.Tensor {
+  assertAlive(gan.g, fn);
+  checkInput(z, gan.g, 'z', fn);
+  return tf.tidy(() => forward(gan.g, z, null));
 }
 
 /**

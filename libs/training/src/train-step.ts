@@ -6,7 +6,7 @@
  * run exactly these functions. Not a runnable file.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { adamApply, clipWeights, dGradients, gGradients, type DGradResult, type GanLoss, type GGradResult } from '@gan/model';
+import { adamApply, clipWeights, dGradientsAsync, gGradientsAsync, type DGradResult, type GanLoss, type GGradResult } from '@gan/model';
 import type { Reducer } from './reducer';
 import type { TrainState } from './run-state';
 
@@ -43,7 +43,7 @@ export interface StepOutcome extends CriticOutcome {
 export async function criticStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D, reducer: Reducer, opts: StepOptions): Promise<CriticOutcome> {
   const { gan } = st;
   const t0 = performance.now();
-  const d = dGradients(gan, real, z, { realLabel: opts.realLabel, loss: opts.loss });
+  const d = await dGradientsAsync(gan, real, z, { realLabel: opts.realLabel, loss: opts.loss });
   const ta = performance.now();
   await reducer.allReduceMean(d.grads);
   const tb = performance.now();
@@ -60,7 +60,7 @@ export async function trainStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D,
   const { gan } = st;
   const c = await criticStep(st, real, z, reducer, opts);
   const t0 = performance.now();
-  const g = gGradients(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined });
+  const g = await gGradientsAsync(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined });
   const ta = performance.now();
   await reducer.allReduceMean(g.grads);
   const tb = performance.now();

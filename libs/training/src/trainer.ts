@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  buildGan, createAdam, disposeGan, generate, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, adamState,
-  loadAdamState,
+  buildGan, createAdam, disposeGan, generateAsync, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, adamState,
+  loadAdamState, syncHostCopies,
 } from '@gan/model';
 import { openDataset, createBatchStream, type Dataset } from '@gan/data';
 import { CheckpointManager } from '@gan/checkpoint';
@@ -142,12 +142,22 @@ async function broadcastState(st: TrainState, reducer: Reducer): Promise<void> {
   }
 }
 
-function writeSamples(st: TrainState, config: TrainConfig, ds: Dataset, file: string): void {
+/**
+ * Host copies of both nets' weights and BatchNorm buffers, read asynchronously, so that the synchronous getters the
+ * loop uses (snapshots, the buffers' broadcast, checkpoints, digests) never read the device synchronously, which a
+ * GPU backend under Node (webgpu) cannot do. Cheap when nothing changed (after Adam, only the small BN buffers).
+ */
+async function syncHost(st: TrainState): Promise<void> {
+  await syncHostCopies(st.gan.g);
+  await syncHostCopies(st.gan.d);
+}
+
+async function writeSamples(st: TrainState, config: TrainConfig, ds: Dataset, file: string): Promise<void> {
   const n = config.model === 'mlp' ? 2500 : 64;
   const zData = batchNoise(config.seed, 0, 0, n, config.nz, NOISE_STREAM.fixedSamples);
   const z = tf.tensor2d(zData, [n, config.nz]);
   try {
-    const x = generate(st.gan, z);
+    const x = await generateAsync(st.gan, z);
     if (config.model === 'mlp') writeScatterPlot(file, x, { modes: ds.modes });
     else writeImageGrid(file, x, { n, h: config.imageSize, w: config.imageSize, c: config.channels });
   } finally {
@@ -231,6 +241,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       logger.info({ step: st.step, from: resumeCkpt.path ?? config.resume }, 'resumed');
     }
     // A fresh worker's commit is its initial state; a joiner's is ranked last (the coordinator orders by step).
+    await syncHost(st);
     let commit: Snapshot | null = membership ? takeSnapshot(st) : null;
     let reason: string | null = null;
     let stoppedEarly = false;
@@ -252,6 +263,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           // The run cannot go on (too few workers, coordinator gone): keep the newest commit on disk before leaving.
           if (commit && commit.step > 0 && commit.step !== lastCheckpoint) {
             restoreSnapshot(st, commit);
+            await syncHost(st);
             const mgr = ckpts ?? new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger });
             const { tensors, metadata } = serializeState(st, config);
             await mgr.save(st.step, tensors, metadata);
@@ -263,7 +275,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const chief = reducer.rank === 0;
       try {
+        await syncHost(st);
         await broadcastState(st, reducer);
+        await syncHost(st);
         if (membership) commit = takeSnapshot(st);
         if (chief && !ckpts) {
           ckpts = new CheckpointManager(path.join(out, 'checkpoints'), { keep: config.keepCheckpoints, logger });
@@ -321,6 +335,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             }
           }
 
+          await syncHost(st);
           // Buffers and the stop/reform decision travel together: one small broadcast per step keeps ranks in lockstep.
           const decision = chief && opts.stopRequested?.() ? CONTROL.stop : chief && membership?.reformRequested() ? CONTROL.reform : CONTROL.go;
           if (reducer.worldSize > 1) {
@@ -369,7 +384,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             });
             if (config.sampleEvery > 0 && (st.step % config.sampleEvery === 0 || last)) {
               const file = path.join(out, `fake_samples_step_${pad6(st.step)}.png`);
-              writeSamples(st, config, ds, file);
+              await writeSamples(st, config, ds, file);
               // The PNG just written (a grid, or the MLP's scatter plot) is the image: its size comes from its header.
               const png = fs.readFileSync(file);
               const { width, height, channels } = readPngHeader(png, file);
@@ -401,6 +416,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
     }
     if (reducer.rank === 0 && ckpts && lastCheckpoint !== st.step) {
+      await syncHost(st);
       const { tensors, metadata } = serializeState(st, config);
       await ckpts.save(st.step, tensors, metadata);
     }
