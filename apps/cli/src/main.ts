@@ -10,15 +10,15 @@
  *   npx gan-train worker --coordinator HOST:29500 --advertise HOST --token-file run.token [train flags]
  */
 import { RunSecret } from '@gan/auth';
-import { ConfigError, DISTRIBUTED_COMMANDS, DISTRIBUTED_FLAGS, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
+import { ConfigError, DISTRIBUTED_COMMANDS, DISTRIBUTED_FLAGS, LOG_FLAGS, formatHelp, parseArgs, type FieldSpec, type ParseOptions } from '@gan/config';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createLogger, ProgressBar } from '@gan/telemetry';
+import { createLogger, ProgressBar, terminalLine } from '@gan/telemetry';
 import { initBackend, threadsFor } from '@gan/backend';
 import { defaultRunDir, evaluateRun, exportRun, EXPORT_FORMATS, prepareRunDir, train } from '@gan/training';
 
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
-  train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields() } },
+  train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields(), extra: { ...LOG_FLAGS } } },
   eval: {
     summary: 'score a run: VEEGAN mode coverage for 2-D data, MNIST-classifier metrics for images',
     usage: 'gan-train eval --run DIR [--json]',
@@ -29,6 +29,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
         json: { type: 'boolean', help: 'print one JSON line', default: false },
         samples: { type: 'int', min: 2, help: 'samples to draw (default 2500 for 2-D data, 2000 for images)' },
         classifier: { type: 'string', help: 'MNIST classifier (.safetensors from gan-train classifier) for image runs', metavar: 'FILE' },
+        ...LOG_FLAGS,
       },
     },
   },
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
         run: { type: 'string', help: 'run directory (its checkpoints/ folder) or a checkpoint file', metavar: 'DIR' },
         out: { type: 'string', nullable: true, help: 'a .safetensors file, or a folder (default: the run directory, torch_step_NNNNNN.safetensors)', metavar: 'FILE' },
         format: { type: 'enum', values: EXPORT_FORMATS, help: 'output format (torch: load with test/torch/gan_torch.py or safetensors.torch)', default: 'torch' },
+        ...LOG_FLAGS,
       },
     },
   },
@@ -51,6 +53,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
       allow: ['backend', 'dataRoot', 'imageSize', 'seed', 'batchSize', 'out'],
       extra: {
         epochs: { type: 'int', min: 1, help: 'passes over the training images', default: 5 },
+        ...LOG_FLAGS,
       },
     },
   },
@@ -100,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (cmd) {
     case 'train': {
-      const logger = createLogger({ role: 'trainer' });
+      const logger = createLogger({ role: 'trainer', format: String(extra.logFormat) });
       config.out ??= defaultRunDir();
       prepareRunDir(config.out, { resume: config.resume, overwrite: config.overwrite });
       logger.info({ out: config.out }, 'run folder');
@@ -112,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'eval': {
-      const logger = createLogger({ role: 'eval' });
+      const logger = createLogger({ role: 'eval', format: String(extra.logFormat) });
       if (!extra.run) throw new ConfigError('eval needs --run DIR (a run directory or checkpoint)');
       await initBackend(config.backend, logger);
       const r = await evaluateRun(String(extra.run), logger, {
@@ -125,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'export': {
-      const logger = createLogger({ role: 'export' });
+      const logger = createLogger({ role: 'export', format: String(extra.logFormat) });
       if (!extra.run) throw new ConfigError('export needs --run DIR (a run directory or checkpoint)');
       // Building the model to read weights needs no speed: auto means cpu here (no wasm start-up).
       await initBackend(config.backend === 'auto' ? 'cpu' : config.backend, logger);
@@ -134,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'classifier': {
-      const logger = createLogger({ role: 'classifier' });
+      const logger = createLogger({ role: 'classifier', format: String(extra.logFormat) });
       if (!config.dataRoot) throw new ConfigError('classifier needs --data-root DIR (MNIST IDX files)');
       if (config.imageSize !== 28 && config.imageSize !== 32) throw new ConfigError(`classifier: --image-size must be 28 or 32, got ${config.imageSize}`);
       await initBackend(config.backend, logger);
@@ -164,7 +167,7 @@ async function main(argv: string[]): Promise<number> {
     }
     // gRPC is loaded only by the commands that use it: train and eval start faster without it.
     case 'local':
-      return (await import('@gan/distributed')).runLauncher(config, extra, rest);
+      return (await import('@gan/distributed')).runLauncher(config, extra);
   }
   return 2;
 }
@@ -185,9 +188,12 @@ function installStopHandler(logger: { warn(o: object, m: string): void }): () =>
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
-    // Every failure is one line naming the problem; GAN_DEBUG=1 adds the stack for bug reports.
-    process.stderr.write(`gan-train: error: ${err?.message ?? err}\n`);
-    if (process.env.GAN_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+    // Every failure is one line naming the problem; GAN_DEBUG=1 adds the stack for bug reports. A progress bar on
+    // the terminal stays as it was, with the error on the line below it.
+    const line = terminalLine(process.stderr);
+    line.endStatus();
+    line.writeLines(`gan-train: error: ${err?.message ?? err}`);
+    if (process.env.GAN_DEBUG) line.writeLines(`${err?.stack ?? ''}`);
     process.exit(1);
   },
 );

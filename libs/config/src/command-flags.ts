@@ -18,10 +18,21 @@ const SECURITY: Record<string, FieldSpec> = {
 };
 const LOCAL_SECURITY: Record<string, FieldSpec> = { tlsCert: SECURITY.tlsCert, tlsKey: SECURITY.tlsKey, tlsCa: SECURITY.tlsCa };
 
+/** The values of --log-format (@gan/telemetry's LOG_FORMATS: the two libs may not import each other). */
+export const LOG_FORMAT_VALUES = ['auto', 'pretty', 'json'] as const;
+
+/** How a process prints its logs: every command that logs takes these (`gan-train local` gives its children json). */
+export const LOG_FLAGS: Record<string, FieldSpec> = {
+  logFormat: {
+    type: 'enum', values: LOG_FORMAT_VALUES, default: 'auto',
+    help: 'log lines on stderr: readable one-liners on a terminal and JSON otherwise (auto), or always pretty or json',
+  },
+};
+
 export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Record<string, FieldSpec>> = {
   // `local` makes a fresh run secret and hands it to its children through their environment.
-  local: { joinTimeoutMs, joinGraceMs, ...LOCAL_SECURITY },
-  coordinator: { listen, joinTimeoutMs, joinGraceMs, ...SECURITY },
+  local: { joinTimeoutMs, joinGraceMs, ...LOCAL_SECURITY, ...LOG_FLAGS },
+  coordinator: { listen, joinTimeoutMs, joinGraceMs, ...SECURITY, ...LOG_FLAGS },
   worker: {
     joinTimeoutMs,
     ...SECURITY,
@@ -36,6 +47,7 @@ export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Recor
       type: 'int', min: 0, max: 65535, default: 0,
       help: 'TCP port of this worker\'s gradient data channel, for firewalls (0 = any free port)',
     },
+    ...LOG_FLAGS,
   },
 };
 

@@ -1,11 +1,12 @@
 // Public API of @gan/config: the typed run configuration (defaults, field metadata), argv parsing and help,
-// validation of configs read as data, and the cross-worker fingerprint. No TF.js, no gRPC.
+// --config files (YAML/JSON), validation of configs read as data, and the cross-worker fingerprint. No TF.js, no gRPC.
 export {
   CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, FINGERPRINT_FIELDS, MODEL_DEFAULTS, defaultsFor, flagName,
   type ConfigFieldSpec, type ConfigKey, type FieldSpec, type TrainConfig,
 } from './fields';
 export { ConfigError, describeRule } from './values';
-export { parseArgs, formatHelp, configToArgs, type ParseOptions, type ParseResult, type HelpOptions } from './parse-args';
+export { parseArgs, formatHelp, configToArgs, CONFIG_FILE_FLAG, type ParseOptions, type ParseResult, type HelpOptions } from './parse-args';
+export { readConfigFile, RUN_FOLDER_FIELDS, type ConfigFileContents } from './config-file';
 export { validateConfig } from './validate';
 export { fingerprint, fingerprintFields, diffConfigs, formatConfigDiff } from './fingerprint';
-export { DISTRIBUTED_COMMANDS, DISTRIBUTED_FLAGS } from './command-flags';
+export { DISTRIBUTED_COMMANDS, DISTRIBUTED_FLAGS, LOG_FLAGS, LOG_FORMAT_VALUES } from './command-flags';

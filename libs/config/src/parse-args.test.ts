@@ -181,7 +181,7 @@ test('formatHelp aligns every accepted flag with its help and default', () => {
   const lines = text.split('\n');
   assert.equal(lines[0], 'Usage: gan-train worker [options]');
   const rows = lines.filter((l) => l.startsWith('  -'));
-  assert.equal(rows.length, 5);
+  assert.equal(rows.length, 6);
   const starts = rows.map((l) => {
     const m = /^( {2}\S(?:.*?\S)?)( {2,})\S/.exec(l);
     assert.ok(m, `row without a help column: ${l}`);
@@ -192,6 +192,7 @@ test('formatHelp aligns every accepted flag with its help and default', () => {
   assert.ok(text.includes('batch size per worker (default 64; mlp: 256)'), text);
   assert.ok(text.includes('--[no-]download'));
   assert.ok(text.includes('--coordinator HOST:PORT'));
+  assert.ok(text.includes('--config FILE'), 'every command takes --config');
   assert.ok(text.includes('auto|tensorflow|webgpu|wasm|cpu'));
   assert.ok(!text.includes('--lr'), 'flags the command does not take are not listed');
   const full = formatHelp();

@@ -1,13 +1,15 @@
 // Command-line parsing for the trainer's subcommands, driven entirely by CONFIG_FIELDS: `--flag value`,
-// `--flag=value`, booleans as `--flag` / `--no-flag` / `--flag=false`, `--` ending the flags, and `-h`/`--help`
-// detection. Also the aligned help text and the inverse (a config back to argv, for spawning workers).
-// Tested by libs/config/src/parse-args.test.ts (`node tools/run-tests.mjs libs/config`).
+// `--flag=value`, booleans as `--flag` / `--no-flag` / `--flag=false`, `--` ending the flags, `-h`/`--help`
+// detection, and `--config FILE` (YAML or JSON whose keys are the command's flags; flags on the command line win).
+// Also the aligned help text and the inverse (a config back to argv, for spawning workers).
+// Tested by libs/config/src/parse-args.test.ts and config-file.test.ts (`node tools/run-tests.mjs libs/config`).
+import { readConfigFile } from './config-file';
 import {
   CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, MODEL_DEFAULTS, defaultsFor, flagName,
   type ConfigKey, type FieldSpec, type TrainConfig,
 } from './fields';
 import { checkCrossFields } from './validate';
-import { ConfigError, describeRule, parseRaw, suggest } from './values';
+import { ConfigError, describeRule, isValid, parseRaw, suggest } from './values';
 
 export interface ParseOptions {
   /** Config field names this subcommand accepts (default: all of them). */
@@ -23,9 +25,14 @@ export interface ParseResult {
   extra: Record<string, unknown>;
   /** Arguments that are not flags, and everything after `--`. */
   positional: string[];
-  /** True when -h or --help was given; then nothing else was validated. */
+  /** True when -h or --help was given; then nothing else was validated (and no --config file read). */
   help: boolean;
+  /** The --config file the values were read from, or null. */
+  configFile: string | null;
 }
+
+/** The flag that names a config file; every command takes it unless it declares a `--config` of its own. */
+export const CONFIG_FILE_FLAG = '--config';
 
 interface Entry {
   name: string;
@@ -75,9 +82,10 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
   const { accepted, refused } = buildTable(opts);
   // The flags given; the model's defaults fill the rest once the model is known (it may come after them).
   const given: Record<string, unknown> = {};
-  const extra = extraDefaults(opts.extra);
+  const givenExtra: Record<string, unknown> = {};
   const positional: string[] = [];
   let help = false;
+  let configFile: string | null = null;
   let firstError: ConfigError | undefined;
   const fail = (msg: string): void => {
     firstError ??= new ConfigError(msg);
@@ -105,6 +113,14 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
     const eq = arg.indexOf('=');
     const flag = eq >= 0 ? arg.slice(0, eq) : arg;
     const inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    if (flag === CONFIG_FILE_FLAG && !accepted.has(flag)) {
+      let file = inline;
+      if (file === undefined && argv[i + 1] !== undefined && !argv[i + 1].startsWith('-')) file = argv[++i];
+      if (!file) fail(`${CONFIG_FILE_FLAG} needs a value (a YAML or JSON file)`);
+      else if (configFile !== null) fail(`${CONFIG_FILE_FLAG} given twice (${configFile}, ${file}): give one file`);
+      else configFile = file;
+      continue;
+    }
     let entry = accepted.get(flag);
     let negated = false;
     if (!entry && flag.startsWith('--no-') && inline === undefined) {
@@ -120,7 +136,7 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
       }
       continue;
     }
-    const target = entry.isConfig ? given : extra;
+    const target = entry.isConfig ? given : givenExtra;
     const { spec } = entry;
     if (spec.type === 'boolean') {
       if (inline === undefined) {
@@ -150,12 +166,54 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
     else target[entry.name] = value;
   }
 
-  const config = { ...defaultsFor((given.model as TrainConfig['model'] | undefined) ?? DEFAULT_CONFIG.model), ...given };
-  const result: ParseResult = { config: config as TrainConfig, extra, positional, help };
+  const fromFile = !help && !firstError && configFile !== null ? valuesFromFile(configFile, accepted) : { config: {}, extra: {} };
+  // The flags given win over the file, which wins over the defaults of the model (chosen by either).
+  const fileAndFlags = { ...fromFile.config, ...given };
+  const model = (fileAndFlags.model as TrainConfig['model'] | undefined) ?? DEFAULT_CONFIG.model;
+  const config = { ...defaultsFor(model), ...fileAndFlags };
+  const extra = { ...extraDefaults(opts.extra), ...fromFile.extra, ...givenExtra };
+  const result: ParseResult = { config: config as TrainConfig, extra, positional, help, configFile };
   if (help) return result;
   if (firstError) throw firstError;
   checkCrossFields(result.config, (k) => CONFIG_FIELDS[k].flag);
   return result;
+}
+
+/**
+ * The values of a --config file, checked like flags: a key is a flag without its dashes (`batch-size`) or the
+ * config's camelCase name (`batchSize`); unknown keys, keys the command does not take, values of the wrong type
+ * or out of range, and a flag named twice are one-line errors naming the file and the key. From a run's
+ * config.json, the fields this command does not take are skipped (that file lists every field of the config).
+ */
+function valuesFromFile(file: string, accepted: Map<string, Entry>): { config: Record<string, unknown>; extra: Record<string, unknown> } {
+  const where = `config file ${file}`;
+  const { entries, fromRun } = readConfigFile(file);
+  const byKey = new Map<string, [string, Entry]>();
+  for (const [flag, e] of accepted) {
+    byKey.set(flag.slice(2), [flag, e]);
+    byKey.set(e.name, [flag, e]);
+  }
+  const out = { config: {} as Record<string, unknown>, extra: {} as Record<string, unknown> };
+  const seen = new Map<string, string>();
+  for (const [key, value] of entries) {
+    const hit = byKey.get(key);
+    if (!hit) {
+      const field = CONFIG_KEYS.find((k) => k === key || CONFIG_FIELDS[k].flag === `--${key}`);
+      if (field !== undefined && fromRun) continue;
+      if (field !== undefined) throw new ConfigError(`${where}: key '${key}': this command does not take ${CONFIG_FIELDS[field].flag}`);
+      const hint = suggest(key, [...byKey.keys()]);
+      throw new ConfigError(`${where}: unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+    }
+    const [flag, entry] = hit;
+    const before = seen.get(flag);
+    if (before !== undefined) throw new ConfigError(`${where}: keys '${before}' and '${key}' both set ${flag}`);
+    seen.set(flag, key);
+    if (!isValid(entry.spec, value)) {
+      throw new ConfigError(`${where}: key '${key}' must be ${describeRule(entry.spec)}, got ${JSON.stringify(value) ?? String(value)}`);
+    }
+    (entry.isConfig ? out.config : out.extra)[entry.name] = value;
+  }
+  return out;
 }
 
 export interface HelpOptions extends ParseOptions {
@@ -217,6 +275,9 @@ export function formatHelp(opts: HelpOptions = {}): string {
   for (const [flag, e] of accepted) {
     const def = e.isConfig ? DEFAULT_CONFIG[e.name as ConfigKey] : e.spec.default;
     (e.isConfig ? configRows : commandRows).push(helpRow(flag, e.spec, def, e.isConfig ? modelDefaults(e.name as ConfigKey) : ''));
+  }
+  if (!accepted.has(CONFIG_FILE_FLAG)) {
+    configRows.push([`${CONFIG_FILE_FLAG} FILE`, 'read flags from a YAML or JSON file (keys: flag names, e.g. batch-size: 64; a run\'s config.json works too); flags given here win']);
   }
   configRows.push(['-h, --help', 'show this help']);
   const all = [...commandRows, ...configRows];

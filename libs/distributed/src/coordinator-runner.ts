@@ -11,7 +11,7 @@ import { exitWhenParentGoes } from './parent-watch';
 
 export async function runCoordinator(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
   exitWhenParentGoes();
-  const logger = createLogger({ role: 'coordinator' });
+  const logger = createLogger({ role: 'coordinator', format: String(extra.logFormat ?? 'auto') });
   const credentials = credentialsFromFlags(extra);
   if (!credentials.authenticated) logger.warn({}, 'running with --insecure: anyone who reaches this port can stop the run or take it over');
   const server = new CoordinatorServer({

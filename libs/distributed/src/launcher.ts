@@ -4,16 +4,17 @@
  * orderly shutdown with a final checkpoint, and exits non-zero if any process failed.
  *
  * Children get their own process group (Ctrl-C reaches only the launcher, which decides) and a stdin pipe (they
- * exit if the launcher dies). Worker logs pass through; on a terminal only warnings and errors are shown above
- * the bar.
+ * exit if the launcher dies). They get the launcher's resolved config as flags (so a --config file is read once,
+ * here) and always log JSON (`--log-format=json`): the launcher reads their lines and prints them in its own
+ * --log-format (pretty on a terminal by default); on a terminal only warnings and errors are shown, above the bar.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { RunSecret } from '@gan/auth';
-import type { TrainConfig } from '@gan/config';
-import { createLogger, ProgressBar } from '@gan/telemetry';
+import { configToArgs, flagName, type TrainConfig } from '@gan/config';
+import { createLogger, logLineRenderer, ProgressBar, terminalLine } from '@gan/telemetry';
 import { availableCores, threadsPerWorker } from '@gan/backend';
 import { defaultRunDir, prepareRunDir } from '@gan/training';
 import { call, coordinatorClient } from './rpc';
@@ -34,7 +35,13 @@ interface Child {
   exit: Promise<number>;
 }
 
-function start(name: string, args: string[], secret: RunSecret, filterLogs: boolean, onLine?: (line: string) => void): Child {
+/** How the launcher shows its children's stderr: which lines (filterLogs: warnings and errors only) and in what format. */
+interface Relay {
+  filterLogs: boolean;
+  render: (line: string) => string;
+}
+
+function start(name: string, args: string[], secret: RunSecret, relay: Relay, onLine?: (line: string) => void): Child {
   const { GAN_TOKEN_FILE: _file, ...env } = process.env;
   const proc = spawn(process.execPath, [BIN, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -48,9 +55,11 @@ function start(name: string, args: string[], secret: RunSecret, filterLogs: bool
     },
   });
   readline.createInterface({ input: proc.stdout! }).on('line', (l) => (onLine ? onLine(l) : process.stdout.write(l + '\n')));
+  const err = terminalLine(process.stderr);
   readline.createInterface({ input: proc.stderr! }).on('line', (l) => {
-    if (filterLogs && /"level":"(info|debug|trace)"/.test(l)) return;
-    process.stderr.write((filterLogs ? '\r\x1b[K' : '') + l + '\n');
+    if (relay.filterLogs && /"level":"(info|debug|trace)"/.test(l)) return;
+    // Through the terminal's line owner: above the progress bar, never on its line.
+    err.writeLines(relay.render(l));
   });
   const exit = new Promise<number>((resolve) => proc.on('exit', (code, sig) => resolve(code ?? (sig ? 128 + 9 : 1))));
   return { name, proc, exit };
@@ -65,11 +74,14 @@ function kill(c: Child, sig: NodeJS.Signals): void {
   }
 }
 
-export async function runLauncher(config: TrainConfig, extra: Record<string, unknown>, rawArgs: string[]): Promise<number> {
-  const logger = createLogger({ role: 'launcher' });
+/** Command flags of `local` that its children take as they are (the TLS files). */
+const CHILD_EXTRAS = ['tlsCert', 'tlsKey', 'tlsCa'] as const;
+
+export async function runLauncher(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
+  const logFormat = String(extra.logFormat ?? 'auto');
+  const logger = createLogger({ role: 'launcher', format: logFormat });
   // The launcher owns the run folder: it picks the default name once (every worker gets it) and refuses one that
   // holds another run before any process starts.
-  const userOut = config.out;
   config = { ...config, out: config.out ?? defaultRunDir() };
   prepareRunDir(config.out!, { resume: config.resume, overwrite: config.overwrite });
   logger.info({ out: config.out }, 'run folder');
@@ -77,18 +89,20 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   const secret = RunSecret.generate();
   const credentials = credentialsFromFlags(extra, { GAN_TOKEN: secret.exportText() });
   const progress = new ProgressBar({ total: config.steps, label: `${config.workers} workers` });
-  const filter = progress.isTTY;
-  // The user's train flags go to every process unchanged: the coordinator checks they agree (fingerprint).
-  const launcherOnly = ['--join-timeout-ms', '--join-grace-ms'];
+  const relay: Relay = { filterLogs: progress.isTTY, render: logLineRenderer({ format: logFormat }) };
+  // Every process gets the launcher's config (from flags and any --config file; the coordinator checks they agree
+  // by fingerprint), the TLS files, and JSON logs: this process reads their lines (the coordinator's address,
+  // the level filter) and shows them in its own format.
   const passthrough = [
-    ...rawArgs.filter((a, i) => !launcherOnly.some((f) => a === f || a.startsWith(`${f}=`) || rawArgs[i - 1] === f)),
-    ...(userOut ? [] : [`--out=${config.out}`]),
+    ...configToArgs(config),
+    ...CHILD_EXTRAS.filter((k) => typeof extra[k] === 'string').map((k) => `${flagName(k)}=${String(extra[k])}`),
+    '--log-format=json',
   ];
   const joinArgs = [`--join-timeout-ms=${Number(extra.joinTimeoutMs ?? 300_000)}`];
 
   let resolveAddr!: (a: string) => void;
   const addr = new Promise<string>((r) => (resolveAddr = r));
-  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, `--join-grace-ms=${Number(extra.joinGraceMs ?? 10_000)}`, ...passthrough], secret, filter, (line) => {
+  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, `--join-grace-ms=${Number(extra.joinGraceMs ?? 10_000)}`, ...passthrough], secret, relay, (line) => {
     try {
       const m = JSON.parse(line);
       if (m.event === 'listening') resolveAddr(m.address);
@@ -101,7 +115,7 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
   // The workers share this machine's cores unless --threads says otherwise (it is in passthrough then).
   const threads = config.threads === null ? [`--threads=${threadsPerWorker(availableCores(), config.workers)}`] : [];
   const workerArgs = ['worker', '--coordinator', address, '--advertise', '127.0.0.1', ...joinArgs, ...threads, ...passthrough];
-  const workers = Array.from({ length: config.workers }, (_, i) => start(`worker ${i}`, workerArgs, secret, filter));
+  const workers = Array.from({ length: config.workers }, (_, i) => start(`worker ${i}`, workerArgs, secret, relay));
   const all = [coord, ...workers];
   // Elastic runs outlive a lost worker (the coordinator re-forms the group); static runs fail with it.
   const elastic = (config.minWorkers > 0 && config.minWorkers < config.workers) || config.maxRestarts > 0;
@@ -162,7 +176,7 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
             lost.push(`${c.name} (exit ${code})`);
             if (restarts < config.maxRestarts) {
               restarts += 1;
-              const again = start(`${c.name} restart ${restarts}`, workerArgs, secret, filter);
+              const again = start(`${c.name} restart ${restarts}`, workerArgs, secret, relay);
               logger.warn({ process: again.name, restarts, maxRestarts: config.maxRestarts }, 'restarting a worker (it re-joins at the next step boundary)');
               all.push(again);
               workers.push(again);

@@ -77,7 +77,8 @@ async function joinWithRetry(client: CoordinatorClient, req: JoinRequest, timeou
 
 export async function runWorker(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
   exitWhenParentGoes();
-  let logger = createLogger({ role: 'worker' });
+  const logFormat = String(extra.logFormat ?? 'auto');
+  let logger = createLogger({ role: 'worker', format: logFormat });
   // Whichever worker is rank 0 writes the run under its own --out (a fresh runs/<date>-<time> when not given).
   config = { ...config, out: config.out ?? defaultRunDir() };
   const coordinator = String(extra.coordinator);
@@ -187,7 +188,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       });
       group = collectiveGroup(collective, reply.rank, reply.world_size, reply.generation);
       reformWanted = false;
-      logger = createLogger({ role: 'worker', rank: reply.rank });
+      logger = createLogger({ role: 'worker', rank: reply.rank, format: logFormat });
       logger.info({ worldSize: reply.world_size, generation: reply.generation, peers: reply.peers, jobId: reply.job_id, committedStep }, first ? 'joined' : 'joined a new generation');
       hb.setInterval(reply.heartbeat_ms || config.heartbeatMs);
       hb.setGeneration(reply.generation);

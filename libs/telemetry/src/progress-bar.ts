@@ -1,8 +1,10 @@
 // Single-line terminal progress bar for the training loop, e.g.
 //   [█████░░░░░] 120/1000 12%  3.4 step/s  ETA 4m19s  d_loss 1.234  g_loss 0.876
 // It only draws on a TTY; on a pipe or file it is silent (the trainer logs progress with pino instead), so logs
-// never fill with carriage returns. Tested by progress-bar.test.ts.
+// never fill with carriage returns. The bar draws through its stream's TerminalLine (terminal-line.ts), so log lines
+// written through the same owner appear above it instead of on its line. Tested by progress-bar.test.ts.
 import { formatDuration } from './format-duration';
+import { terminalLine, type TerminalLine } from './terminal-line';
 
 /** The part of a stream the bar needs; process.stderr satisfies it, and so does a test double. */
 export interface ProgressStream {
@@ -26,6 +28,8 @@ export interface ProgressBarOptions {
   now?: () => number;
   /** Minimum ms between redraws (the last step always draws); default 100. */
   minRedrawMs?: number;
+  /** Owner of the stream's last line; default the stream's shared one (terminalLine(stream)). */
+  line?: TerminalLine;
 }
 
 /** Seconds over which the steps/s EMA forgets: long enough to smooth per-step jitter, short enough to track changes. */
@@ -37,6 +41,7 @@ export class ProgressBar {
   readonly isTTY: boolean;
   readonly total: number;
   private readonly stream: ProgressStream;
+  private readonly line: TerminalLine;
   private readonly label: string;
   private readonly width: number;
   private readonly now: () => number;
@@ -55,6 +60,7 @@ export class ProgressBar {
     this.total = opts.total;
     this.stream = opts.stream ?? process.stderr;
     this.isTTY = this.stream.isTTY === true;
+    this.line = opts.line ?? terminalLine(this.stream);
     this.label = opts.label ?? '';
     this.width = Math.max(1, Math.floor(opts.width ?? 20));
     this.now = opts.now ?? (() => performance.now());
@@ -85,7 +91,7 @@ export class ProgressBar {
   done(): void {
     if (!this.isTTY || this.finished) return;
     this.finished = true;
-    if (this.lastLine !== '') this.stream.write('\n');
+    if (this.lastLine !== '') this.line.endStatus();
   }
 
   /** Builds the line (without control codes) — exposed for tests and for non-TTY callers that want the text. */
@@ -107,7 +113,7 @@ export class ProgressBar {
     // Never wrap: a wrapped line can't be redrawn with '\r' and would scroll the terminal on every update.
     const fitted = cols && cols > 1 && [...line].length > cols - 1 ? [...line].slice(0, cols - 1).join('') : line;
     this.lastLine = fitted;
-    this.stream.write(`\r${fitted}\x1b[K`);
+    this.line.drawStatus(fitted);
   }
 }
 
