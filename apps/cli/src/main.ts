@@ -4,6 +4,7 @@
  *   npx gan-train train --model mlp --dataset ring8 --steps 2000 --out runs/ring8
  *   npx gan-train eval --run runs/ring8 --json
  *   npx gan-train export --run runs/ring8 --format torch
+ *   npx gan-train sample --run runs/ring8 --seed 3
  *   npx gan-train local --workers 2 --image-size 32 --channels 1 --ngf 16 --ndf 16 --steps 200
  *   npx gan-train token --out run.token       (the run secret; copy it to every machine)
  *   npx gan-train coordinator --listen HOST:29500 --workers 2 --token-file run.token [train flags]
@@ -15,7 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, ProgressBar, terminalLine } from '@gan/telemetry';
 import { initBackend, threadsFor } from '@gan/backend';
-import { defaultRunDir, evaluateRun, exportRun, EXPORT_FORMATS, prepareRunDir, train } from '@gan/training';
+import { defaultRunDir, evaluateRun, exportRun, EXPORT_FORMATS, prepareRunDir, sampleRun, train } from '@gan/training';
 
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
   train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields(), extra: { ...LOG_FLAGS } } },
@@ -42,6 +43,20 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
         run: { type: 'string', help: 'run directory (its checkpoints/ folder) or a checkpoint file', metavar: 'DIR' },
         out: { type: 'string', nullable: true, help: 'a .safetensors file, or a folder (default: the run directory, torch_step_NNNNNN.safetensors)', metavar: 'FILE' },
         format: { type: 'enum', values: EXPORT_FORMATS, help: 'output format (torch: load with test/torch/gan_torch.py or safetensors.torch)', default: 'torch' },
+        ...LOG_FLAGS,
+      },
+    },
+  },
+  sample: {
+    summary: "draw G's samples from a run's newest valid checkpoint into a PNG (a grid, or a 2-D scatter plot)",
+    usage: 'gan-train sample --run DIR [--n 64] [--seed S] [--out FILE.png]',
+    parse: {
+      allow: ['backend'],
+      extra: {
+        run: { type: 'string', help: 'run directory (its checkpoints/ folder) or a checkpoint file', metavar: 'DIR' },
+        n: { type: 'int', min: 2, help: 'samples to draw (default 64 for images, 2500 points for 2-D data)' },
+        seed: { type: 'int', min: 0, help: "noise seed (default: the run's own sample noise, which reproduces its last fake_samples grid)" },
+        out: { type: 'string', nullable: true, help: 'the PNG to write (default: DIR/samples_step_NNNNNN[_seed_S].png)', metavar: 'FILE' },
         ...LOG_FLAGS,
       },
     },
@@ -134,6 +149,18 @@ async function main(argv: string[]): Promise<number> {
       await initBackend(config.backend === 'auto' ? 'cpu' : config.backend, logger);
       const r = await exportRun(String(extra.run), String(extra.format), logger, { out: extra.out ? String(extra.out) : undefined });
       process.stdout.write(JSON.stringify({ path: r.path, step: r.step, tensors: r.tensors, source: r.source }) + '\n');
+      return 0;
+    }
+    case 'sample': {
+      const logger = createLogger({ role: 'sample', format: String(extra.logFormat) });
+      if (!extra.run) throw new ConfigError('sample needs --run DIR (a run directory or checkpoint)');
+      await initBackend(config.backend, logger);
+      const r = await sampleRun(String(extra.run), logger, {
+        n: extra.n === undefined || extra.n === null ? undefined : Number(extra.n),
+        seed: extra.seed === undefined || extra.seed === null ? null : Number(extra.seed),
+        out: extra.out ? String(extra.out) : undefined,
+      });
+      process.stdout.write(JSON.stringify({ path: r.path, step: r.step, n: r.n, seed: r.seed, checkpoint: r.checkpoint }) + '\n');
       return 0;
     }
     case 'classifier': {

@@ -13,6 +13,8 @@ export { evaluateRun } from './evaluate';
 export { exportRun, EXPORT_FORMATS } from './export-torch';
 export type { ExportFormat, ExportResult } from './export-torch';
 export { loadRun } from './load-run';
+export { sampleRun } from './sample-run';
+export type { SampleOptions, SampleResult } from './sample-run';
 export { defaultRunDir, prepareRunDir, runFilesIn, productVersion, RUN_FILES } from './run-dir';
 export type { LoadedRun } from './load-run';
 export { criticStep, trainStep } from './train-step';

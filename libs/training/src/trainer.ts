@@ -13,16 +13,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  buildGan, createAdam, disposeGan, generateAsync, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, adamState,
+  buildGan, createAdam, disposeGan, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, adamState,
   loadAdamState, syncHostCopies,
 } from '@gan/model';
 import { openDataset, createBatchStream, type Dataset } from '@gan/data';
 import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
 import { MetricsWriter, readPngHeader, TensorBoardWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
-import { batchNoise, NOISE_STREAM } from './noise';
+import { batchNoise } from './noise';
 import { productVersion, writeRunConfig } from './run-dir';
 import { tensorboardScalars } from './tensorboard-scalars';
+import { defaultSampleCount, sampleNoiseFor, writeSampleFile } from './sample-file';
 import { criticStep, trainStep, type StepOptions, type StepOutcome } from './train-step';
 import { LocalReducer, PeerFailure, type Membership, type Reducer } from './reducer';
 import {
@@ -153,16 +154,8 @@ async function syncHost(st: TrainState): Promise<void> {
 }
 
 async function writeSamples(st: TrainState, config: TrainConfig, ds: Dataset, file: string): Promise<void> {
-  const n = config.model === 'mlp' ? 2500 : 64;
-  const zData = batchNoise(config.seed, 0, 0, n, config.nz, NOISE_STREAM.fixedSamples);
-  const z = tf.tensor2d(zData, [n, config.nz]);
-  try {
-    const x = await generateAsync(st.gan, z);
-    if (config.model === 'mlp') writeScatterPlot(file, x, { modes: ds.modes });
-    else writeImageGrid(file, x, { n, h: config.imageSize, w: config.imageSize, c: config.channels });
-  } finally {
-    z.dispose();
-  }
+  const n = defaultSampleCount(config);
+  await writeSampleFile(st.gan, config, sampleNoiseFor(config, n, null), n, file, ds.modes);
 }
 
 async function writeRealSamples(config: TrainConfig, ds: Dataset, file: string): Promise<void> {
