@@ -65,8 +65,10 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
     summary: 'train the MNIST classifier that eval uses to score image runs',
     usage: 'gan-train classifier --data-root DIR --image-size 28|32 --out FILE.safetensors',
     parse: {
-      allow: ['backend', 'dataRoot', 'imageSize', 'seed', 'batchSize', 'out'],
+      allow: ['backend', 'dataRoot', 'seed', 'batchSize'],
       extra: {
+        imageSize: { type: 'int', min: 28, max: 32, help: 'image side the classifier reads: 28 (MNIST as it is) or 32 (padded, for 32 px runs)', default: 28 },
+        out: { type: 'string', nullable: true, help: 'a .safetensors file, or a folder that gets mnist-classifier-<size>.safetensors (default runs/classifier)', metavar: 'FILE' },
         epochs: { type: 'int', min: 1, help: 'passes over the training images', default: 5 },
         ...LOG_FLAGS,
       },
@@ -166,15 +168,15 @@ async function main(argv: string[]): Promise<number> {
     case 'classifier': {
       const logger = createLogger({ role: 'classifier', format: String(extra.logFormat) });
       if (!config.dataRoot) throw new ConfigError('classifier needs --data-root DIR (MNIST IDX files)');
-      if (config.imageSize !== 28 && config.imageSize !== 32) throw new ConfigError(`classifier: --image-size must be 28 or 32, got ${config.imageSize}`);
+      const imageSize = Number(extra.imageSize);
+      if (imageSize !== 28 && imageSize !== 32) throw new ConfigError(`classifier: --image-size must be 28 or 32, got ${imageSize}`);
       await initBackend(config.backend, logger);
-      // --out is a .safetensors file, or a folder that gets mnist-classifier-<size>.safetensors.
-      const dest = config.out ?? path.join('runs', 'classifier');
-      const out = path.resolve(dest.endsWith('.safetensors') ? dest : path.join(dest, `mnist-classifier-${config.imageSize}.safetensors`));
+      const dest = extra.out ? String(extra.out) : path.join('runs', 'classifier');
+      const out = path.resolve(dest.endsWith('.safetensors') ? dest : path.join(dest, `mnist-classifier-${imageSize}.safetensors`));
       fs.mkdirSync(path.dirname(out), { recursive: true });
       const { trainClassifier } = await import('@gan/metrics');
       const r = await trainClassifier({
-        dataRoot: config.dataRoot, imageSize: config.imageSize, epochs: Number(extra.epochs), batchSize: config.batchSize,
+        dataRoot: config.dataRoot, imageSize, epochs: Number(extra.epochs), batchSize: config.batchSize,
         seed: config.seed, out, logger,
       });
       process.stdout.write(JSON.stringify({ path: r.path, train_accuracy: r.trainAccuracy, held_out_accuracy: r.heldOutAccuracy, seconds: r.seconds }) + '\n');
