@@ -67,3 +67,39 @@ test('rejects odd-length points and an empty range', () => {
   assert.throws(() => writeScatterPlot(f, new Float32Array(3)), /points length 3 is odd/);
   assert.throws(() => writeScatterPlot(f, new Float32Array(2), { range: [1, 1] }), /range must be/);
 });
+
+test("with modes the scale is the dataset's (1.5× the farthest mode) whatever the points, so plots of a run compare", () => {
+  const dir = tmpDir();
+  const modes = new Float32Array([2, 0, 0, 2, -2, 0, 0, -2]);
+  // Range [-3, 3]: a point at (1, 1) lands where the independent projection puts it, in both plots.
+  const a = path.join(dir, 'a.png');
+  const b = path.join(dir, 'b.png');
+  writeScatterPlot(a, new Float32Array([1, 1]), { modes });
+  writeScatterPlot(b, new Float32Array([1, 1, 0.5, -0.5, 40, 0.5]), { modes });
+  const pa = PNG.sync.read(fs.readFileSync(a));
+  const pb = PNG.sync.read(fs.readFileSync(b));
+  const [x, y] = proj(1, 1, -3, 3, 512);
+  assert.ok(isBlue(rgbAt(pa, x, y)) && isBlue(rgbAt(pb, x, y)), 'the same point is at the same pixel in both plots');
+  // A point far outside the scale is drawn on the frame at its height, not dropped.
+  const [, fy] = proj(0, 0.5, -3, 3, 512);
+  assert.ok(isBlue(rgbAt(pb, 511, fy)), `the far point sits on the right edge, got ${rgbAt(pb, 511, fy)}`);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('ticks carry their values: label ink appears under the x axis at ±1 and ±2, not at 0', () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 't.png');
+  writeScatterPlot(file, new Float32Array([0, 0]), { range: [-3, 3] });
+  const png = PNG.sync.read(fs.readFileSync(file));
+  const [, oy] = proj(0, 0, -3, 3, 512);
+  const inkBelow = (v: number) => {
+    const [tx] = proj(v, 0, -3, 3, 512);
+    let n = 0;
+    for (let yy = oy + 8; yy < oy + 24; yy++) for (let xx = tx - 8; xx <= tx + 8; xx++) if (!isWhite(rgbAt(png, xx, yy))) n++;
+    return n;
+  };
+  for (const v of [-2, -1, 1, 2]) assert.ok(inkBelow(v) > 10, `a label under the tick at ${v}`);
+  // At 0 only the vertical axis crosses that box.
+  assert.ok(inkBelow(0) <= 16, `no label at the origin (${inkBelow(0)} ink pixels)`);
+  fs.rmSync(dir, { recursive: true });
+});

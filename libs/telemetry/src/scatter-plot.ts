@@ -1,6 +1,9 @@
 // Scatter plots for the 2-D toy datasets (ring/grid of Gaussians): generated points in blue over optional real
-// points in light grey, mode centres as red crosses, and axes through the origin with unit-ish ticks. Mode
-// collapse is visible at a glance. No text is drawn (no font dependency). Tested by scatter-plot.test.ts.
+// points in light grey, mode centres as red crosses, and axes through the origin with labelled ticks (a 3×5 pixel
+// font, ./pixel-font). Mode collapse is visible at a glance. Given the modes, the scale is the dataset's (1.5× the
+// farthest mode), so the real and every generated plot of a run share it; a generated point outside it is drawn
+// on the frame, never dropped. Tested by scatter-plot.test.ts.
+import { drawText, formatTick, GLYPH_H, textWidth } from './pixel-font';
 import { writePngAtomic } from './png-file';
 
 export interface ScatterPlotOptions {
@@ -8,7 +11,10 @@ export interface ScatterPlotOptions {
   modes?: Float32Array;
   /** Image side in px; default 512. */
   size?: number;
-  /** Data range shown on both axes; default symmetric around 0 covering all points with a 10% margin. */
+  /**
+   * Data range shown on both axes. Default: with `modes`, symmetric around 0 out to 1.5× the farthest mode
+   * coordinate (the dataset's scale, the same for every plot of a run); else covering all points with a 10% margin.
+   */
   range?: [number, number];
   /** Real data points, [k*2]. */
   real?: Float32Array;
@@ -41,7 +47,7 @@ export function writeScatterPlot(filePath: string, points: Float32Array, opts: S
   if (!Number.isInteger(size) || size < 16 || size > 8192) {
     throw new Error(`writeScatterPlot: size must be an integer in [16, 8192], got ${String(size)}`);
   }
-  const range = opts.range ?? autoRange([points, opts.real, opts.modes]);
+  const range = opts.range ?? (opts.modes && opts.modes.length ? modeRange(opts.modes) : autoRange([points, opts.real, opts.modes]));
   if (!Array.isArray(range) || range.length !== 2 || !Number.isFinite(range[0]) || !Number.isFinite(range[1]) || range[0] >= range[1]) {
     throw new Error(`writeScatterPlot: range must be [lo, hi] with finite lo < hi, got ${JSON.stringify(range)}`);
   }
@@ -67,13 +73,26 @@ export function writeScatterPlot(filePath: string, points: Float32Array, opts: S
   if (oy >= 0 && oy < size) for (let x = 0; x < size; x++) set(x, oy, AXIS);
   const step = niceStep((range[1] - range[0]) / 8);
   const tick = Math.max(3, Math.round(size / 100));
-  for (let v = Math.ceil(range[0] / step) * step; v <= range[1]; v += step) {
+  // Labels at twice the font's size from 256 px up; the axes' own names sit at their positive ends.
+  const scale = size >= 256 ? 2 : 1;
+  const ink = (px: number, py: number) => set(px, py, FRAME);
+  for (let i = Math.ceil(range[0] / step); i * step <= range[1] + 1e-9 * step; i++) {
+    const v = i * step;
     const [tx, ty] = projectPoint(v, v, range, size);
     for (let d = -tick; d <= tick; d++) {
       if (oy >= 0 && oy < size) set(tx, oy + d, AXIS);
       if (ox >= 0 && ox < size) set(ox + d, ty, AXIS);
     }
+    if (i === 0 || size < 128) continue;
+    const label = formatTick(v);
+    const w = textWidth(label, scale);
+    const h = GLYPH_H * scale;
+    // A label that would not fit inside the frame is left out rather than cut.
+    if (oy >= 0 && oy < size && tx - w / 2 > 2 && tx + w / 2 < size - 2) drawText(ink, Math.round(tx - w / 2), oy + tick + 2, label, scale);
+    if (ox >= 0 && ox < size && ty - h / 2 > 2 && ty + h / 2 < size - 2) drawText(ink, ox - tick - 3 - w, Math.round(ty - h / 2), label, scale);
   }
+  if (size >= 128 && oy >= 0 && oy < size) drawText(ink, size - 3 - textWidth('x', scale), oy - 3 - GLYPH_H * scale, 'x', scale);
+  if (size >= 128 && ox >= 0 && ox < size) drawText(ink, ox + 4, 3, 'y', scale);
   for (let i = 0; i < size; i++) {
     set(i, 0, FRAME);
     set(i, size - 1, FRAME);
@@ -83,15 +102,17 @@ export function writeScatterPlot(filePath: string, points: Float32Array, opts: S
 
   // Dots scale gently with image size: 3×3 at 512 px, 1 px on tiny images.
   const r = size >= 256 ? 1 : 0;
-  const dots = (pts: Float32Array, c: RGB) => {
+  const clamp = (p: number) => Math.min(size - 1, Math.max(0, p));
+  const dots = (pts: Float32Array, c: RGB, onFrame: boolean) => {
     for (let i = 0; i < pts.length; i += 2) {
       if (!Number.isFinite(pts[i]) || !Number.isFinite(pts[i + 1])) continue;
-      const [px, py] = projectPoint(pts[i], pts[i + 1], range, size);
+      let [px, py] = projectPoint(pts[i], pts[i + 1], range, size);
+      if (onFrame) [px, py] = [clamp(px), clamp(py)];
       for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) set(px + dx, py + dy, c);
     }
   };
-  if (opts.real) dots(opts.real, REAL);
-  dots(points, GEN);
+  if (opts.real) dots(opts.real, REAL, false);
+  dots(points, GEN, true);
   if (opts.modes) {
     const arm = Math.max(3, Math.round(size / 80));
     for (let i = 0; i < opts.modes.length; i += 2) {
@@ -121,6 +142,14 @@ function autoRange(arrays: (Float32Array | undefined)[]): [number, number] {
     for (let i = 0; i < a.length; i++) if (Number.isFinite(a[i])) m = Math.max(m, Math.abs(a[i]));
   }
   m = m > 0 ? m * 1.1 : 1;
+  return [-m, m];
+}
+
+/** [-m, m] with m = 1.5 × the largest |coordinate| of the mode centres: the dataset's own scale. */
+function modeRange(modes: Float32Array): [number, number] {
+  let m = 0;
+  for (let i = 0; i < modes.length; i++) if (Number.isFinite(modes[i])) m = Math.max(m, Math.abs(modes[i]));
+  m = m > 0 ? m * 1.5 : 1;
   return [-m, m];
 }
 
