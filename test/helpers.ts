@@ -33,10 +33,24 @@ export interface Run {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
+export interface CliOptions {
+  timeoutMs: number;
+  env?: Record<string, string>;
+  cwd?: string;
+  /** run inside this network namespace: `ip netns exec NS node …` (ip execs node, so the PID is node's) */
+  netns?: string;
+  /** a coordinator or worker exits when this test process goes, even SIGKILLed (stdin pipe, as `local` does) */
+  exitWithParent?: boolean;
+}
+
 /** Starts `gan-train ARGS` (in `cwd`, default the repo); resolves when it exits; SIGKILLed (group) after timeoutMs. */
-export function startCli(args: string[], opts: { timeoutMs: number; env?: Record<string, string>; cwd?: string }): Run {
-  const proc = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd ?? ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GAN_TOKEN: TEST_SECRET, ...opts.env },
+export function startCli(args: string[], opts: CliOptions): Run {
+  const argv = [process.execPath, BIN, ...args];
+  if (opts.netns) argv.unshift('ip', 'netns', 'exec', opts.netns);
+  const env: NodeJS.ProcessEnv = { ...process.env, GAN_TOKEN: TEST_SECRET, ...opts.env };
+  if (opts.exitWithParent) env.GAN_EXIT_WITH_PARENT = '1';
+  const proc = spawn(argv[0], argv.slice(1), {
+    cwd: opts.cwd ?? ROOT, detached: true, stdio: [opts.exitWithParent ? 'pipe' : 'ignore', 'pipe', 'pipe'], env,
   });
   live.add(proc);
   const run: Run = { proc, stdout: '', stderr: '', done: null as never };
@@ -52,7 +66,7 @@ export function startCli(args: string[], opts: { timeoutMs: number; env?: Record
   return run;
 }
 
-export function runCli(args: string[], opts: { timeoutMs: number; env?: Record<string, string>; cwd?: string }) {
+export function runCli(args: string[], opts: CliOptions) {
   return startCli(args, opts).done;
 }
 
