@@ -3,6 +3,8 @@ import type { FieldSpec } from './fields';
 
 const listen: FieldSpec = { type: 'string', help: 'address the coordinator listens on', default: '127.0.0.1:29500', metavar: 'HOST:PORT' };
 const joinGraceMs: FieldSpec = { type: 'int', min: 0, help: 'with --min-workers: how long to wait for the rest once enough have joined', default: 10_000, metavar: 'MS' };
+/** The coordinator's HTTP side: Prometheus /metrics and the live dashboard (@gan/distributed coordinator-http.ts). */
+const httpHelp = 'serve Prometheus /metrics and a live dashboard on HOST:PORT (port 0 = a free one; behind the run token)';
 const joinTimeoutMs: FieldSpec = { type: 'int', min: 1000, help: 'how long the coordinator waits for workers to join', default: 300_000, metavar: 'MS' };
 
 /** The run's credentials (@gan/auth): every process of a run gets the same secret; TLS files are per machine. */
@@ -31,8 +33,14 @@ export const LOG_FLAGS: Record<string, FieldSpec> = {
 
 export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Record<string, FieldSpec>> = {
   // `local` makes a fresh run secret and hands it to its children through their environment.
-  local: { joinTimeoutMs, joinGraceMs, ...LOCAL_SECURITY, ...LOG_FLAGS },
-  coordinator: { listen, joinTimeoutMs, joinGraceMs, ...SECURITY, ...LOG_FLAGS },
+  local: {
+    joinTimeoutMs, joinGraceMs, ...LOCAL_SECURITY, ...LOG_FLAGS,
+    http: { type: 'string', default: '127.0.0.1:0', metavar: 'HOST:PORT', help: `${httpHelp}; 'off' to disable` },
+  },
+  coordinator: {
+    listen, joinTimeoutMs, joinGraceMs, ...SECURITY, ...LOG_FLAGS,
+    http: { type: 'string', nullable: true, metavar: 'HOST:PORT', help: `${httpHelp}; default off` },
+  },
   worker: {
     joinTimeoutMs,
     ...SECURITY,

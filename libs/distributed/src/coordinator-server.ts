@@ -23,6 +23,7 @@ import type {
 import { coordinatorPackage, StatusError, unary } from './rpc';
 import { JoinLimiter } from './join-limiter';
 import { RunLifecycle, type RunEvent, type RunState } from './run-state';
+import { RunBoard } from './run-board';
 
 export type { RunState };
 
@@ -73,6 +74,16 @@ interface PendingJoin {
   call: grpc.ServerUnaryCall<JoinRequest__Output, JoinReply>;
 }
 
+/** One member as the dashboard shows it. */
+export interface MemberView {
+  rank: number;
+  address: string;
+  step: number;
+  /** ms since its last heartbeat or report */
+  lastSeenMs: number;
+  health: 'ok' | 'silent' | 'dead' | 'failed' | 'left';
+}
+
 export interface CoordinatorOptions {
   config: TrainConfig;
   logger: CoordinatorLog;
@@ -110,6 +121,8 @@ export class CoordinatorServer {
   address = '';
   /** Generations formed so far, with their sizes (for tests and status). */
   readonly history: { generation: number; worldSize: number; step: number; at: number }[] = [];
+  /** Events, rank 0's loss curve and counters, for the HTTP dashboard and /metrics (coordinator-http.ts). */
+  readonly board = new RunBoard();
 
   constructor(private readonly opts: CoordinatorOptions) {
     this.fp = fingerprint(opts.config);
@@ -239,6 +252,7 @@ export class CoordinatorServer {
     if (this.state === 'waiting') {
       this.addPending(call, callback, committedStep, Infinity);
       this.opts.logger.info({ worker: req.worker_id, address: req.advertise_address, joined: this.pending.length, of: this.opts.config.workers }, 'worker joined');
+      this.board.event('joined', `worker joined from ${req.advertise_address} (${this.pending.length} of ${this.opts.config.workers})`);
       const { workers } = this.opts.config;
       if (this.pending.length >= workers) this.formGeneration(this.pending.splice(0, workers));
       else if (this.pending.length >= this.minCount && !this.graceTimer) {
@@ -260,6 +274,7 @@ export class CoordinatorServer {
     }
     this.addPending(call, callback, committedStep, Infinity);
     this.opts.logger.info({ worker: req.worker_id, address: req.advertise_address }, 'new worker waits for the next step boundary');
+    this.board.event('joined', `worker joined from ${req.advertise_address}: admitted at the next step boundary`);
     if (this.state === 'training') this.reformWanted = true;
     else this.tryReform();
   };
@@ -331,6 +346,7 @@ export class CoordinatorServer {
     this.run.fire(event);
     this.reformDeadline = now() + this.joinTimeoutMs;
     this.opts.logger.warn({ generation: this.generation, why }, 'generation over: re-forming');
+    this.board.event('reforming', `generation ${this.generation} over, re-forming: ${why}`);
   }
 
   /** Forms the next generation once every live member of the old one has re-joined and there are enough. */
@@ -363,6 +379,9 @@ export class CoordinatorServer {
     const step = Math.max(0, joined[0]?.committedStep ?? 0);
     this.history.push({ generation: this.generation, worldSize: joined.length, step, at: Date.now() });
     this.opts.logger.info({ generation: this.generation, worldSize: joined.length, step, peers }, this.generation === 1 ? 'generation formed: training starts' : 'generation formed: training continues');
+    if (this.generation > 1) this.board.restarts += 1;
+    this.board.bytesReduced.clear();
+    this.board.event('generation', `generation ${this.generation} formed: ${joined.length} worker(s) from step ${step}`);
   }
 
   private member(workerId: string): Member {
@@ -394,6 +413,7 @@ export class CoordinatorServer {
     m.heard = true;
     if (req.generation === this.generation) m.step = Math.max(m.step, Number(req.step));
     this.lastReport.set(m.rank, req);
+    if (req.generation === this.generation) this.board.report(m.rank, Number(req.step), req.d_loss, req.g_loss, Number(req.allreduce_bytes ?? 0));
     return {};
   }
 
@@ -406,6 +426,8 @@ export class CoordinatorServer {
       this.fail(`worker rank ${m.rank} (${m.address}) left at step ${req.step} before the run ended`);
     }
     this.opts.logger.info({ rank: m.rank, failed: m.failed, reason: req.reason }, 'worker left');
+    if (m.failed) this.board.event('lost', `rank ${m.rank} (${m.address}) failed at step ${req.step}: ${req.reason}`, m.rank);
+    else this.board.event('left', `rank ${m.rank} (${m.address}) left at step ${req.step}: ${req.reason || 'finished'}`, m.rank);
     this.maybeDone();
     return {};
   }
@@ -421,6 +443,7 @@ export class CoordinatorServer {
   private afterFailure(): void {
     const reason = this.reason;
     this.opts.logger.error({ reason }, 'run failed');
+    this.board.event('failed', `run failed: ${reason}`);
     for (const p of this.pending.splice(0)) p.reply({ code: grpc.status.ABORTED, details: reason });
     if (this.members.length === 0) this.finish({ failed: true, reason });
     this.maybeDone();
@@ -441,6 +464,7 @@ export class CoordinatorServer {
         m.dead = true;
         m.left = true;
         const why = `worker rank ${m.rank} (${m.address}) missed heartbeats for ${Math.round(t - m.lastSeen)} ms`;
+        this.board.event('lost', `rank ${m.rank} lost: ${why}`, m.rank);
         if (this.elastic && (this.state === 'training' || this.state === 'reforming')) {
           this.opts.logger.warn({ rank: m.rank, address: m.address }, why);
           this.beginReform('member-lost', why);
@@ -458,7 +482,30 @@ export class CoordinatorServer {
     if (!this.members.length || !this.members.every((m) => m.left)) return;
     if (this.state === 'reforming' || this.pending.length > 0) return;
     this.run.fire('all-left', this.reason || 'all workers finished'); // a failed run stays failed
+    if (this.state === 'finished') this.board.event('finished', `run finished: ${this.reason}`);
     this.finish({ failed: this.state === 'failed', reason: this.reason });
+  }
+
+  /** The current generation's members, for the dashboard (bounded by --workers). */
+  membersView(): MemberView[] {
+    const t = now();
+    return this.members.map((m) => ({
+      rank: m.rank, address: m.address, step: m.step, lastSeenMs: Math.round(t - m.lastSeen),
+      health: m.dead ? 'dead' : m.failed ? 'failed' : m.left ? 'left' : t - m.lastSeen > 2 * this.heartbeatMs + 500 ? 'silent' : 'ok',
+    }));
+  }
+
+  /** The newest step report of every rank of the current generation. */
+  reports(): (StepReport__Output & { rank: number })[] {
+    return [...this.lastReport.entries()].map(([rank, r]) => ({ ...r, rank }));
+  }
+
+  get workersWanted(): number {
+    return this.opts.config.workers;
+  }
+
+  get runFolder(): string | null {
+    return this.opts.config.out;
   }
 
   status(): RunStatus {

@@ -19,6 +19,7 @@ import { availableCores, threadsPerWorker } from '@gan/backend';
 import { defaultRunDir, prepareRunDir } from '@gan/training';
 import { call, coordinatorClient } from './rpc';
 import { credentialsFromFlags } from './credentials-from-flags';
+import { parseHttpAddress } from './coordinator-http';
 
 /**
  * grpc-js allocates a fresh buffer per message; with glibc's default thresholds each 1 MiB block goes back to the
@@ -80,6 +81,9 @@ const CHILD_EXTRAS = ['tlsCert', 'tlsKey', 'tlsCa'] as const;
 export async function runLauncher(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
   const logFormat = String(extra.logFormat ?? 'auto');
   const logger = createLogger({ role: 'launcher', format: logFormat });
+  // The dashboard (--http, default 127.0.0.1:0): the coordinator serves it and prints its URL (with the run token,
+  // which only this launcher's user sees) on stdout; a bad value is refused before anything starts.
+  const http = parseHttpAddress(extra.http) ? [`--http=${String(extra.http)}`] : [];
   // The launcher owns the run folder: it picks the default name once (every worker gets it) and refuses one that
   // holds another run before any process starts.
   config = { ...config, out: config.out ?? defaultRunDir() };
@@ -102,10 +106,14 @@ export async function runLauncher(config: TrainConfig, extra: Record<string, unk
 
   let resolveAddr!: (a: string) => void;
   const addr = new Promise<string>((r) => (resolveAddr = r));
-  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, `--join-grace-ms=${Number(extra.joinGraceMs ?? 10_000)}`, ...passthrough], secret, relay, (line) => {
+  const coord = start('coordinator', ['coordinator', '--listen', '127.0.0.1:0', ...joinArgs, `--join-grace-ms=${Number(extra.joinGraceMs ?? 10_000)}`, ...http, ...passthrough], secret, relay, (line) => {
     try {
       const m = JSON.parse(line);
       if (m.event === 'listening') resolveAddr(m.address);
+      else if (m.event === 'dashboard') {
+        const plain = String(m.url).replace(/\?.*$/, '');
+        logger.info({ url: m.url }, `dashboard ${plain}`);
+      }
     } catch {
       process.stdout.write(line + '\n');
     }

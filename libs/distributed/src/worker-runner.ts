@@ -20,7 +20,8 @@ import { HeartbeatThread, type HeartbeatEvent } from './heartbeat-thread';
 import { exitWhenParentGoes } from './parent-watch';
 
 /** Wraps the collective as one generation's Group; a failed op becomes a PeerFailure (the step is discarded). */
-export function collectiveGroup(c: Collective, rank: number, worldSize: number, generation: number): Group {
+/** `onReduced` counts the payload bytes of each all-reduce (reported to the coordinator with the step). */
+export function collectiveGroup(c: Collective, rank: number, worldSize: number, generation: number, onReduced?: (bytes: number) => void): Group {
   const guard = async (op: Promise<unknown>) => {
     try {
       await op;
@@ -33,7 +34,10 @@ export function collectiveGroup(c: Collective, rank: number, worldSize: number, 
     rank,
     worldSize,
     generation,
-    allReduceMean: (buf) => guard(c.allReduce(buf, { op: 'mean' })),
+    allReduceMean: (buf) => {
+      onReduced?.(buf.byteLength);
+      return guard(c.allReduce(buf, { op: 'mean' }));
+    },
     broadcast: (buf, root) => guard(c.broadcast(buf, root)),
     allGather: async (buf) => {
       try {
@@ -108,6 +112,8 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   let ticket: Buffer = Buffer.alloc(0);
   let step = 0;
   let committed = -1;
+  /** gradient bytes all-reduced since the last step report */
+  let reducedBytes = 0;
   let reformWanted = false;
   let stopRequested = false;
   let reregistering = false;
@@ -186,7 +192,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
         rank: reply.rank, worldSize: reply.world_size, peers: reply.peers, generation: reply.generation,
         data: reply.data.map((d) => ({ port: d.port, path: d.path, hostId: d.host_id })), linkNonce: reply.link_nonce,
       });
-      group = collectiveGroup(collective, reply.rank, reply.world_size, reply.generation);
+      group = collectiveGroup(collective, reply.rank, reply.world_size, reply.generation, (b) => (reducedBytes += b));
       reformWanted = false;
       logger = createLogger({ role: 'worker', rank: reply.rank, format: logFormat });
       logger.info({ worldSize: reply.world_size, generation: reply.generation, peers: reply.peers, jobId: reply.job_id, committedStep }, first ? 'joined' : 'joined a new generation');
@@ -207,7 +213,9 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
         step = r.step;
         committed = r.step;
         hb.setStep(r.step);
-        client.ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r }, { deadline: new Date(Date.now() + 5000) }, () => {});
+        const allreduce_bytes = reducedBytes;
+        reducedBytes = 0;
+        client.ReportStep({ worker_id: workerId, generation: group?.generation ?? 0, rank: group?.rank ?? 0, ...r, allreduce_bytes }, { deadline: new Date(Date.now() + 5000) }, () => {});
       },
     });
     if (fatal) throw fatal;

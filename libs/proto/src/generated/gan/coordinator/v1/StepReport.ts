@@ -15,6 +15,7 @@ export interface StepReport {
   'compute_ms'?: (number | string);
   'allreduce_ms'?: (number | string);
   'data_wait_ms'?: (number | string);
+  'allreduce_bytes'?: (number | string | Long);
 }
 
 export interface StepReport__Output {
@@ -30,4 +31,5 @@ export interface StepReport__Output {
   'compute_ms': (number);
   'allreduce_ms': (number);
   'data_wait_ms': (number);
+  'allreduce_bytes': (string);
 }
