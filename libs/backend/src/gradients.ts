@@ -16,6 +16,7 @@
 // '@tensorflow/tfjs-core/dist/register_all_gradients' instead: esbuild resolves extensionless imports itself.
 import { getGradient, registerGradient, version_core } from '@tensorflow/tfjs-core';
 import { leakyReluGradConfig } from './leaky-relu-gradient';
+import { meanGradConfig, sumGradConfig } from './reduce-gradients';
 
 let pending: Promise<void> | null = null;
 
@@ -51,11 +52,11 @@ async function load(): Promise<void> {
 }
 
 /**
- * Puts @gan/backend's own gradient definitions (today: LeakyRelu's, see ./leaky-relu-gradient) back on top of
- * tfjs-core's. Importing @tensorflow/tfjs (as @tensorflow/tfjs-node does, even when its native binding then fails
+ * Puts @gan/backend's own gradient definitions (LeakyRelu's, ./leaky-relu-gradient; Sum's and Mean's,
+ * ./reduce-gradients) back on top of tfjs-core's. Importing @tensorflow/tfjs (as @tensorflow/tfjs-node does, even when its native binding then fails
  * to load) registers all of tfjs-core's gradients again, over ours; initBackend calls this after every backend it
  * tried. Idempotent.
  */
 export function registerOwnGradients(): void {
-  registerGradient(leakyReluGradConfig);
+  for (const config of [leakyReluGradConfig, sumGradConfig, meanGradConfig]) registerGradient(config);
 }

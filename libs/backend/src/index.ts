@@ -30,5 +30,6 @@ export { registerWasmMatMulKernel, wasmMatMulKernelRegistered, batchMatMulWasm }
 export { registerWasmIdentityKernel, wasmIdentityKernelRegistered, identityWasm } from './wasm-identity-kernel';
 export { registerWasmTransposeKernel, wasmTransposeKernelRegistered, transposeWasm } from './wasm-transpose-kernel';
 export { registerWasmLeakyReluKernel, wasmLeakyReluKernelRegistered, leakyReluWasm } from './wasm-leaky-relu-kernel';
+export { registerWasmTileKernel, wasmTileKernelRegistered, tileWasm } from './wasm-tile-kernel';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { ensureGradients, registerOwnGradients } from './gradients';
 import { registerWasmConvKernels } from './wasm-conv-kernels';
 import { registerWasmLeakyReluKernel } from './wasm-leaky-relu-kernel';
+import { registerWasmTileKernel } from './wasm-tile-kernel';
 import { registerWasmIdentityKernel } from './wasm-identity-kernel';
 import { registerWasmMatMulKernel } from './wasm-matmul-kernel';
 import { registerWasmReduceKernels } from './wasm-reduce-kernels';
@@ -131,6 +132,7 @@ async function loadWasm(): Promise<string> {
   registerWasmIdentityKernel();
   registerWasmTransposeKernel();
   registerWasmLeakyReluKernel();
+  registerWasmTileKernel();
   return 'wasm';
 }
 
