@@ -51,7 +51,7 @@ await backend.ensureGradients();
 out.registered = backend.gradientsRegistered();
 const gen = await import(${JSON.stringify(pathToFileURL(path.join(HERE, 'tfjs-gradients.generated.mjs')).href)});
 const registry = globalThis._tfGlobals?.get('gradRegistry');
-out.sameConfig = ['Conv2D', 'Sum', 'FusedBatchNorm', 'BatchMatMul', 'Relu'].every((k) =>
+out.sameConfig = ['Conv2D', 'Tanh', 'FusedBatchNorm', 'BatchMatMul', 'Relu'].every((k) =>
   tf.getGradient(k) === gen.gradConfigs.find((c) => c.kernelName === k) && registry?.get(k) === tf.getGradient(k));
 out.kernels = registry ? registry.size : -1;
 await tf.setBackend('cpu');
