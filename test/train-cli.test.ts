@@ -62,6 +62,8 @@ describe('gan-train train', () => {
     assert.deepEqual(rows.map((r) => r.step), [1, 2, 3, 4]);
     for (const row of rows) {
       for (const k of ['d_loss', 'g_loss', 'd_real', 'd_fake', 'step_ms']) assert.ok(Number.isFinite(row[k]), `${k} in ${JSON.stringify(row)}`);
+      // One worker reading batches of 4: 4 samples per step.
+      assert.ok(Math.abs(row.samples_per_s - 4000 / row.step_ms) <= 1e-9 * row.samples_per_s, `samples_per_s in ${JSON.stringify(row)}`);
     }
     // tb/: one events file (TensorBoard's format, read back with both CRCs checked) holding every logged row's
     // numbers as float32 scalars at its step, and each fake sample grid as an image.
@@ -71,7 +73,7 @@ describe('gan-train train', () => {
     const events = readEvents(files[0]);
     assert.equal(events[0].file_version, 'brain.Event:2');
     const values = events.flatMap((e) => (e.summary?.value ?? []).map((v) => ({ step: e.step, ...v })));
-    const tags: Record<string, string> = { 'loss/d': 'd_loss', 'loss/g': 'g_loss', 'D(x)': 'd_real', 'D(G(z))': 'd_fake', 'time/step_ms': 'step_ms', world_size: 'world_size' };
+    const tags: Record<string, string> = { 'loss/d': 'd_loss', 'loss/g': 'g_loss', 'D(x)': 'd_real', 'D(G(z))': 'd_fake', 'time/step_ms': 'step_ms', world_size: 'world_size', 'throughput/samples_per_s': 'samples_per_s' };
     for (const [tag, field] of Object.entries(tags)) {
       const series = values.filter((v) => v.tag === tag);
       assert.deepEqual(series.map((v) => [v.step, v.simple_value]), rows.map((r) => [r.step, Math.fround(r[field])]), tag);

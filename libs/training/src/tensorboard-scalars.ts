@@ -16,6 +16,7 @@ export const TENSORBOARD_TAGS: Readonly<Record<string, string>> = {
   data_wait_ms: 'time/data_wait_ms',
   other_ms: 'time/other_ms',
   world_size: 'world_size',
+  samples_per_s: 'throughput/samples_per_s',
 };
 
 /**

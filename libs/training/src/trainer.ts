@@ -366,7 +366,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const last = st.step === config.steps || control[0] === CONTROL.stop;
           if (chief) {
             if (st.step % config.logEvery === 0 || st.step === 1 || last) {
-              const row = { ...rec, world_size: reducer.worldSize };
+              // The whole run's throughput: every rank reads K batches of B real samples a step.
+              const row = { ...rec, world_size: reducer.worldSize, samples_per_s: (reducer.worldSize * K * B * 1000) / rec.step_ms };
               metrics!.write(row);
               tb!.scalars(tensorboardScalars(row), st.step);
               if (!opts.progress) logger.info(rec, 'step');
