@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { readSafetensors } from '@gan/checkpoint';
-import { alive, killAll, killTree, logLines, startCli, TINY_DCGAN, tmpDir, waitFor, type Run } from './helpers';
+import { alive, killAll, killTree, lastStep, logLines, startCli, TINY_DCGAN, tmpDir, waitFor, type Run } from './helpers';
 
 after(killAll);
 
@@ -28,17 +28,6 @@ function generations(stderr: string): { generation: number; worldSize: number; s
 /** Every log line but the per-step metrics, for a failure message that shows what each process went through. */
 function events(stderr: string): string {
   return stderr.split('\n').filter((l) => l && !l.includes('"msg":"step"')).join('\n').slice(-6000);
-}
-
-function lastStep(out: string): number {
-  const f = path.join(out, 'metrics.jsonl');
-  if (!fs.existsSync(f)) return 0;
-  const lines = fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean);
-  try {
-    return lines.length ? JSON.parse(lines[lines.length - 1]).step : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function freePort(): Promise<number> {

@@ -116,3 +116,15 @@ export async function waitFor(cond: () => boolean, timeoutMs: number, what: stri
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The step of the last row of `<out>/metrics.jsonl` (0 while there is none, or while a row is half written). */
+export function lastStep(out: string): number {
+  const f = path.join(out, 'metrics.jsonl');
+  if (!fs.existsSync(f)) return 0;
+  const lines = fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean);
+  try {
+    return lines.length ? JSON.parse(lines[lines.length - 1]).step : 0;
+  } catch {
+    return 0;
+  }
+}

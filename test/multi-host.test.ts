@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { alive, killAll, logLines, runCli, startCli, TINY_DCGAN, tmpDir, waitFor, type Run } from './helpers';
+import { alive, killAll, lastStep, logLines, runCli, startCli, TINY_DCGAN, tmpDir, waitFor, type Run } from './helpers';
 import { createNetwork, netnsUnavailable, qdiscOf, sweepStale, type EmulatedNetwork, type Host } from './netns';
 
 let net: EmulatedNetwork | undefined;
@@ -47,17 +47,6 @@ const ENV = { GAN_TOKEN: '' };
 const PROC = { timeoutMs: 110_000, exitWithParent: true };
 /** How long host c stays cut off at least. */
 const MIN_CUT_MS = 10_000;
-
-function lastStep(out: string): number {
-  const f = path.join(out, 'metrics.jsonl');
-  if (!fs.existsSync(f)) return 0;
-  const lines = fs.readFileSync(f, 'utf8').trim().split('\n').filter(Boolean);
-  try {
-    return lines.length ? JSON.parse(lines[lines.length - 1]).step : 0;
-  } catch {
-    return 0;
-  }
-}
 
 function generations(stderr: string): { generation: number; worldSize: number; step: number; peers: string[]; t: number }[] {
   return logLines(stderr).filter((l) => typeof l.msg === 'string' && l.msg.startsWith('generation formed'))

@@ -3,6 +3,7 @@
 // tests, eval and plotting. Tested by metrics-writer.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
+import { syncAndClose } from './close-file';
 
 export type MetricValue = number | string | null;
 
@@ -55,8 +56,7 @@ export class MetricsWriter {
     if (this.fd === null) return;
     const fd = this.fd;
     this.fd = null;
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
-    await new Promise<void>((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve())));
+    await syncAndClose(fd);
   }
 }
 

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { encodeEvent, type Event, type SummaryValue } from './tensorboard-event';
 import { frameRecord } from './tfrecord';
+import { syncAndClose } from './close-file';
 
 /** The file_version TensorBoard expects in the first record of an event file. */
 export const EVENT_FILE_VERSION = 'brain.Event:2';
@@ -86,8 +87,7 @@ export class TensorBoardWriter {
     if (this.fd === null) return;
     const fd = this.fd;
     this.fd = null;
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
-    await new Promise<void>((resolve, reject) => fs.close(fd, (e) => (e ? reject(e) : resolve())));
+    await syncAndClose(fd);
   }
 
   private summaryEvent(value: SummaryValue[], step: number): Event {
