@@ -6,7 +6,8 @@ export { train, loadResumeCheckpoint, weightsDigest, ReplicaMismatchError } from
 export type { TrainOptions, TrainResult, StepRecord, Log } from './trainer';
 export { LocalReducer, PeerFailure } from './reducer';
 export type { Reducer, Group, Membership } from './reducer';
-export { batchNoise, mixSeed, fillNormal, NOISE_STREAM } from './noise';
+export { batchNoise, mixSeed, NOISE_STREAM } from './noise';
+export { fillNormal, zigguratNormal, type U32Source } from './ziggurat';
 export { modeCoverage } from './mode-coverage';
 export type { ModeCoverage } from './mode-coverage';
 export { evaluateRun } from './evaluate';

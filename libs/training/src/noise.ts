@@ -1,15 +1,11 @@
 /**
  * Seeded noise and PRNG helpers for training. z is generated per ROW from (seed, step, global row index), so a
- * batch split across N workers (rank r owns rows r·b … r·b+b−1) holds exactly the rows one process with batch N·b
- * would draw: the property the data-parallel equivalence test relies on, and what makes resume bit-exact.
+ * batch split across N workers (rank r owns global rows j·N + r, ./global-rows) holds exactly the rows one process with batch N·b
+ * would draw: the property the data-parallel equivalence test relies on, and what makes resume bit-exact. Each row
+ * is a mulberry32 stream (@gan/data's Rng) turned into normals by the ziggurat method (ziggurat.ts).
  */
 import { Rng } from '@gan/data';
-
-/** Uniform floats in [0, 1) from the data lib's mulberry32 stream, as a plain function. */
-function uniform(seed: number): () => number {
-  const r = new Rng(seed);
-  return () => r.next();
-}
+import { fillNormal } from './ziggurat';
 
 /** 32-bit mix of several integers (murmur3-style finaliser); order matters. */
 export function mixSeed(...parts: number[]): number {
@@ -29,17 +25,6 @@ export function mixSeed(...parts: number[]): number {
   return h >>> 0;
 }
 
-/** Fills `out` with N(0, 1) samples from `rand` (Box-Muller, both outputs used). */
-export function fillNormal(out: Float32Array, rand: () => number): void {
-  for (let i = 0; i < out.length; i += 2) {
-    const u1 = 1 - rand(); // (0, 1]: log never sees 0
-    const u2 = rand();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
-  }
-}
-
 /** Stream tags so D-phase, sampling and other noise never share a sequence. */
 export const NOISE_STREAM = { train: 1, fixedSamples: 2, eval: 3 } as const;
 
@@ -50,7 +35,7 @@ export const NOISE_STREAM = { train: 1, fixedSamples: 2, eval: 3 } as const;
 export function batchNoise(seed: number, step: number, firstRow: number, batch: number, nz: number, stream: number = NOISE_STREAM.train): Float32Array {
   const out = new Float32Array(batch * nz);
   for (let r = 0; r < batch; r++) {
-    fillNormal(out.subarray(r * nz, (r + 1) * nz), uniform(mixSeed(seed, stream, step, firstRow + r)));
+    fillNormal(out, new Rng(mixSeed(seed, stream, step, firstRow + r)), r * nz, (r + 1) * nz);
   }
   return out;
 }
