@@ -2,6 +2,7 @@
 // from stdin, times `iters` all-reduces after `warmup` (each preceded by a barrier), prints the times as JSON.
 // Security (cfg.security): 'insecure' runs without credentials; 'auth' takes the run secret from GAN_TOKEN (set by the
 // parent, never on the command line); 'auth+tls' adds this rank's TLS files (cfg.tls: certificate, key, CA paths).
+// cfg.host: the address to listen on (default 127.0.0.1), e.g. its emulated host's in bench/link-scaling.ts.
 import readline from 'node:readline';
 import { RunCredentials, RunSecret, type TlsFiles } from '@gan/auth';
 import { Collective, wireRoundTrip, type Transport, type WireFormat } from '@gan/collective';
@@ -23,10 +24,11 @@ const modeOf = (c: RunCredentials | undefined): Security => (!c?.authenticated ?
 async function main() {
   const cfg = JSON.parse(process.argv[2]) as {
     elems: number; wire: WireFormat; warmup: number; iters: number; chunkBytes?: number; transport?: Transport; unixSocket?: boolean; security?: Security; tls?: TlsFiles;
+    host?: string;
   };
   const creds = credentials(cfg.security ?? 'insecure', cfg.tls);
   const c = await Collective.listen({
-    jobId: creds?.jobId('bench') ?? 'bench', credentials: creds, opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport, unixSocket: cfg.unixSocket,
+    jobId: creds?.jobId('bench') ?? 'bench', credentials: creds, opTimeoutMs: 30_000, stallWarnMs: 10_000, chunkBytes: cfg.chunkBytes, transport: cfg.transport, unixSocket: cfg.unixSocket, host: cfg.host,
   });
   process.stdout.write(JSON.stringify({ address: c.address, data: c.dataEndpoint, security: modeOf(creds) }) + '\n');
   const rl = readline.createInterface({ input: process.stdin });

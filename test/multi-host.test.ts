@@ -2,7 +2,9 @@
  * Multi-host runs on an emulated network (issue 16): four Linux network namespaces — hosts a (10.77.0.1), b, c and
  * d — on one bridge, each link limited by `tc … tbf rate 1gbit burst 256kb latency 50ms` (test/netns.ts). The
  * documented commands run inside them: `gan-train coordinator` and worker 0 on a, worker 1 on b, worker 2 on c, with
- * a token file from `gan-train token`; d holds a stranger. Checked: a 3-host run trains with its data channel on TCP
+ * a token file from `gan-train token`; d holds a stranger. The 3-host run is started as deploy/k8s starts its pods:
+ * the role alone on the command line, the rest from the GAN_* environment contract (test/env-contract.ts lists the
+ * variables; the training flags are a GAN_CONFIG file); the elastic runs use the documented flags. Checked: a 3-host run trains with its data channel on TCP
  * between the hosts (an abstract Unix socket cannot leave its namespace) and ends bit-identical; a worker with
  * another secret is refused and the run goes on; in an elastic run, cutting host c off the network (its bridge port
  * down: packets dropped silently; or its own interface down: sends fail) makes the other two re-form and go on, and
@@ -16,8 +18,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { envVarsOf } from '@gan/config';
+import { flagsToConfig, type CoordinatorEnv, type WorkerEnv } from './env-contract';
 import { alive, killAll, lastStep, logLines, runCli, startCli, TINY_DCGAN, tmpDir, waitFor, type Run } from './helpers';
-import { createNetwork, netnsUnavailable, qdiscOf, sweepStale, type EmulatedNetwork, type Host } from './netns';
+import { createNetwork, netnsUnavailable, qdiscOf, sentBytes, sweepStale, type EmulatedNetwork } from './netns';
 
 let net: EmulatedNetwork | undefined;
 let unavailable = netnsUnavailable();
@@ -42,8 +46,14 @@ after(async () => {
 });
 
 const FAST = ['--op-timeout-ms', '2000', '--heartbeat-ms', '300', '--hash-every', '5'];
-/** No GAN_TOKEN (helpers sets one): the token file is the only secret the processes have, as on real machines. */
-const ENV = { GAN_TOKEN: '' };
+/**
+ * No GAN_TOKEN (helpers sets one): the token file is the only secret the processes have, as on real machines. Every
+ * other variable of the environment contract is blanked too (empty = unset), so none leaks in from this shell.
+ */
+const ENV: Record<string, string> = { ...Object.fromEntries([...envVarsOf('coordinator'), ...envVarsOf('worker')].map((v) => [v, ''])), GAN_TOKEN: '' };
+/** The main run's workers listen on fixed ports, as pods do (deploy/k8s/workers.yaml), clear of the coordinator's. */
+const WORKER_PORT = 29511;
+const WORKER_DATA_PORT = 29512;
 const PROC = { timeoutMs: 110_000, exitWithParent: true };
 /** How long host c stays cut off at least. */
 const MIN_CUT_MS = 10_000;
@@ -62,13 +72,6 @@ function story(runs: { stderr: string }[]): string {
   return runs.map((r) => r.stderr.split('\n').filter((l) => l && !l.includes('"msg":"step"')).join('\n').slice(-3000)).join('\n---\n');
 }
 
-/** Bytes sent through a host's tbf qdisc so far (`tc -s qdisc show`). */
-function bytesSent(h: Host): number {
-  const s = execFileSync('ip', ['netns', 'exec', h.ns, 'tc', '-s', 'qdisc', 'show', 'dev', h.dev], { encoding: 'utf8', timeout: 10_000 });
-  const m = /Sent (\d+) bytes/.exec(s);
-  return m ? Number(m[1]) : 0;
-}
-
 /** Connects to an abstract Unix socket from inside namespace `ns`: 'connected' or the error code. */
 function connectAbstract(ns: string, atName: string): string {
   const script = `const s = require('net').connect({ path: '\\0' + process.argv[1] });
@@ -82,6 +85,30 @@ async function makeToken(dir: string, name: string): Promise<string> {
   const r = await runCli(['token', '--out', file], { timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);
   return file;
+}
+
+/**
+ * The coordinator on host a and a worker on each of hosts a, b and c, as pods get started: `gan-train coordinator`
+ * and `gan-train worker` with everything else in their environment (the training flags in a GAN_CONFIG file).
+ */
+function startRunFromEnv(n: EmulatedNetwork, o: { port: number; token: string; train: string[]; out: string; dir: string; workerEnv?: Record<string, string> }) {
+  const a = n.hosts.a;
+  const address = `${a.addr}:${o.port}`;
+  const config = path.join(o.dir, 'train.json');
+  fs.writeFileSync(config, JSON.stringify(flagsToConfig(o.train)));
+  const coordinatorEnv: CoordinatorEnv = {
+    GAN_LISTEN: address, GAN_WORKERS: '3', GAN_HTTP: `${a.addr}:0`, GAN_OUT: o.out, GAN_CONFIG: config, GAN_TOKEN_FILE: o.token,
+  };
+  const coord = startCli(['coordinator'], { ...PROC, env: { ...ENV, ...coordinatorEnv }, netns: a.ns });
+  const workers = ['a', 'b', 'c'].map((name) => {
+    const h = n.hosts[name];
+    const workerEnv: WorkerEnv = {
+      GAN_COORDINATOR: address, GAN_ADVERTISE: h.addr, GAN_PORT: String(WORKER_PORT), GAN_DATA_PORT: String(WORKER_DATA_PORT),
+      GAN_WORKER_ID: `host-${name}`, GAN_WORKERS: '3', GAN_OUT: o.out, GAN_CONFIG: config, GAN_TOKEN_FILE: o.token,
+    };
+    return startCli(['worker'], { ...PROC, env: { ...ENV, ...o.workerEnv, ...workerEnv }, netns: h.ns });
+  });
+  return { address, coord, workers };
 }
 
 /** The coordinator on host a and a worker on each of hosts a, b and c, all with the documented flags. */
@@ -105,21 +132,33 @@ describe('multi-host runs on emulated networks (network namespaces, bridge, tbf-
     const dir = tmpDir('multi-host');
     const token = await makeToken(dir, 'run.token');
     const out = path.join(dir, 'run');
-    const train = [...TINY_DCGAN, ...FAST, '--threads', '1', '--workers', '3', '--steps', '100000', '--sample-every', '0', '--checkpoint-every', '0', '--out', out];
-    const sent0 = [a, b, c].map(bytesSent);
+    // The training flags go in the GAN_CONFIG file; the worker count and the run folder in GAN_WORKERS and GAN_OUT.
+    const train = [...TINY_DCGAN, ...FAST, '--threads', '1', '--steps', '100000', '--sample-every', '0', '--checkpoint-every', '0'];
+    const sent0 = [a, b, c].map(sentBytes);
     // debug: the data link's log says when an abstract Unix socket could not be reached and TCP was used instead.
-    const { address, coord, workers } = startRun(n, { port: 29501, token, train, workerEnv: { GAN_LOG_LEVEL: 'debug' } });
+    const { address, coord, workers } = startRunFromEnv(n, { port: 29501, token, train, out, dir, workerEnv: { GAN_LOG_LEVEL: 'debug' } });
     const all = () => [coord, ...workers];
     await waitFor(() => lastStep(out) >= 3, 90_000, 'the 3 workers to train a few steps').catch((e) => {
       throw new Error(`${e.message}\n${story(all())}`);
     });
-    assert.equal(JSON.parse(coord.stdout.split('\n')[0]).address, address);
+    // The environment contract took effect: the coordinator listens on GAN_LISTEN and serves GAN_HTTP on host a, rank
+    // 0 wrote the run under GAN_OUT with GAN_WORKERS and GAN_CONFIG's flags, the coordinator knows each worker by its
+    // GAN_WORKER_ID (the pid and a random suffix after it keep restarts apart).
+    const events = coord.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.equal(events[0].address, address);
+    assert.match(String(events.find((e) => e.event === 'dashboard')?.url), new RegExp(`^http://${a.addr.replace(/\./g, '\\.')}:\\d+/`));
+    const recorded = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).config;
+    assert.deepEqual([recorded.workers, recorded.imageSize, recorded.opTimeoutMs, recorded.threads, recorded.out], [3, 32, 2000, 1, out]);
+    // (A Join retried after its long poll timed out logs again, under the same id.)
+    const joinedIds = [...new Set(logLines(coord.stderr).filter((l) => l.msg === 'worker joined').map((l) => String(l.worker).split(':')[0]))].sort();
+    assert.deepEqual(joinedIds, ['host-a', 'host-b', 'host-c']);
 
     // `ip netns exec` execs node in place: the PID startCli holds (and kills, with its group) is the worker's own.
     workers.forEach((w) => assert.equal(logLines(w.stderr)[0]?.pid, w.proc.pid, 'the worker runs under the PID its test holds'));
     const hostOf = [a, b, c];
     const listening = workers.map((w) => logLines(w.stderr).find((l) => l.msg === 'collective listening')!);
-    listening.forEach((l, i) => assert.ok(l.address.startsWith(`${hostOf[i].addr}:`), `worker ${i} listens on ${l.address}, not its host`));
+    listening.forEach((l, i) => assert.equal(l.address, `${hostOf[i].addr}:${WORKER_PORT}`, `worker ${i} listens on ${l.address}, not GAN_ADVERTISE:GAN_PORT`));
+    listening.forEach((l, i) => assert.equal(l.dataPort, WORKER_DATA_PORT, `worker ${i}'s data port is not GAN_DATA_PORT`));
 
     // An abstract Unix socket lives in its network namespace: worker 0's answers on host a, and from host b nothing.
     const at = String(listening[0].dataPath);
@@ -129,7 +168,7 @@ describe('multi-host runs on emulated networks (network namespaces, bridge, tbf-
 
     // A worker on host d holding another secret is refused at the door, with a clear error.
     const other = await makeToken(dir, 'other.token');
-    const stranger = await runCli(['worker', '--coordinator', address, '--advertise', d.addr, '--token-file', other, ...train], { timeoutMs: 60_000, env: ENV, netns: d.ns, exitWithParent: true });
+    const stranger = await runCli(['worker', '--coordinator', address, '--advertise', d.addr, '--token-file', other, ...train, '--workers', '3', '--out', out], { timeoutMs: 60_000, env: ENV, netns: d.ns, exitWithParent: true });
     assert.equal(stranger.code, 1, stranger.stderr.slice(-2000));
     assert.match(stranger.stderr, /UNAUTHENTICATED/);
     const refusals = logLines(coord.stderr).filter((l) => /refused a call without the run token/.test(l.msg ?? ''));
@@ -168,7 +207,7 @@ describe('multi-host runs on emulated networks (network namespaces, bridge, tbf-
     });
     const fellBack = results.map((r) => logLines(r.stderr).filter((l) => /Unix socket unreachable, using TCP/.test(l.msg ?? '')).length);
     // …and the gradients went through every host's rate-limited link.
-    const sent = [a, b, c].map((h, i) => bytesSent(h) - sent0[i]);
+    const sent = [a, b, c].map((h, i) => sentBytes(h) - sent0[i]);
     for (const [i, s] of sent.entries()) assert.ok(s > 100_000, `only ${s} bytes left host ${hostOf[i].ns} through its tbf qdisc`);
     t.diagnostic(`${fin[0]!.step} steps; bytes sent through tbf per host: ${sent.join(', ')}; Unix-socket attempts that fell back to TCP per worker: ${fellBack.join(', ')}`);
 

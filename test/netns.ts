@@ -7,13 +7,24 @@
  *   const net = createNetwork(['a', 'b', 'c']);   // hosts 10.77.0.1, .2, .3 (/24), namespaces ganmh-<pid>-a, …
  *   net.cut('c'); net.restore('c');                // host c off the LAN (its bridge port down) and back
  *   net.remove();                                  // kills what still runs in them (by PID), deletes everything
+ *   createNetwork(['a', 'b'], { rate: '10gbit' }); // another link rate (bench/link-scaling.ts); rate null: no limit
  */
 import { execFileSync } from 'node:child_process';
 
 /** Namespace names start with this, then the creating process's PID: `ganmh-<pid>-<host>`. */
 const PREFIX = 'ganmh';
 const SUBNET = '10.77.0';
-const TBF = ['root', 'tbf', 'rate', '1gbit', 'burst', '256kb', 'latency', '50ms'];
+/** The links' token bucket unless createNetwork is told otherwise (what the multi-host tests run on). */
+const LINK = { rate: '1gbit', burst: '256kb', latency: '50ms' };
+
+/** Each host's link limit, in `tc` units (`10gbit`, `512kb`, `50ms`); a field left out keeps the 1gbit default. */
+export interface LinkOptions {
+  /** tbf rate; null: no qdisc at all (the veth's own speed, i.e. the CPU's) */
+  rate?: string | null;
+  /** tbf bucket size: it must hold at least rate × one timer tick, or the link runs below its rate */
+  burst?: string;
+  latency?: string;
+}
 
 export interface Host {
   /** network namespace name */
@@ -110,7 +121,9 @@ export function netnsUnavailable(): string | null {
 }
 
 /** Creates the hosts `names` (addresses 10.77.0.1, .2, … in that order) on one bridge. Throws, leaving nothing, on failure. */
-export function createNetwork(names: string[]): EmulatedNetwork {
+export function createNetwork(names: string[], link: LinkOptions = {}): EmulatedNetwork {
+  const rate = link.rate === undefined ? LINK.rate : link.rate;
+  const tbf = rate === null ? null : ['root', 'tbf', 'rate', rate, 'burst', link.burst ?? LINK.burst, 'latency', link.latency ?? LINK.latency];
   const tag = `${PREFIX}-${process.pid}`;
   const bridgeNs = `${tag}-br`;
   const hosts: Record<string, Host> = {};
@@ -134,7 +147,7 @@ export function createNetwork(names: string[]): EmulatedNetwork {
       ip(['-n', bridgeNs, 'link', 'set', h.port, 'up']);
       ip(['-n', h.ns, 'addr', 'add', `${h.addr}/24`, 'dev', h.dev]);
       ip(['-n', h.ns, 'link', 'set', h.dev, 'up']);
-      ip(['netns', 'exec', h.ns, 'tc', 'qdisc', 'add', 'dev', h.dev, ...TBF]);
+      if (tbf) ip(['netns', 'exec', h.ns, 'tc', 'qdisc', 'add', 'dev', h.dev, ...tbf]);
     }
   } catch (e) {
     remove();
@@ -166,4 +179,11 @@ export function createNetwork(names: string[]): EmulatedNetwork {
 /** The qdisc on a host's link, as `tc qdisc show` prints it (to check the limit is in place). */
 export function qdiscOf(h: Host): string {
   return execFileSync('ip', ['netns', 'exec', h.ns, 'tc', 'qdisc', 'show', 'dev', h.dev], { encoding: 'utf8', timeout: 10_000 });
+}
+
+/** Bytes a host has sent through its link's qdisc so far (`tc -s qdisc show`; 0 when the link has no limit). */
+export function sentBytes(h: Host): number {
+  const s = execFileSync('ip', ['netns', 'exec', h.ns, 'tc', '-s', 'qdisc', 'show', 'dev', h.dev], { encoding: 'utf8', timeout: 10_000 });
+  const m = /tbf[^\n]*\n\s*Sent (\d+) bytes/.exec(s);
+  return m ? Number(m[1]) : 0;
 }

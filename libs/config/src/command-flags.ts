@@ -55,6 +55,11 @@ export const DISTRIBUTED_FLAGS: Record<'local' | 'coordinator' | 'worker', Recor
       type: 'int', min: 0, max: 65535, default: 0,
       help: 'TCP port of this worker\'s gradient data channel, for firewalls (0 = any free port)',
     },
+    // A name, not a rank: ranks are the coordinator's to assign each generation (rank 0 = the newest commit).
+    workerId: {
+      type: 'string', nullable: true, metavar: 'NAME',
+      help: 'stable name of this worker in logs, e.g. its index in a Kubernetes Indexed Job (default: the hostname); not a rank',
+    },
     ...LOG_FLAGS,
   },
 };

@@ -1,9 +1,12 @@
 // Command-line parsing for the trainer's subcommands, driven entirely by CONFIG_FIELDS: `--flag value`,
 // `--flag=value`, booleans as `--flag` / `--no-flag` / `--flag=false`, `--` ending the flags, `-h`/`--help`
 // detection, and `--config FILE` (YAML or JSON whose keys are the command's flags; flags on the command line win).
+// With `env` (coordinator, worker) the GAN_* variables of env-flags.ts stand in for their flags: flag > variable >
+// --config file > default.
 // Also the aligned help text and the inverse (a config back to argv, for spawning workers).
 // Tested by libs/config/src/parse-args.test.ts and config-file.test.ts (`node tools/run-tests.mjs libs/config`).
 import { readConfigFile } from './config-file';
+import { CONFIG_FILE_ENV, envVarFor, readEnvFlags, type EnvSource } from './env-flags';
 import {
   CONFIG_FIELDS, CONFIG_KEYS, DEFAULT_CONFIG, MODEL_DEFAULTS, defaultsFor, flagName,
   type ConfigKey, type FieldSpec, type TrainConfig,
@@ -16,6 +19,8 @@ export interface ParseOptions {
   allow?: readonly string[];
   /** Command-specific flags (e.g. `listen`), keyed by the name they get in `extra`. */
   extra?: Record<string, FieldSpec>;
+  /** The environment contract (env-flags.ts) of a role and the variables to read it from; none when omitted. */
+  env?: EnvSource;
 }
 
 export interface ParseResult {
@@ -27,8 +32,10 @@ export interface ParseResult {
   positional: string[];
   /** True when -h or --help was given; then nothing else was validated (and no --config file read). */
   help: boolean;
-  /** The --config file the values were read from, or null. */
+  /** The --config file the values were read from (given by the flag or GAN_CONFIG), or null. */
   configFile: string | null;
+  /** Field name → the GAN_* variable its value came from (only fields no flag set). */
+  fromEnv: Record<string, string>;
 }
 
 /** The flag that names a config file; every command takes it unless it declares a `--config` of its own. */
@@ -166,16 +173,29 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
     else target[entry.name] = value;
   }
 
-  const fromFile = !help && !firstError && configFile !== null ? valuesFromFile(configFile, accepted) : { config: {}, extra: {} };
-  // The flags given win over the file, which wins over the defaults of the model (chosen by either).
-  const fileAndFlags = { ...fromFile.config, ...given };
-  const model = (fileAndFlags.model as TrainConfig['model'] | undefined) ?? DEFAULT_CONFIG.model;
-  const config = { ...defaultsFor(model), ...fileAndFlags };
-  const extra = { ...extraDefaults(opts.extra), ...fromFile.extra, ...givenExtra };
-  const result: ParseResult = { config: config as TrainConfig, extra, positional, help, configFile };
-  if (help) return result;
+  if (help) {
+    const model = (given.model as TrainConfig['model'] | undefined) ?? DEFAULT_CONFIG.model;
+    const extra = { ...extraDefaults(opts.extra), ...givenExtra };
+    return { config: { ...defaultsFor(model), ...given } as TrainConfig, extra, positional, help, configFile, fromEnv: {} };
+  }
   if (firstError) throw firstError;
-  checkCrossFields(result.config, (k) => CONFIG_FIELDS[k].flag);
+  const byName = new Map([...accepted].map(([flag, e]) => [e.name, { flag, spec: e.spec, isConfig: e.isConfig }]));
+  const env = opts.env
+    ? readEnvFlags(opts.env, (field) => byName.get(field), (field) => Object.hasOwn(given, field) || Object.hasOwn(givenExtra, field))
+    : { values: {}, from: {}, configFile: null };
+  const fromEnv = { config: {} as Record<string, unknown>, extra: {} as Record<string, unknown> };
+  for (const [field, value] of Object.entries(env.values)) (byName.get(field)!.isConfig ? fromEnv.config : fromEnv.extra)[field] = value;
+  const fileVia = configFile === null && env.configFile !== null ? CONFIG_FILE_ENV : undefined;
+  configFile ??= env.configFile;
+  const fromFile = configFile !== null ? valuesFromFile(configFile, accepted, fileVia) : { config: {}, extra: {} };
+  // The flags given win over the environment, which wins over the file, which wins over the defaults of the model
+  // (chosen by any of them).
+  const merged = { ...fromFile.config, ...fromEnv.config, ...given };
+  const model = (merged.model as TrainConfig['model'] | undefined) ?? DEFAULT_CONFIG.model;
+  const config = { ...defaultsFor(model), ...merged };
+  const extra = { ...extraDefaults(opts.extra), ...fromFile.extra, ...fromEnv.extra, ...givenExtra };
+  const result: ParseResult = { config: config as TrainConfig, extra, positional, help, configFile, fromEnv: env.from };
+  checkCrossFields(result.config, (k) => env.from[k] ?? CONFIG_FIELDS[k].flag);
   return result;
 }
 
@@ -185,8 +205,8 @@ export function parseArgs(argv: readonly string[], opts: ParseOptions = {}): Par
  * or out of range, and a flag named twice are one-line errors naming the file and the key. From a run's
  * config.json, the fields this command does not take are skipped (that file lists every field of the config).
  */
-function valuesFromFile(file: string, accepted: Map<string, Entry>): { config: Record<string, unknown>; extra: Record<string, unknown> } {
-  const where = `config file ${file}`;
+function valuesFromFile(file: string, accepted: Map<string, Entry>, via?: string): { config: Record<string, unknown>; extra: Record<string, unknown> } {
+  const where = `config file ${file}${via ? ` (from ${via})` : ''}`;
   const { entries, fromRun } = readConfigFile(file);
   const byKey = new Map<string, [string, Entry]>();
   for (const [flag, e] of accepted) {
@@ -260,11 +280,11 @@ function modelDefaults(k: ConfigKey): string {
     .join('');
 }
 
-function helpRow(flag: string, spec: FieldSpec, def: unknown, perModel = ''): [string, string] {
+function helpRow(flag: string, spec: FieldSpec, def: unknown, perModel = '', envVar?: string): [string, string] {
   const left = spec.type === 'boolean' ? `--[no-]${flag.slice(2)}` : `${flag} ${metavar(spec)}`;
   let text = spec.help;
   if (spec.type === 'enum' && metavar(spec) === 'NAME') text += `; one of ${(spec.values ?? []).join('|')}`;
-  return [left, text + describeDefault(def, perModel)];
+  return [left, text + (envVar ? ` [env ${envVar}]` : '') + describeDefault(def, perModel)];
 }
 
 /** Aligned help text for a subcommand: usage, description, command options, then the accepted config options. */
@@ -274,10 +294,12 @@ export function formatHelp(opts: HelpOptions = {}): string {
   const configRows: [string, string][] = [];
   for (const [flag, e] of accepted) {
     const def = e.isConfig ? DEFAULT_CONFIG[e.name as ConfigKey] : e.spec.default;
-    (e.isConfig ? configRows : commandRows).push(helpRow(flag, e.spec, def, e.isConfig ? modelDefaults(e.name as ConfigKey) : ''));
+    const envVar = opts.env ? envVarFor(opts.env.role, e.name) : undefined;
+    (e.isConfig ? configRows : commandRows).push(helpRow(flag, e.spec, def, e.isConfig ? modelDefaults(e.name as ConfigKey) : '', envVar));
   }
   if (!accepted.has(CONFIG_FILE_FLAG)) {
-    configRows.push([`${CONFIG_FILE_FLAG} FILE`, 'read flags from a YAML or JSON file (keys: flag names, e.g. batch-size: 64; a run\'s config.json works too); flags given here win']);
+    const envVar = opts.env ? ` [env ${CONFIG_FILE_ENV}]` : '';
+    configRows.push([`${CONFIG_FILE_FLAG} FILE`, `read flags from a YAML or JSON file (keys: flag names, e.g. batch-size: 64; a run's config.json works too); flags given here win${envVar}`]);
   }
   configRows.push(['-h, --help', 'show this help']);
   const all = [...commandRows, ...configRows];
@@ -287,6 +309,9 @@ export function formatHelp(opts: HelpOptions = {}): string {
   const parts: string[] = [];
   if (opts.usage) parts.push(`Usage: ${opts.usage}`, '');
   if (opts.description) parts.push(opts.description, '');
+  if (opts.env) {
+    parts.push('A flag marked [env NAME] can come from that environment variable instead; a flag given here wins over it, and it wins over --config and the default.', '');
+  }
   if (commandRows.length) parts.push('Command options:', ...commandRows.map(fmt), '');
   parts.push('Options:', ...configRows.map(fmt));
   return parts.join('\n') + '\n';

@@ -1,6 +1,7 @@
 /**
  * The body of the coordinator and worker apps: argv → config (the shared train flags plus the command's own) →
- * the command → exit code, with `--help` and one-line errors exactly as the rest of `gan-train` prints them.
+ * the command → exit code, with `--help` and one-line errors exactly as the rest of `gan-train` prints them. Flags
+ * not given may come from the GAN_* variables of @gan/config's env-flags.ts (a flag wins over its variable).
  * bin/gan-train.mjs routes `gan-train coordinator|worker` to those apps.
  */
 import { DISTRIBUTED_FLAGS, formatHelp, parseArgs, type TrainConfig } from '@gan/config';
@@ -13,7 +14,9 @@ export interface CommandSpec {
 }
 
 async function main(spec: CommandSpec, argv: string[]): Promise<number> {
-  const parse = { extra: DISTRIBUTED_FLAGS[spec.name] };
+  // The GAN_* environment contract (@gan/config env-flags.ts) stands in for the rendezvous flags: an orchestrator
+  // sets it, and one image runs either role with only the role on its command line.
+  const parse = { extra: DISTRIBUTED_FLAGS[spec.name], env: { role: spec.name, vars: process.env } };
   const parsed = parseArgs(argv, parse);
   if (parsed.help) {
     process.stdout.write(formatHelp({ ...parse, usage: spec.usage, description: spec.summary }));

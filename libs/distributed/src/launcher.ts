@@ -13,7 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { RunSecret } from '@gan/auth';
-import { configToArgs, flagName, type TrainConfig } from '@gan/config';
+import { configToArgs, envVarsOf, flagName, type TrainConfig } from '@gan/config';
 import { createLogger, logLineRenderer, ProgressBar, terminalLine } from '@gan/telemetry';
 import { availableCores, threadsPerWorker } from '@gan/backend';
 import { defaultRunDir, prepareRunDir } from '@gan/training';
@@ -27,6 +27,9 @@ import { parseHttpAddress } from './coordinator-http';
  * Workers started here keep freed memory instead; set the same variable for workers you start yourself.
  */
 export const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=2147483647:glibc.malloc.top_pad=67108864';
+
+/** Dropped from the children's environment: every variable of the coordinator's and workers' environment contract (GAN_TOKEN is set anew). */
+const CHILD_ENV_DROPPED = new Set([...envVarsOf('coordinator'), ...envVarsOf('worker')]);
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/gan-train.mjs');
 
@@ -43,7 +46,9 @@ interface Relay {
 }
 
 function start(name: string, args: string[], secret: RunSecret, relay: Relay, onLine?: (line: string) => void): Child {
-  const { GAN_TOKEN_FILE: _file, ...env } = process.env;
+  // The children's rendezvous is on their command line: none of the orchestrators' GAN_* contract (GAN_WORKERS,
+  // GAN_ADVERTISE, GAN_CONFIG, …) may reach them from this shell, nor a token file beside the fresh secret.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CHILD_ENV_DROPPED.has(k)));
   const proc = spawn(process.execPath, [BIN, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     detached: true,

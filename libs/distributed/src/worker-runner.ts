@@ -79,6 +79,9 @@ async function joinWithRetry(client: CoordinatorClient, req: JoinRequest, timeou
   }
 }
 
+/** What a worker's name may hold: it prefixes the id the coordinator logs, and a hostname fits. */
+const WORKER_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
 export async function runWorker(config: TrainConfig, extra: Record<string, unknown>): Promise<number> {
   exitWhenParentGoes();
   const logFormat = String(extra.logFormat ?? 'auto');
@@ -88,7 +91,12 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
   const coordinator = String(extra.coordinator);
   const advertise = String(extra.advertise);
   const joinTimeoutMs = Number(extra.joinTimeoutMs ?? 300_000);
-  const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  // --worker-id (GAN_WORKER_ID) names the worker in both sides' logs, stable across restarts (an Indexed Job's index);
+  // the pid and random suffix keep each process a new member to the coordinator, which must not mistake a restarted
+  // process for the one it replaces (that one's membership ends by its heartbeats, not by a name).
+  const name = extra.workerId == null ? os.hostname() : String(extra.workerId);
+  if (!WORKER_NAME.test(name)) throw new Error(`--worker-id (GAN_WORKER_ID) must be 1-64 letters, digits, '.', '_' or '-', got ${JSON.stringify(name)}`);
+  const workerId = `${name}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const credentials = credentialsFromFlags(extra);
   // `gan-train local` passes each worker its share of the cores; a worker started by hand takes them all.
   await initBackend(config.backend, logger, { threads: threadsFor(config.threads) });
@@ -195,7 +203,7 @@ export async function runWorker(config: TrainConfig, extra: Record<string, unkno
       group = collectiveGroup(collective, reply.rank, reply.world_size, reply.generation, (b) => (reducedBytes += b));
       reformWanted = false;
       logger = createLogger({ role: 'worker', rank: reply.rank, format: logFormat });
-      logger.info({ worldSize: reply.world_size, generation: reply.generation, peers: reply.peers, jobId: reply.job_id, committedStep }, first ? 'joined' : 'joined a new generation');
+      logger.info({ worker: workerId, worldSize: reply.world_size, generation: reply.generation, peers: reply.peers, jobId: reply.job_id, committedStep }, first ? 'joined' : 'joined a new generation');
       hb.setInterval(reply.heartbeat_ms || config.heartbeatMs);
       hb.setGeneration(reply.generation);
       return group;
