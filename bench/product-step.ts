@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultsFor, type TrainConfig } from '@gan/config';
-import { buildGan, createAdam, disposeGan, type ModelConfig } from '@gan/model';
+import { buildGan, createOptimizer, disposeGan, type ModelConfig } from '@gan/model';
 import { LocalReducer, batchNoise, modelConfigOf, trainStep, type StepOptions, type TrainState } from '@gan/training';
 
 /** The step the bench times: the trainer's own, imported from its lib (never a copy). */
@@ -105,8 +105,8 @@ export function topKernels(records: readonly { name: string; kernelTimeMs: numbe
 export async function timeProductStep(c: BenchCase, opts: TimingOptions): Promise<CaseTiming> {
   const { config } = c;
   const gan = buildGan(c.model, config.seed);
-  const adam = { lr: config.lr, beta1: config.beta1, beta2: config.beta2 };
-  const st: TrainState = { gan, adamG: createAdam(gan.g, adam), adamD: createAdam(gan.d, adam), step: 0 };
+  const opt = { optimizer: config.optimizer, lr: config.lr, beta1: config.beta1, beta2: config.beta2 };
+  const st: TrainState = { gan, optG: createOptimizer(gan.g, opt), optD: createOptimizer(gan.d, opt), step: 0 };
   const stepOpts: StepOptions = { realLabel: 1 - config.labelSmoothing, loss: config.loss };
   const reducer = new LocalReducer();
   const B = config.batchSize;

@@ -1,8 +1,9 @@
 /**
  * `gan-train export --format torch` end to end: real runs trained by the CLI (the document's 3×64×64 DCGAN, a
- * 28×28 one whose first feature map is 7×7, and the MLP), exported by the CLI, loaded by PyTorch into
- * test/torch/gan_torch.py's GAN with one strict load_state_dict (test/torch/forward.py), which must reproduce the
- * product's G(z) and D(x) on the same inputs. Also the export's metadata and its refusals of bad arguments.
+ * 28×28 one whose first feature map is 7×7, the same with --spectral-norm, and the MLP), exported by the CLI,
+ * loaded by PyTorch into test/torch/gan_torch.py's GAN with one strict load_state_dict (test/torch/forward.py), which
+ * must reproduce the product's G(z) and D(x) on the same inputs. Also the export's metadata and its refusals of bad
+ * arguments.
  * Needs a Python with torch for the PyTorch half (skips loudly without one; fails in CI).
  * Run: node tools/run-tests.mjs test export-torch
  */
@@ -38,6 +39,9 @@ const RUNS: { name: string; args: string[] }[] = [
   { name: 'dcgan64', args: ['--dataset', 'shapes', '--batch-size', '4', '--steps', '1'] },
   { name: 'dcgan28', args: ['--dataset', 'shapes', '--image-size', '28', '--channels', '1', '--nz', '16', '--ngf', '8', '--ndf', '8', '--batch-size', '4', '--steps', '3'] },
   { name: 'mlp', args: ['--model', 'mlp', '--dataset', 'ring8', '--mlp-hidden', '32', '--batch-size', '64', '--steps', '5'] },
+  // Spectral norm: `weight_orig`, `weight_u`, `weight_v` load into torch.nn.utils.spectral_norm's modules, and
+  // PyTorch's train-mode forward (one power-iteration step from the saved u) is our discriminate's.
+  { name: 'dcgan28 spectral norm', args: ['--dataset', 'shapes', '--image-size', '28', '--channels', '1', '--nz', '16', '--ngf', '8', '--ndf', '8', '--batch-size', '4', '--steps', '3', '--spectral-norm', '--loss', 'hinge'] },
 ];
 
 function maxAbs(a: ArrayLike<number>): number {

@@ -1,6 +1,6 @@
 /**
  * The GAN objectives beyond the document's (issue 14): `--loss hinge`, `--loss wgan` with `--clip` and
- * `--n-critic`, and `--feature-matching`, trained data-parallel end to end in real processes. For each: the replicas
+ * `--n-critic`, `--loss wgan-gp` (its ε drawn per global row like z) with `--n-critic`, and `--feature-matching`, trained data-parallel end to end in real processes. For each: the replicas
  * end bit-identical, and where the maths allows it 2 workers × batch b end equal to one process × batch 2b (with
  * BatchNorm off every loss is a mean over rows, and with n_critic the K D updates of a step read the same global rows
  * either way; feature matching compares this rank's batch means, so it is left out). A wgan run cut in two by a
@@ -39,6 +39,7 @@ function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): nu
 const OBJECTIVES: { name: string; flags: string[]; clip?: number; perRank?: boolean }[] = [
   { name: 'hinge', flags: ['--loss', 'hinge'] },
   { name: 'wgan, clip 0.01, n_critic 2', flags: ['--loss', 'wgan', '--clip', '0.01', '--n-critic', '2'], clip: 0.01 },
+  { name: 'wgan-gp, gp-weight 10, n_critic 2', flags: ['--loss', 'wgan-gp', '--gp-weight', '10', '--n-critic', '2'] },
   { name: 'feature matching', flags: ['--feature-matching'], perRank: true },
 ];
 
@@ -82,6 +83,17 @@ describe('GAN objectives, data-parallel', { timeout: 600_000 }, () => {
     const x = await finalWeights(path.join(dir, 'straight'));
     const y = await finalWeights(path.join(dir, 'split'));
     for (const [k, v] of x) assert.deepEqual(Buffer.from(y.get(k)!.buffer), Buffer.from(v.buffer), `${k} differs after resume`);
+  });
+
+  test('weight clipping with wgan-gp, and wgan-gp with BatchNorm, are one-line errors', async () => {
+    const out = path.join(tmpDir('objective-bad'), 'run');
+    const r = await runCli(['train', ...BASE, '--loss', 'wgan-gp', '--clip', '0.02', '--steps', '1', '--out', out], { timeoutMs: 60_000 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr.trim().split('\n').at(-1)!, /--clip \(weight clipping\) applies to --loss wgan, not wgan-gp: its gradient penalty \(--gp-weight\) replaces clipping/);
+    const bn = await runCli(['train', ...BASE, '--norm', 'batch', '--loss', 'wgan-gp', '--steps', '1', '--out', out], { timeoutMs: 60_000 });
+    assert.notEqual(bn.code, 0);
+    assert.match(bn.stderr.trim().split('\n').at(-1)!, /--loss wgan-gp needs --norm none: its gradient penalty is per sample/);
+    assert.ok(!fs.existsSync(out), 'a refused run wrote its folder');
   });
 
   test('label smoothing with a critic loss is a one-line error', async () => {

@@ -22,6 +22,9 @@
  * from its own and how close to zero those are (at most MAX_KINKS, within KINK_TOL): both then differentiate the
  * same function. What still parts the runs after step 1 is Adam (see LATER_LOSS_TOL), hence the looser tolerances
  * for later steps (and LATER_KINK_TOL).
+ * Issue 14's cases: --optimizer rmsprop against torch.optim.RMSprop (the "Adam" above is then RMSprop, whose first
+ * step moves an element by up to 10·lr: see stepBound), and --spectral-norm against torch.nn.utils.spectral_norm on
+ * every D conv/linear layer, its weight_u / weight_v buffers compared with the running statistics.
  * Needs a Python with torch (Debian's python3-torch); without one the file skips loudly, in CI it fails.
  * Run: node tools/run-tests.mjs test torch-reference
  */
@@ -32,12 +35,13 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@gan/backend';
 import {
-  buildGan, buffersToTorch, createAdam, dcganPlan, disposeGan, generate, getFlatBuffers, getFlatWeights,
-  observeActivations, paramsToTorch, torchStateDict, type GanLoss, type ModelConfig, type Net, type TorchTensor,
+  buildGan, buffersToTorch, createOptimizer, dcganPlan, disposeGan, generate, getFlatBuffers, getFlatWeights,
+  observeActivations, paramsToTorch, torchStateDict, type GanLoss, type ModelConfig, type Net, type OptimizerKind,
+  type TorchTensor,
 } from '@gan/model';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '@gan/checkpoint';
 import { openDataset } from '@gan/data';
-import { batchNoise, LocalReducer, trainStep, type TrainState } from '@gan/training';
+import { batchNoise, globalRows, gpEpsilon, LocalReducer, trainStep, type TrainState } from '@gan/training';
 import { tmpDir } from './helpers';
 import { requireTorch, runTorchScript } from './torch-python';
 import { nhwcToNchw } from './arrays';
@@ -120,6 +124,8 @@ interface Case {
   clip?: number;
   /** G minimises feature matching instead of the loss's G objective. */
   featureMatching?: boolean;
+  /** Both nets' optimiser (default Adam; RMSprop: torch.optim.RMSprop's defaults with lr LR). */
+  optimizer?: OptimizerKind;
   /** Seed of the dataset the case's real batches come from. */
   dataSeed: number;
 }
@@ -136,13 +142,27 @@ const CASES: Case[] = [
   { ...base, name: 'label smoothing 0.1, wasm', backend: 'wasm', model: GRAY32, labelSmoothing: 0.1 },
   { ...base, name: 'hinge loss, wasm', backend: 'wasm', model: GRAY32, loss: 'hinge' },
   { ...base, name: 'wgan loss + weight clipping 0.01, wasm', backend: 'wasm', model: GRAY32, loss: 'wgan', clip: 0.01 },
+  // The gradient penalty's gradient is a double backward (gradient-penalty.ts); its ε is ours, handed to PyTorch.
+  { ...base, name: 'wgan-gp λ 10 (--norm none), wasm', backend: 'wasm', model: { ...GRAY32, norm: 'none' }, loss: 'wgan-gp' },
+  { ...base, name: 'wgan-gp λ 10 (--norm none), cpu', backend: 'cpu', model: { ...GRAY32, norm: 'none' }, loss: 'wgan-gp' },
+  { ...base, name: 'MLP, wgan-gp λ 10, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, loss: 'wgan-gp' },
   { ...base, name: 'feature matching (BatchNorm D), wasm', backend: 'wasm', model: GRAY32, featureMatching: true },
   { ...base, name: 'MLP, feature matching, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, featureMatching: true },
   { ...base, name: 'MLP, wasm', backend: 'wasm', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64 },
+  { ...base, name: 'wgan + clipping 0.01 + RMSprop (the WGAN paper\'s recipe), wasm', backend: 'wasm', model: GRAY32, loss: 'wgan', clip: 0.01, optimizer: 'rmsprop' },
+  // torch.nn.utils.spectral_norm on every D conv/linear, u updated on every D forward (spectral-norm.ts).
+  { ...base, name: 'spectral norm D (--norm none), hinge, wasm', backend: 'wasm', model: { ...GRAY32, norm: 'none', spectralNorm: true }, loss: 'hinge' },
+  { ...base, name: 'spectral norm D with BatchNorm, wasm', backend: 'wasm', model: { ...GRAY32, spectralNorm: true } },
+  { ...base, name: 'MLP, spectral norm, feature matching, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128, spectralNorm: true }, batch: 64, featureMatching: true },
   { ...base, name: 'MLP, minimax + label smoothing, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, loss: 'minimax', labelSmoothing: 0.1 },
 ];
 
 const LR = 2e-4;
+/**
+ * The most an element can move in an optimiser's first step, whatever its gradient: Adam's lr·g/(|g| + eps) ≈ lr;
+ * RMSprop's lr·g/(sqrt(0.01·g²) + eps) ≈ 10·lr (later steps less, as its square average fills up).
+ */
+const stepBound = (c: Case): number => (c.optimizer === 'rmsprop' ? 10 * LR : LR);
 const BETA1 = 0.5;
 const BETA2 = 0.999;
 
@@ -187,16 +207,16 @@ function biasesBeforeBatchNorm(net: Net): Map<string, string> {
  * combination of batch means, so it can differ by at most the largest bias difference seen, times the share
  * (BN_MOMENTUM after one step, at most 1 later) of the batches that saw it.
  */
-function biasAllowance(ref: Map<string, { data: unknown }>, ours: Ours, stat: string, stage: 'weights1' | 'final', share: number, steps = 1): Float64Array | null {
+function biasAllowance(ref: Map<string, { data: unknown }>, ours: Ours, stat: string, stage: 'weights1' | 'final', share: number, steps = 1, lr = LR): Float64Array | null {
   const bias = ours.meanBias.get(stat);
   if (!bias) return null;
   const mine = stage === 'weights1' ? ours.weights1.get(bias)! : ours.final.find((w) => w.name === bias)!.data;
   const theirs = asF32(ref.get(`${stage}.${bias}`), `${stage}.${bias}`);
   if (stage === 'weights1') return Float64Array.from(mine, (v, i) => share * Math.abs(v - theirs[i]));
   // After the last step: the largest of the differences seen after step 1 and at the end, plus what the steps in
-  // between (not recorded) could add: an Adam step moves an element by about lr on each side.
+  // between (not recorded) could add: an optimiser step moves an element by at most about `lr` on each side.
   const first = biasAllowance(ref, ours, stat, 'weights1', 1)!;
-  return Float64Array.from(mine, (v, i) => share * (Math.max(Math.abs(v - theirs[i]), first[i]) + 2 * LR * Math.max(0, steps - 2)));
+  return Float64Array.from(mine, (v, i) => share * (Math.max(Math.abs(v - theirs[i]), first[i]) + 2 * lr * Math.max(0, steps - 2)));
 }
 
 /**
@@ -252,17 +272,17 @@ function recordBranches(model: ModelConfig, batch: number) {
    * All steps' calls, each step reordered: ours runs G, D(real), D(fake), G, D(fake); PyTorch G, D, D, D. With
    * feature matching (gPhaseD 2) the G phase runs D(real) then D(fake) on both sides.
    */
-  const tensors = (nG: number, nD: number, gPhaseD = 1): NamedTensor[] => {
+  const tensors = (nG: number, nD: number, gPhaseD = 1, dPhaseD = 2): NamedTensor[] => {
     flushFakes();
-    const perStep = 2 * nG + (2 + gPhaseD) * nD;
+    const perStep = 2 * nG + (dPhaseD + gPhaseD) * nD;
     assert.ok(calls.length > 0 && calls.length % perStep === 0, `${calls.length} activation calls are not whole steps of ${perStep}`);
     const order: typeof calls = [];
     for (let o = 0; o < calls.length; o += perStep) {
       const step = calls.slice(o, o + perStep);
       const roles = step.map((c) => c.role).join('');
-      assert.equal(roles, 'g'.repeat(nG) + 'd'.repeat(2 * nD) + 'g'.repeat(nG) + 'd'.repeat(gPhaseD * nD), 'a step runs G, D, D, G, D');
-      for (let i = 0; i < nG; i++) assert.deepEqual(step[i].mask, step[nG + 2 * nD + i].mask, `G's branches in the D and G phases (call ${i})`);
-      order.push(...step.slice(0, nG + 2 * nD), ...step.slice(2 * nG + 2 * nD));
+      assert.equal(roles, 'g'.repeat(nG) + 'd'.repeat(dPhaseD * nD) + 'g'.repeat(nG) + 'd'.repeat(gPhaseD * nD), 'a step runs G, D, D, G, D');
+      for (let i = 0; i < nG; i++) assert.deepEqual(step[i].mask, step[nG + dPhaseD * nD + i].mask, `G's branches in the D and G phases (call ${i})`);
+      order.push(...step.slice(0, nG + dPhaseD * nD), ...step.slice(2 * nG + dPhaseD * nD));
     }
     return order.map((c, k) => ({ name: `branch.${k}`, dtype: 'U8', shape: c.shape, data: c.mask }));
   };
@@ -311,12 +331,14 @@ interface Ours {
 async function runCase(c: Case, inFile: string): Promise<Ours> {
   await initBackend(c.backend);
   const gan = buildGan(c.model, SEED);
-  const st: TrainState = { gan, adamG: createAdam(gan.g, { lr: LR, beta1: BETA1, beta2: BETA2 }), adamD: createAdam(gan.d, { lr: LR, beta1: BETA1, beta2: BETA2 }), step: 0 };
+  const opt = { optimizer: c.optimizer ?? 'adam', lr: LR, beta1: BETA1, beta2: BETA2 };
+  const st: TrainState = { gan, optG: createOptimizer(gan.g, opt), optD: createOptimizer(gan.d, opt), step: 0 };
   try {
     const sampleShape = c.model.model === 'mlp' ? [c.model.dataDim] : [c.model.imageSize, c.model.imageSize, c.model.channels];
     const sd = torchStateDict(gan, { g: getFlatWeights(gan.g), d: getFlatWeights(gan.d), gBuffers: getFlatBuffers(gan.g), dBuffers: getFlatBuffers(gan.d) });
     const reals = await realBatches(c.model, c.batch, c.steps, c.dataSeed);
     const zs: Float32Array[] = [];
+    const epss: Float32Array[] = [];
     const inputs: NamedTensor[] = [];
     for (let t = 0; t < c.steps; t++) {
       zs.push(batchNoise(SEED, t, 0, c.batch, c.model.nz));
@@ -325,11 +347,13 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
         ? { name: `input.real.${t}`, dtype: 'F32', shape: [c.batch, ...sampleShape], data: reals[t] }
         : { name: `input.real.${t}`, dtype: 'F32', shape: [c.batch, ch, h, w], data: nhwcToNchw(reals[t], c.batch, h, w, ch) });
       inputs.push({ name: `input.z.${t}`, dtype: 'F32', shape: [c.batch, c.model.nz], data: zs[t] });
+      if (c.loss === 'wgan-gp') epss.push(gpEpsilon(SEED, t, globalRows(0, 1, c.batch)));
+      if (c.loss === 'wgan-gp') inputs.push({ name: `input.eps.${t}`, dtype: 'F32', shape: [c.batch], data: epss[t] });
     }
     const meta = {
       config: JSON.stringify(c.model), steps: String(c.steps), lr: String(LR), beta1: String(BETA1), beta2: String(BETA2),
       loss: c.loss, real_label: String(1 - c.labelSmoothing), ...(c.clip ? { clip: String(c.clip) } : {}),
-      ...(c.featureMatching ? { feature_matching: '1' } : {}),
+      ...(c.featureMatching ? { feature_matching: '1' } : {}), ...(c.loss === 'wgan-gp' ? { gp_weight: '10' } : {}), ...(c.optimizer ? { optimizer: c.optimizer } : {}),
     };
 
     const initial = new Map<string, Float32Array>();
@@ -351,10 +375,12 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     for (let t = 0; t < c.steps; t++) {
       const real = tf.tensor(reals[t], [c.batch, ...sampleShape]);
       const z = tf.tensor2d(zs[t], [c.batch, c.model.nz]);
+      const eps = c.loss === 'wgan-gp' ? tf.tensor1d(epss[t]) : undefined;
       observeActivations(branches.observe);
       try {
         const r = await trainStep(st, real, z, reducer, {
           realLabel: 1 - c.labelSmoothing, loss: c.loss, clip: c.clip ?? null, featureMatching: c.featureMatching ?? false,
+          ...(eps ? { gpWeight: 10, gpEpsilon: eps } : {}),
         });
         ours.dLoss.push(r.d.dLoss);
         ours.gLoss.push(r.g.gLoss);
@@ -368,10 +394,12 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
         observeActivations(null);
         real.dispose();
         z.dispose();
+        eps?.dispose();
       }
     }
     const acts = (n: Net) => n.layers.filter((l) => l.kind === 'relu' || l.kind === 'lrelu').length;
-    inputs.push(...branches.tensors(acts(gan.g), acts(gan.d), c.featureMatching ? 2 : 1));
+    // wgan-gp's D phase runs D a third time, on the interpolates, after D(real) and D(fake).
+    inputs.push(...branches.tensors(acts(gan.g), acts(gan.d), c.featureMatching ? 2 : 1, c.loss === 'wgan-gp' ? 3 : 2));
     // Our D after step 1's D update (the G phase never changes D): step 1's G phase runs through it there too.
     for (const w of ours.d1) inputs.push({ name: `d_after.${w.name.slice(2)}`, dtype: 'F32', shape: w.shape, data: w.data });
     await writeSafetensors(inFile, [...sd, ...inputs], meta);
@@ -431,7 +459,7 @@ for (const c of CASES) {
       const e = relL2(num, den);
       worstUpdate = Math.max(worstUpdate, e);
       assert.ok(e <= UPDATE_TOL, `${w.name} after step 1's Adam update: ‖Δours − Δtorch‖ / ‖Δtorch‖ = ${e.toExponential(2)} (tolerance ${UPDATE_TOL})`);
-      assert.ok(maxDiff(w.data, r) <= 2.01 * LR, `${w.name}: an element's first Adam step differs by more than 2·lr`);
+      assert.ok(maxDiff(w.data, r) <= 2.01 * stepBound(c), `${w.name}: an element's first optimiser step differs by more than twice its bound ${stepBound(c)}`);
     }
     note('D update', worstUpdate);
     let worstGrad = 0;
@@ -439,7 +467,8 @@ for (const c of CASES) {
       const r = asF32(ref.get(`grad.${g.name}`), `grad.${g.name}`);
       assert.deepEqual(ref.get(`grad.${g.name}`)!.shape, g.shape, `${g.name}: shape`);
       if (ours.skip.has(g.name)) {
-        const weight = g.name.replace(/\.bias$/, '.weight');
+        // A spectrally normalized layer's weight is `weight_orig` in PyTorch's names.
+        const weight = ['.weight', '.weight_orig'].map((w) => g.name.replace(/\.bias$/, w)).find((w) => ref.has(`grad.${w}`)) ?? g.name;
         const scale = maxAbs(asF32(ref.get(`grad.${weight}`), weight));
         assert.ok(maxAbs(r) <= NOISE_TOL * scale && maxAbs(g.data) <= NOISE_TOL * scale, `${g.name} feeds a BatchNorm, its gradient must be noise: torch ${maxAbs(r)}, ours ${maxAbs(g.data)}, weight gradient ${scale}`);
         continue;
@@ -454,7 +483,7 @@ for (const c of CASES) {
     const compareStats = (mine: TorchTensor[], stage: 'stats1' | 'final', tol: number) => {
       for (const st of mine) {
         const r = asF32(ref.get(`${stage}.${st.name}`), `${stage}.${st.name}`);
-        const allow = biasAllowance(ref, ours, st.name, stage === 'stats1' ? 'weights1' : 'final', stage === 'stats1' ? BN_MOMENTUM : 1, c.steps);
+        const allow = biasAllowance(ref, ours, st.name, stage === 'stats1' ? 'weights1' : 'final', stage === 'stats1' ? BN_MOMENTUM : 1, c.steps, stepBound(c));
         const scale = tol * maxAbs(r);
         for (let i = 0; i < r.length; i++) {
           const lim = scale + (allow ? allow[i] : 0);

@@ -173,7 +173,9 @@ class GAN(nn.Module):
     """A generator `g` and a discriminator `d`, built from a gan-train config.
 
     The config is a dict with the product's camelCase keys (`model`, `imageSize`, `channels`, `nz`, `ngf`, `ndf`,
-    `norm`, `mlpHidden`, `dataDim`); other keys, such as the training fields of a full run config, are ignored.
+    `norm`, `mlpHidden`, `dataDim`, `spectralNorm`); other keys, such as the training fields of a full run config,
+    are ignored. `spectralNorm` true wraps every conv and linear layer of D in torch.nn.utils.spectral_norm (one
+    power iteration per forward in train mode; state_dict names `weight_orig`, `weight_u`, `weight_v`).
     """
 
     def __init__(self, config: Mapping):
@@ -200,6 +202,13 @@ class GAN(nn.Module):
             self.d = MlpDiscriminator(hidden, data_dim)
         else:
             raise ValueError(f"model config: model must be 'dcgan' or 'mlp', got {kind!r}")
+        spectral = config.get('spectralNorm', False)
+        if not isinstance(spectral, bool):
+            raise ValueError(f'model config: spectralNorm must be a boolean, got {spectral!r}')
+        if spectral:
+            for m in list(self.d.modules()):
+                if isinstance(m, (nn.Conv2d, nn.Linear)):
+                    nn.utils.spectral_norm(m)
         self.config = dict(config)
 
     @classmethod

@@ -8,12 +8,19 @@ and `input.z.{t}` ([B, nz]) for t = 0..steps-1, and string metadata: `config` (t
 `steps`, `lr`, `beta1`, `beta2`, `loss` ('non-saturating' | 'minimax' | 'hinge' | 'wgan'), `real_label` (e.g. '1'
 or '0.9') and optionally `clip` (WGAN weight clipping: every D parameter clamped to [-clip, clip] after each D
 update, as in Arjovsky et al.'s reference code) and `feature_matching` ('1': G minimises the mean squared difference
-of the batch means of D's last hidden features on real and fake, Salimans et al.; D(real) runs before D(fake)).
+of the batch means of D's last hidden features on real and fake, Salimans et al.; D(real) runs before D(fake)) and
+`optimizer` ('adam', the default, or 'rmsprop': torch.optim.RMSprop with its defaults, alpha 0.99, eps 1e-8, and
+`lr`; `beta1`/`beta2` are then unused). A config with `spectralNorm` true gives D torch.nn.utils.spectral_norm on
+every conv and linear layer (gan_torch.py); its `weight_u` / `weight_v` buffers are reported with the running stats.
 
 Optional `d_after.<D param>`: gan-train's D after step 0's Adam update, which step 0's G phase then uses (see
 train()). Optional `branch.{k}` (uint8 masks): the ReLU / LeakyReLU branches gan-train took in every step, replayed (see
 BranchReplay); then OUT also gets `kinks.count`, `kinks.worst` and `kinks.call` ([2·steps] each: per step the D
 phase, then the G phase).
+
+Loss 'wgan-gp' (Gulrajani et al.) needs metadata `gp_weight` (λ) and tensors `input.eps.{t}` ([B]: gan-train's ε, one
+interpolation weight per row): D's loss is wgan's plus λ·mean((‖∇x̂ D(x̂)‖₂ − 1)²), x̂ = ε·real + (1 − ε)·fake, whose
+gradient autograd takes twice (create_graph); D(x̂) runs after D(real) and D(fake.detach()).
 
 Each step is the pytorch/examples dcgan step in float32 with both nets in train mode and one Adam (eps 1e-8) per
 net: fake = G(z); D phase on D(real) and D(fake.detach()); G phase on a third D pass, D(fake).
@@ -46,7 +53,8 @@ import torch.nn.functional as F  # noqa: E402
 from gan_torch import GAN, load_safetensors, save_safetensors  # noqa: E402
 
 USAGE = 'usage: reference_step.py IN.safetensors OUT.safetensors'
-LOSSES = ('non-saturating', 'minimax', 'hinge', 'wgan')
+LOSSES = ('non-saturating', 'minimax', 'hinge', 'wgan', 'wgan-gp')
+OPTIMIZERS = ('adam', 'rmsprop')
 
 
 class InputError(Exception):
@@ -96,8 +104,11 @@ def read_inputs(path: str):
         'beta2': _metadata(meta, 'beta2', _float, lambda v: 0 <= v < 1, 'a number in [0, 1)'),
         'loss': _metadata(meta, 'loss', str, lambda v: v in LOSSES, ' or '.join(LOSSES)),
         'real_label': _metadata(meta, 'real_label', _float, expected='a number'),
+        'gp_weight': _metadata(meta, 'gp_weight', _float, lambda v: v >= 0, 'a number >= 0') if meta.get('loss') == 'wgan-gp' else None,
         'clip': _metadata(meta, 'clip', _float, lambda v: v > 0, 'a positive number') if 'clip' in meta else None,
         'feature_matching': meta.get('feature_matching') == '1',
+        'optimizer': _metadata(meta, 'optimizer', str, lambda v: v in OPTIMIZERS, ' or '.join(OPTIMIZERS))
+        if 'optimizer' in meta else 'adam',
     }
 
     state = {k: v for k, v in tensors.items() if k.startswith(('g.', 'd.'))}
@@ -139,6 +150,12 @@ def read_inputs(path: str):
     # gan-train's D after step 0's Adam update: step 0's G phase runs through it (see train()).
     settings['d_after'] = {n[len('d_after.'):]: v for n, v in tensors.items() if n.startswith('d_after.')}
     known |= {f'd_after.{n}' for n in settings['d_after']}
+    if settings['loss'] == 'wgan-gp':
+        settings['eps'] = [_input(tensors, f'input.eps.{t}') for t in range(settings['steps'])]
+        for t, (e, (real, _)) in enumerate(zip(settings['eps'], batches)):
+            if e.dim() != 1 or e.shape[0] != real.shape[0]:
+                raise InputError(f"'input.eps.{t}' has shape {list(e.shape)}, expected [{real.shape[0]}]")
+        known |= {f'input.eps.{t}' for t in range(settings['steps'])}
     extra = sorted(set(tensors) - known)
     if extra:
         raise InputError(f"unexpected tensor{'s' if len(extra) > 1 else ''} {', '.join(extra)}")
@@ -213,7 +230,7 @@ def d_loss(kind: str, real_logits: torch.Tensor, fake_logits: torch.Tensor, real
     # torch.clamp, not F.relu: the branch replay patches F.relu, and the hinge is part of the loss, not of D.
     if kind == 'hinge':
         return torch.clamp(1 - real_logits, min=0).mean() + torch.clamp(1 + fake_logits, min=0).mean()
-    if kind == 'wgan':
+    if kind in ('wgan', 'wgan-gp'):
         return fake_logits.mean() - real_logits.mean()
     return bce(real_logits, real_label) + bce(fake_logits, 0.0)
 
@@ -221,23 +238,37 @@ def d_loss(kind: str, real_logits: torch.Tensor, fake_logits: torch.Tensor, real
 def g_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
     if kind == 'minimax':
         return -bce(fake_logits, 0.0)
-    if kind in ('hinge', 'wgan'):
+    if kind in ('hinge', 'wgan', 'wgan-gp'):
         return -fake_logits.mean()
     return bce(fake_logits, 1.0)
 
 
+def gradient_penalty(d, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor, weight: float) -> torch.Tensor:
+    """WGAN-GP's λ·mean((‖∇x̂ D(x̂)‖₂ − 1)²) on x̂ = ε·real + (1 − ε)·fake, as Gulrajani et al.'s code computes it."""
+    e = eps.view(-1, *([1] * (real.dim() - 1)))
+    x = (e * real + (1 - e) * fake).detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(d(x).sum(), x, create_graph=True)
+    return weight * ((grad.reshape(grad.shape[0], -1).norm(2, dim=1) - 1) ** 2).mean()
+
+
 def running_stats(model: GAN) -> dict:
+    # Spectral norm's power-iteration vectors are buffers too, updated on every D forward in train mode.
     return {name: buf.detach().clone() for name, buf in model.named_buffers()
-            if name.endswith(('.running_mean', '.running_var'))}
+            if name.endswith(('.running_mean', '.running_var', '.weight_u', '.weight_v'))}
 
 
 def train(model: GAN, settings: dict, batches) -> dict:
     """Runs the steps; returns OUT's tensors."""
     g, d = model.g, model.d
     model.train()
-    betas = (settings['beta1'], settings['beta2'])
-    opt_g = torch.optim.Adam(g.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
-    opt_d = torch.optim.Adam(d.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
+    if settings['optimizer'] == 'rmsprop':
+        # The WGAN paper's optimiser, torch's defaults (alpha 0.99, eps 1e-8, no momentum, not centered).
+        opt_g = torch.optim.RMSprop(g.parameters(), lr=settings['lr'])
+        opt_d = torch.optim.RMSprop(d.parameters(), lr=settings['lr'])
+    else:
+        betas = (settings['beta1'], settings['beta2'])
+        opt_g = torch.optim.Adam(g.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
+        opt_d = torch.optim.Adam(d.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
     kind = settings['loss']
 
     out = {}
@@ -253,6 +284,8 @@ def train(model: GAN, settings: dict, batches) -> dict:
 
         opt_d.zero_grad()
         err_d = d_loss(kind, d(real), d(fake.detach()), settings['real_label'])
+        if kind == 'wgan-gp':
+            err_d = err_d + gradient_penalty(d, real, fake.detach(), settings['eps'][t], settings['gp_weight'])
         err_d.backward()
         if t == 0:
             out.update({f'grad.d.{n}': p.grad.detach().clone() for n, p in d.named_parameters()})

@@ -16,12 +16,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLogger, ProgressBar, terminalLine } from '@gan/telemetry';
 import { initBackend, threadsFor } from '@gan/backend';
-import { defaultRunDir, evaluateRun, exportRun, EXPORT_FORMATS, prepareRunDir, sampleRun, train } from '@gan/training';
+import { defaultRunDir, evaluateRun, exportRun, EXPORT_FORMATS, formatEvalResult, prepareRunDir, sampleRun, train } from '@gan/training';
 
 const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOptions }> = {
   train: { summary: 'train in this process (single worker)', usage: 'gan-train train [options]', parse: { allow: singleProcessFields(), extra: { ...LOG_FLAGS } } },
   eval: {
-    summary: 'score a run: VEEGAN mode coverage for 2-D data, MNIST-classifier metrics for images',
+    summary: 'score a run: VEEGAN mode coverage for 2-D data; for images FD and IS over a classifier\'s or your model\'s features, with real-vs-real floors',
     usage: 'gan-train eval --run DIR [--json]',
     parse: {
       allow: ['backend', 'dataRoot'],
@@ -29,7 +29,13 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
         run: { type: 'string', help: 'run directory (its checkpoints/ folder) or a checkpoint file', metavar: 'DIR' },
         json: { type: 'boolean', help: 'print one JSON line', default: false },
         samples: { type: 'int', min: 2, help: 'samples to draw (default 2500 for 2-D data, 2000 for images)' },
-        classifier: { type: 'string', help: 'MNIST classifier (.safetensors from gan-train classifier) for image runs', metavar: 'FILE' },
+        classifier: { type: 'string', help: 'MNIST or shapes classifier (.safetensors from gan-train classifier) for image runs', metavar: 'FILE' },
+        features: { type: 'string', help: 'score with this TF.js graph or layers model instead (model.json or its folder, e.g. a converted Inception-v3)', metavar: 'MODEL' },
+        featuresNode: { type: 'string', help: 'node (layer) of --features whose output is the features (default: its only output)', metavar: 'NAME' },
+        logitsNode: { type: 'string', help: 'node (layer) of --features whose output is class logits, for the IS formula (default: none)', metavar: 'NAME' },
+        featuresSize: { type: 'int', min: 1, max: 4096, help: 'input side of --features (default: from its input shape); images are resized bilinearly' },
+        featuresRange: { type: 'enum', values: ['-1,1', '0,1', '0,255'], help: 'pixel range --features expects', default: '-1,1' },
+        featuresName: { type: 'string', help: 'whose features, for the score names (default: the model\'s folder; inception-v3 gives FID / IS)', metavar: 'NAME' },
         ...LOG_FLAGS,
       },
     },
@@ -62,14 +68,16 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
     },
   },
   classifier: {
-    summary: 'train the MNIST classifier that eval uses to score image runs',
-    usage: 'gan-train classifier --data-root DIR --image-size 28|32 --out FILE.safetensors',
+    summary: 'train the MNIST or shapes classifier that eval uses to score image runs',
+    usage: 'gan-train classifier [--dataset mnist|shapes] [--data-root DIR] --image-size N [--channels 1|3] --out FILE.safetensors',
     parse: {
       allow: ['backend', 'dataRoot', 'seed', 'batchSize'],
       extra: {
-        imageSize: { type: 'int', min: 28, max: 32, help: 'image side the classifier reads: 28 (MNIST as it is) or 32 (padded, for 32 px runs)', default: 28 },
-        out: { type: 'string', nullable: true, help: 'a .safetensors file, or a folder that gets mnist-classifier-<size>.safetensors (default runs/classifier)', metavar: 'FILE' },
-        epochs: { type: 'int', min: 1, help: 'passes over the training images', default: 5 },
+        dataset: { type: 'enum', values: ['mnist', 'shapes'], help: 'what it classifies: MNIST digits (IDX files in --data-root) or the generated shapes', default: 'mnist' },
+        imageSize: { type: 'int', min: 8, max: 1024, nullable: true, help: "image side it reads: shapes, the run's --image-size (default 64); mnist, 28 as it is or 32 padded (default 28)" },
+        channels: { type: 'enum', values: [1, 3], nullable: true, help: "shapes: the run's --channels (default 3); mnist: 1" },
+        out: { type: 'string', nullable: true, help: 'a .safetensors file, or a folder that gets <dataset>-classifier-<size>.safetensors (default runs/classifier)', metavar: 'FILE' },
+        epochs: { type: 'int', min: 1, nullable: true, help: 'passes over the training images (default 5 for mnist, 4 for shapes)' },
         ...LOG_FLAGS,
       },
     },
@@ -92,7 +100,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
 function singleProcessFields(): string[] {
   return [
     'model', 'dataset', 'dataRoot', 'download', 'allowHttp', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
-    'norm', 'mlpHidden', 'steps', 'batchSize', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'nCritic', 'featureMatching', 'out', 'overwrite', 'seed', 'backend',
+    'norm', 'spectralNorm', 'mlpHidden', 'steps', 'batchSize', 'optimizer', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'gpWeight', 'nCritic', 'featureMatching', 'out', 'overwrite', 'seed', 'backend',
     'threads', 'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
   ];
 }
@@ -139,9 +147,15 @@ async function main(argv: string[]): Promise<number> {
         samples: extra.samples === undefined || extra.samples === null ? undefined : Number(extra.samples),
         classifier: extra.classifier ? String(extra.classifier) : undefined,
         dataRoot: config.dataRoot ?? undefined,
+        features: extra.features ? String(extra.features) : undefined,
+        featuresNode: extra.featuresNode ? String(extra.featuresNode) : undefined,
+        logitsNode: extra.logitsNode ? String(extra.logitsNode) : undefined,
+        featuresSize: extra.featuresSize === undefined || extra.featuresSize === null ? undefined : Number(extra.featuresSize),
+        featuresRange: String(extra.featuresRange).split(',').map(Number) as [number, number],
+        featuresName: extra.featuresName ? String(extra.featuresName) : undefined,
       });
       if (extra.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else process.stdout.write(Object.entries(r).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+      else process.stdout.write(formatEvalResult(r));
       return 0;
     }
     case 'export': {
@@ -167,8 +181,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'classifier': {
       const logger = createLogger({ role: 'classifier', format: String(extra.logFormat) });
+      if (extra.dataset === 'shapes') return await trainShapesClassifierCommand(config, extra, logger);
       if (!config.dataRoot) throw new ConfigError('classifier needs --data-root DIR (MNIST IDX files)');
-      const imageSize = Number(extra.imageSize);
+      if (extra.channels !== null && Number(extra.channels) !== 1) throw new ConfigError(`classifier: the MNIST classifier reads 1 channel, got --channels ${extra.channels}`);
+      const imageSize = Number(extra.imageSize ?? 28);
       if (imageSize !== 28 && imageSize !== 32) throw new ConfigError(`classifier: --image-size must be 28 or 32, got ${imageSize}`);
       await initBackend(config.backend, logger);
       const dest = extra.out ? String(extra.out) : path.join('runs', 'classifier');
@@ -176,7 +192,7 @@ async function main(argv: string[]): Promise<number> {
       fs.mkdirSync(path.dirname(out), { recursive: true });
       const { trainClassifier } = await import('@gan/metrics');
       const r = await trainClassifier({
-        dataRoot: config.dataRoot, imageSize, epochs: Number(extra.epochs), batchSize: config.batchSize,
+        dataRoot: config.dataRoot, imageSize, epochs: Number(extra.epochs ?? 5), batchSize: config.batchSize,
         seed: config.seed, out, logger,
       });
       process.stdout.write(JSON.stringify({ path: r.path, train_accuracy: r.trainAccuracy, held_out_accuracy: r.heldOutAccuracy, seconds: r.seconds }) + '\n');
@@ -199,6 +215,22 @@ async function main(argv: string[]): Promise<number> {
       return (await import('@gan/distributed')).runLauncher(config, extra);
   }
   return 2;
+}
+
+/** `gan-train classifier --dataset shapes`: generated images, so no --data-root. */
+async function trainShapesClassifierCommand(config: { backend: string; seed: number; batchSize: number }, extra: Record<string, unknown>, logger: ReturnType<typeof createLogger>): Promise<number> {
+  const imageSize = Number(extra.imageSize ?? 64);
+  const channels = Number(extra.channels ?? 3) as 1 | 3;
+  await initBackend(config.backend as Parameters<typeof initBackend>[0], logger);
+  const dest = extra.out ? String(extra.out) : path.join('runs', 'classifier');
+  const out = path.resolve(dest.endsWith('.safetensors') ? dest : path.join(dest, `shapes-classifier-${imageSize}${channels === 1 ? '-1ch' : ''}.safetensors`));
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const { trainShapesClassifier } = await import('@gan/metrics');
+  const r = await trainShapesClassifier({
+    imageSize, channels, epochs: extra.epochs === null ? undefined : Number(extra.epochs), batchSize: config.batchSize, seed: config.seed, out, logger,
+  });
+  process.stdout.write(JSON.stringify({ path: r.path, train_accuracy: r.trainAccuracy, held_out_accuracy: r.heldOutAccuracy, seconds: r.seconds }) + '\n');
+  return 0;
 }
 
 /** First Ctrl-C: finish the step and checkpoint; a second one exits at once. */

@@ -22,19 +22,25 @@ export interface TrainConfig {
   ngf: number;
   ndf: number;
   norm: 'batch' | 'none';
+  /** Spectral normalization of D's conv and linear weights (Miyato et al.; one power iteration per D forward). */
+  spectralNorm: boolean;
   mlpHidden: number;
   steps: number;
   /** Per-worker batch size (the global batch is batchSize × workers). */
   batchSize: number;
+  /** Both nets' optimiser: Adam (--beta1, --beta2) or RMSprop (torch.optim.RMSprop's defaults), each with --lr. */
+  optimizer: 'adam' | 'rmsprop';
   lr: number;
   beta1: number;
   beta2: number;
   /** The GAN objective (D's and G's losses together): see @gan/model's losses. */
-  loss: 'non-saturating' | 'minimax' | 'hinge' | 'wgan';
+  loss: 'non-saturating' | 'minimax' | 'hinge' | 'wgan' | 'wgan-gp';
   /** One-sided: the real label is 1 - labelSmoothing; in [0, 0.5). BCE losses only. */
   labelSmoothing: number;
   /** WGAN weight clipping: D's weights are clamped to [-clip, clip] after every D update (--loss wgan only). */
   clip: number;
+  /** WGAN-GP: λ of the gradient penalty λ·E[(‖∇x̂ D(x̂)‖₂ − 1)²] on D's loss (--loss wgan-gp only; Gulrajani et al.'s 10). */
+  gpWeight: number;
   /** D updates per G update, each on its own batch and with its own all-reduce (WGAN's n_critic). */
   nCritic: number;
   /** G matches the batch means of D's last hidden features on real data (Salimans et al.) instead of --loss's G objective. */
@@ -120,15 +126,18 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   ngf: 128,
   ndf: 64,
   norm: 'batch',
+  spectralNorm: false,
   mlpHidden: 128,
   steps: 1000,
   batchSize: 64,
+  optimizer: 'adam',
   lr: 2e-4,
   beta1: 0.5,
   beta2: 0.999,
   loss: 'non-saturating',
   labelSmoothing: 0,
   clip: 0.01,
+  gpWeight: 10,
   nCritic: 1,
   featureMatching: false,
   out: null,
@@ -189,15 +198,23 @@ const SPECS: { [K in ConfigKey]: Spec } = {
   ngf: pos('generator base width (DCGAN: top layer has 8*ngf channels)', true),
   ndf: pos('discriminator base width', true),
   norm: { type: 'enum', values: ['batch', 'none'], help: 'normalization layers', fingerprint: true },
+  spectralNorm: {
+    type: 'boolean', fingerprint: true,
+    help: 'spectral normalization of D\'s conv and linear weights (Miyato et al.; as torch.nn.utils.spectral_norm)',
+  },
   mlpHidden: pos('hidden units of the MLP model', true),
   steps: pos('training steps', true),
   batchSize: pos('batch size per worker', true),
-  lr: { type: 'number', min: 0, minExclusive: true, help: 'Adam learning rate', fingerprint: true },
+  optimizer: {
+    type: 'enum', values: ['adam', 'rmsprop'], fingerprint: true,
+    help: 'optimiser of both nets: adam, or rmsprop as in the WGAN paper (alpha 0.99, eps 1e-8; only --lr applies)',
+  },
+  lr: { type: 'number', min: 0, minExclusive: true, help: 'learning rate (adam and rmsprop)', fingerprint: true },
   beta1: { type: 'number', min: 0, max: 1, maxExclusive: true, help: 'Adam beta1', fingerprint: true },
   beta2: { type: 'number', min: 0, max: 1, maxExclusive: true, help: 'Adam beta2', fingerprint: true },
   loss: {
-    type: 'enum', values: ['non-saturating', 'minimax', 'hinge', 'wgan'], fingerprint: true,
-    help: 'GAN objective: non-saturating/minimax BCE (the document\'s), hinge, or wgan (with --clip)',
+    type: 'enum', values: ['non-saturating', 'minimax', 'hinge', 'wgan', 'wgan-gp'], fingerprint: true,
+    help: 'GAN objective: non-saturating/minimax BCE (the document\'s), hinge, wgan (with --clip) or wgan-gp (with --gp-weight)',
   },
   labelSmoothing: {
     type: 'number', min: 0, max: 0.5, maxExclusive: true,
@@ -206,6 +223,10 @@ const SPECS: { [K in ConfigKey]: Spec } = {
   clip: {
     type: 'number', min: 0, minExclusive: true, fingerprint: true,
     help: 'wgan: clamp D\'s weights to [-X, X] after every D update',
+  },
+  gpWeight: {
+    type: 'number', min: 0, fingerprint: true,
+    help: 'wgan-gp: weight of the gradient penalty E[(|grad D(x)| - 1)^2] on random real/fake interpolates (needs --norm none)',
   },
   nCritic: pos('D updates per G update, each on a fresh batch (WGAN\'s n_critic)', true),
   featureMatching: {

@@ -38,6 +38,13 @@ test('validateConfig rejects unknown keys, wrong types and bad values', () => {
   rejects({ labelSmoothing: 0.6 }, /^config field 'labelSmoothing' must be a number in \[0, 0\.5\)/);
   rejects({ workers: 2, minWorkers: 3 }, /must not exceed config field 'workers'/);
   rejects({ loss: 'hinge', labelSmoothing: 0.1 }, /^config field 'labelSmoothing' applies to the BCE losses \(non-saturating, minimax\), not config field 'loss' hinge$/);
+  rejects({ loss: 'wgan-gp', norm: 'none', labelSmoothing: 0.1 }, /^config field 'labelSmoothing' applies to the BCE losses \(non-saturating, minimax\), not config field 'loss' wgan-gp$/);
+  rejects({ loss: 'wgan-gp', norm: 'none', clip: 0.02 }, /^config field 'clip' \(weight clipping\) applies to config field 'loss' wgan, not wgan-gp: its gradient penalty \(config field 'gpWeight'\) replaces clipping$/);
+  rejects({ loss: 'wgan', gpWeight: 5 }, /^config field 'gpWeight' applies to config field 'loss' wgan-gp, not wgan$/);
+  rejects({ loss: 'wgan-gp' }, /^config field 'loss' wgan-gp needs config field 'norm' none: its gradient penalty is per sample/);
+  rejects({ loss: 'wgan-gp', norm: 'none', gpWeight: -1 }, /^config field 'gpWeight' must be a non-negative number, got -1$/);
+  assert.equal(validateConfig({ loss: 'wgan-gp', norm: 'none', gpWeight: 0 }).gpWeight, 0);
+  assert.equal(validateConfig({ model: 'mlp', loss: 'wgan-gp' }).gpWeight, 10); // the MLP has no BatchNorm to drop
   rejects({ clip: 0 }, /^config field 'clip' must be a positive number, got 0$/);
   rejects({ nCritic: 0 }, /^config field 'nCritic' must be a positive integer, got 0$/);
   rejects({ threads: 0 }, /^config field 'threads' must be a positive integer, got 0$/);

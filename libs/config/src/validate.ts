@@ -17,6 +17,19 @@ export function checkCrossFields(config: TrainConfig, name: (k: ConfigKey) => st
       `${name('labelSmoothing')} applies to the BCE losses (non-saturating, minimax), not ${name('loss')} ${config.loss}`,
     );
   }
+  // clip and gpWeight have defaults, so "given" can only mean "not the default" here (the rules hold for configs
+  // read as data too, where a flag's presence is unknown).
+  if (config.loss === 'wgan-gp' && config.clip !== DEFAULT_CONFIG.clip) {
+    throw new ConfigError(`${name('clip')} (weight clipping) applies to ${name('loss')} wgan, not wgan-gp: its gradient penalty (${name('gpWeight')}) replaces clipping`);
+  }
+  if (config.loss !== 'wgan-gp' && config.gpWeight !== DEFAULT_CONFIG.gpWeight) {
+    throw new ConfigError(`${name('gpWeight')} applies to ${name('loss')} wgan-gp, not ${config.loss}`);
+  }
+  if (config.loss === 'wgan-gp' && config.model === 'dcgan' && config.norm !== 'none') {
+    // The penalty is per sample (Gulrajani et al. drop BatchNorm from the critic for this reason); --norm sets
+    // both nets' normalisation, so G goes without BatchNorm too.
+    throw new ConfigError(`${name('loss')} wgan-gp needs ${name('norm')} none: its gradient penalty is per sample and BatchNorm in the critic mixes the batch's samples`);
+  }
 }
 
 /**

@@ -94,7 +94,8 @@ test('save / load round trip gives identical logits and keeps metadata', async (
     const { x } = bars(10, 8);
     await saveClassifier(c, file, { heldOutAccuracy: 0.5 });
     d = await loadClassifier(file);
-    assert.deepEqual(d.arch, { imageSize: S, conv1: 4, conv2: 8, hidden: 16 });
+    assert.deepEqual(d.arch, { imageSize: S, channels: 1, classes: 10, head: 'flatten', downsample: 1, conv1: 4, conv2: 8, hidden: 16 });
+    assert.equal(d.task, 'mnist');
     assert.equal(d.metadata.heldOutAccuracy, '0.5');
     assert.deepEqual(classify(d, x).logits, classify(c, x).logits);
     // A different seed really gives different logits (so the equality above is not vacuous).
@@ -131,7 +132,60 @@ test('loadClassifier: clear one-line errors for missing, foreign and mismatched 
     await assert.rejects(loadClassifier(bad), /tensor 'fc1\.weight' has shape \[32, 16\], expected \[32, 17\]/);
     await writeSafetensors(bad, [...f.tensors].map(([name, t]) => ({ name, ...t })), { ...md, architecture: 'mnist-cnn-v0' });
     await assert.rejects(loadClassifier(bad), /architecture 'mnist-cnn-v0'.*retrain/);
+    await writeSafetensors(bad, [...f.tensors].map(([name, t]) => ({ name, ...t })), { ...md, task: 'cifar' });
+    await assert.rejects(loadClassifier(bad), /has task "cifar", expected one of mnist, shapes/);
+    await writeSafetensors(bad, [...f.tensors].map(([name, t]) => ({ name, ...t })), { ...md, channels: '3' });
+    await assert.rejects(loadClassifier(bad), /tensor 'conv1\.weight' has shape \[3, 3, 1, 4\], expected \[3, 3, 3, 4\]/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('files of the previous format (mnist-cnn-v1: no channels, head, downsample or task) still load as MNIST classifiers', async () => {
+  const dir = tmpDir();
+  const c = createClassifier(TINY, 11);
+  let d: Classifier | undefined;
+  try {
+    const file = path.join(dir, 'v1.safetensors');
+    // What the previous build wrote: the same weights with only its own metadata keys.
+    const tensors = Object.entries(c.weights).map(([name, v]) => ({ name, dtype: 'F32' as const, shape: v.shape.slice(), data: v.dataSync() as Float32Array }));
+    await writeSafetensors(file, tensors, { format: 'gan-metrics-classifier', architecture: 'mnist-cnn-v1', imageSize: String(S), conv1: '4', conv2: '8', hidden: '16', classes: '10', heldOutAccuracy: '0.9870' });
+    d = await loadClassifier(file);
+    assert.equal(d.task, 'mnist');
+    assert.deepEqual(d.arch, { imageSize: S, channels: 1, classes: 10, head: 'flatten', downsample: 1, conv1: 4, conv2: 8, hidden: 16 });
+    const { x } = bars(6, 12);
+    assert.deepEqual(classify(d, x).logits, classify(c, x).logits);
+    await writeSafetensors(file, tensors, { format: 'gan-metrics-classifier', architecture: 'mnist-cnn-v1', imageSize: String(S), conv1: '4', conv2: '8', hidden: '16', classes: '3' });
+    await assert.rejects(loadClassifier(file), /has 3 classes, expected 10 for a 'mnist-cnn-v1' file/);
+  } finally {
+    disposeClassifier(c);
+    if (d) disposeClassifier(d);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a 3-channel, 3-class classifier with the max head and a 2× downsample saves and loads', async () => {
+  const dir = tmpDir();
+  const arch = { imageSize: 16, channels: 3 as const, classes: 3, head: 'max' as const, downsample: 2, conv1: 4, conv2: 6, hidden: 5 };
+  const c = createClassifier(arch, 3, 'shapes');
+  let d: Classifier | undefined;
+  try {
+    const rng = new Rng(4);
+    const x = Float32Array.from({ length: 4 * 16 * 16 * 3 }, () => rng.next() * 2 - 1);
+    const out = classify(c, x);
+    assert.equal(out.probs.length, 4 * 3);
+    assert.equal(out.features.length, 4 * 5);
+    const file = path.join(dir, 's.safetensors');
+    await saveClassifier(c, file);
+    d = await loadClassifier(file);
+    assert.equal(d.task, 'shapes');
+    assert.deepEqual(d.arch, arch);
+    assert.deepEqual(classify(d, x).logits, out.logits);
+    assert.throws(() => createClassifier({ ...arch, imageSize: 20 }, 0), /imageSize must be a positive multiple of 8 \(two 2×2 pools after a 2× downsample\), got 20/);
+    assert.throws(() => classify(c, new Float32Array(16 * 16)), /classify: 256 values is not a whole number of 16×16×3 images \(the classifier was trained for 16 px, 3 channels\)/);
+  } finally {
+    disposeClassifier(c);
+    if (d) disposeClassifier(d);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,12 +1,14 @@
 /**
- * Public API of @gan/metrics: the MNIST classifier that judges generated images (train, save/load, classify) and
- * the image-run scores of `gan-train eval` (confident share, class histogram / coverage, classifier Fréchet
- * distance), plus the float64 Fréchet maths. The TF.js backend is the caller's choice (@gan/backend initBackend).
+ * Public API of @gan/metrics: the classifiers that judge generated images (MNIST digits, shapes; train, save/load,
+ * classify), feature extractors (ours, or a user's TF.js graph / layers model), the image-run scores of
+ * `gan-train eval` (FD and the Inception-Score formula with real-vs-real floors, confident share, class histogram /
+ * coverage), plus the float64 Fréchet maths. The TF.js backend is the caller's choice (@gan/backend initBackend).
  * Tests: node tools/run-tests.mjs libs/metrics
  */
 export {
   CLASSIFIER_ARCH_VERSION,
   CLASSIFIER_FORMAT,
+  CLASSIFIER_TASKS,
   DEFAULT_ARCH,
   NUM_CLASSES,
   accuracy,
@@ -20,6 +22,7 @@ export {
   type Classification,
   type Classifier,
   type ClassifierArch,
+  type ClassifierTask,
   type FitOptions,
   type MetricsLogger,
 } from './classifier';
@@ -35,3 +38,9 @@ export {
   type FeatureStats,
   type SymmetricEigen,
 } from './frechet';
+export { inceptionScore, type InceptionScore } from './inception-score';
+export { classifierExtractor, extractFeatures, type ExtractedFeatures, type FeatureExtractor } from './feature-extractor';
+export { featureScores, scoreNames, type FeatureScores, type NamedScore } from './feature-scores';
+export { loadModelExtractor, type ModelExtractorOptions } from './tfjs-model-extractor';
+export { readModelFiles, type ModelFiles, type ModelFormat } from './model-files';
+export { SHAPES_ARCH, shapesDownsample, trainShapesClassifier, type TrainShapesClassifierOptions, type TrainShapesClassifierResult } from './train-shapes-classifier';

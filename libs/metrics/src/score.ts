@@ -1,15 +1,16 @@
 /**
- * scoreImages: the image-run numbers of `gan-train eval`, from one pass of the MNIST classifier over generated and
- * real images:
+ * scoreImages: the image-run numbers of `gan-train eval`, from one pass of a classifier of ./classifier (MNIST
+ * digits or shapes) over generated and real images:
  *   - confident: share of generated samples whose top softmax probability exceeds 0.9 (a sharpness/recognisability
  *     proxy, in the spirit of the Inception Score's confident-prediction term);
- *   - histogram / classesCovered: argmax class counts over the generated samples (mode coverage of the 10 digits);
+ *   - histogram / classesCovered: argmax class counts over the generated samples (mode coverage of the 10 digits,
+ *     or of the 3 shapes);
  *   - frechet: the classifier Fréchet distance between real and generated penultimate-layer features (pytorch-fid's
  *     formula on our own small CNN; not FID, not comparable with published FIDs; it depends on the sample sizes, so
  *     compare runs only at equal n and m).
  * Not a runnable file; tests: node tools/run-tests.mjs libs/metrics score
  */
-import { classify, imageCount, NUM_CLASSES, type Classifier } from './classifier';
+import { classify, imageCount, type Classifier } from './classifier';
 import { featureStats, frechetOfStats } from './frechet';
 
 /** Top-class probability above which a generated sample counts as confidently classified. */
@@ -22,7 +23,7 @@ export interface ImageScores {
   real: number;
   /** Share (0..1) of generated images with max softmax probability > 0.9. */
   confident: number;
-  /** [10] counts of the argmax class over the generated images (sums to `generated`). */
+  /** [K] counts of the argmax class over the generated images (sums to `generated`). */
   histogram: number[];
   /** Number of classes that are the argmax of at least one generated image. */
   classesCovered: number;
@@ -32,9 +33,9 @@ export interface ImageScores {
 
 /**
  * Scores generated images against real ones with a trained classifier.
- * @param generated [n, S, S, 1] in [-1, 1], n ≥ 2
- * @param real [m, S, S, 1] in [-1, 1], m ≥ 2 (S = classifier.arch.imageSize for both)
- * @throws Error when an array is not a whole number of S×S×1 images or holds fewer than 2
+ * @param generated [n, S, S, C] in [-1, 1], n ≥ 2
+ * @param real [m, S, S, C] in [-1, 1], m ≥ 2 (S, C = the classifier's imageSize and channels for both)
+ * @throws Error when an array is not a whole number of S×S×C images or holds fewer than 2
  */
 export function scoreImages(classifier: Classifier, generated: Float32Array, real: Float32Array): ImageScores {
   const n = imageCount(classifier, generated, 'scoreImages (generated)');
@@ -42,7 +43,7 @@ export function scoreImages(classifier: Classifier, generated: Float32Array, rea
   if (n < 2) throw new Error(`scoreImages: need at least 2 generated images for the Fréchet statistics, got ${n}`);
   if (m < 2) throw new Error(`scoreImages: need at least 2 real images for the Fréchet statistics, got ${m}`);
   const g = classify(classifier, generated);
-  const histogram = new Array<number>(NUM_CLASSES).fill(0);
+  const histogram = new Array<number>(classifier.arch.classes).fill(0);
   let confidentCount = 0;
   for (let i = 0; i < n; i++) {
     histogram[g.predictions[i]]++;

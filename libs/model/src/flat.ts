@@ -102,7 +102,7 @@ export function paramCount(net: Net): number {
   return count(net.params);
 }
 
-/** Number of BatchNorm running-stat scalars (0 with norm 'none' or for the MLP). */
+/** Number of buffer scalars: BatchNorm running stats and spectral-norm vectors (0 for a net with neither). */
 export function bufferCount(net: Net): number {
   return count(net.buffers);
 }
@@ -122,7 +122,7 @@ export function setFlatWeights(net: Net, flat: Float32Array): void {
   net.version++;
 }
 
-/** BatchNorm running stats (running_mean then running_var per BN, in build order); length 0 if none. */
+/** The buffers (BatchNorm running stats, spectral-norm u and v) in build order (see index.ts); length 0 if none. */
 export function getFlatBuffers(net: Net): Float32Array {
   assertAlive(net, 'getFlatBuffers');
   if (hostBuffersCurrent(net)) return net.hostBuffers!.b.slice();

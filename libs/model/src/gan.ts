@@ -6,6 +6,7 @@ import { tf } from './tf';
 import { conv4s2, convT4s2 } from './conv';
 import { dcganPlan, validateModelConfig, type ModelConfig } from './model-config';
 import { Rng, STREAM } from './rng';
+import { initialVectors, spectralWeight, type SpectralVectors } from './spectral-norm';
 
 /** A variable with its stable, documented name (e.g. `g.fc.weight`). */
 export interface NamedVariable {
@@ -15,8 +16,8 @@ export interface NamedVariable {
 
 /** One step of a network's forward pass. Weights use TF layouts (see index.ts). */
 export type Layer =
-  | { kind: 'linear'; w: tf.Variable; b: tf.Variable }
-  | { kind: 'conv'; w: tf.Variable; b: tf.Variable }
+  | { kind: 'linear'; w: tf.Variable; b: tf.Variable; sn?: SpectralVectors }
+  | { kind: 'conv'; w: tf.Variable; b: tf.Variable; sn?: SpectralVectors }
   | { kind: 'convT'; w: tf.Variable; b: tf.Variable }
   | { kind: 'bn'; name: string; gamma: tf.Variable; beta: tf.Variable; mean: tf.Variable; var: tf.Variable }
   | { kind: 'relu' }
@@ -30,7 +31,10 @@ export interface Net {
   readonly role: 'g' | 'd';
   /** Trainable variables in the fixed flat order (build order; weight then bias; gamma then beta). */
   readonly params: readonly NamedVariable[];
-  /** Non-trainable BatchNorm running statistics in build order (running_mean then running_var per BN). */
+  /**
+   * Non-trainable buffers in build order: BatchNorm running statistics (running_mean then running_var per BN) and,
+   * with spectral norm, each normalized layer's power-iteration vectors (weight_u then weight_v, after its bias).
+   */
   readonly buffers: readonly NamedVariable[];
   /** Per-sample input shape: G [nz]; D [H,W,C] (dcgan) or [dataDim] (mlp). */
   readonly inputShape: readonly number[];
@@ -70,6 +74,8 @@ class Builder {
   constructor(
     private readonly prefix: 'g' | 'd',
     private readonly rng: Rng,
+    /** Set: every linear and conv layer is spectrally normalized, its u and v drawn from this stream. */
+    private readonly spectral: Rng | null = null,
   ) {}
 
   private param(name: string, shape: number[], init: 'normal' | 'one-normal' | 'zero'): tf.Variable {
@@ -83,24 +89,31 @@ class Builder {
     return v;
   }
 
-  private buffer(name: string, shape: number[], value: number): tf.Variable {
-    const v = tf.tidy(() => tf.variable(tf.fill(shape, value), false));
+  private buffer(name: string, shape: number[], value: number | Float32Array): tf.Variable {
+    const v = tf.tidy(() => tf.variable(typeof value === 'number' ? tf.fill(shape, value) : tf.tensor(value, shape), false));
     this.buffers.push({ name: `${this.prefix}.${name}`, variable: v });
     return v;
+  }
+
+  /** The power-iteration buffers of a spectrally normalized layer whose weight is an [out, rest] matrix. */
+  private sn(name: string, out: number, rest: number): SpectralVectors | undefined {
+    if (!this.spectral) return undefined;
+    const init = initialVectors(this.spectral, out, rest);
+    return { u: this.buffer(`${name}.weight_u`, [out], init.u), v: this.buffer(`${name}.weight_v`, [rest], init.v) };
   }
 
   /** Linear in→out; weight [in,out] (PyTorch stores [out,in]), bias [out]. */
   linear(name: string, inF: number, outF: number): void {
     const w = this.param(`${name}.weight`, [inF, outF], 'normal');
     const b = this.param(`${name}.bias`, [outF], 'zero');
-    this.layers.push({ kind: 'linear', w, b });
+    this.layers.push({ kind: 'linear', w, b, sn: this.sn(name, outF, inF) });
   }
 
   /** Conv k4 s2 p1; weight [4,4,in,out] (PyTorch [out,in,4,4]), bias [out]. */
   conv(name: string, inC: number, outC: number): void {
     const w = this.param(`${name}.weight`, [4, 4, inC, outC], 'normal');
     const b = this.param(`${name}.bias`, [outC], 'zero');
-    this.layers.push({ kind: 'conv', w, b });
+    this.layers.push({ kind: 'conv', w, b, sn: this.sn(name, outC, 16 * inC) });
   }
 
   /** ConvTranspose k4 s2 p1; weight [4,4,out,in] (PyTorch [in,out,4,4]), bias [out]. */
@@ -149,7 +162,8 @@ export function buildGan(cfg: ModelConfig, seed: number): Gan {
   validateModelConfig(cfg);
   if (!Number.isSafeInteger(seed)) throw new Error(`buildGan: seed must be an integer, got ${seed}`);
   const gb = new Builder('g', new Rng(seed, STREAM.g));
-  const db = new Builder('d', new Rng(seed, STREAM.d));
+  // Spectral norm's vectors come from a stream of their own: D's weights are the same with it on or off.
+  const db = new Builder('d', new Rng(seed, STREAM.d), cfg.spectralNorm ? new Rng(seed, STREAM.spectral) : null);
   let g: Net;
   let d: Net;
   if (cfg.model === 'mlp') {
@@ -230,10 +244,11 @@ export function observeActivations(fn: ActivationObserver | null): void {
 }
 
 /**
- * Forward pass in training mode (BatchNorm normalizes with batch statistics, like PyTorch's train()).
- * When `pending` is given, each BN appends its new running mean/var (momentum 0.1; running var uses the unbiased
- * batch variance) as kept tensors for the caller to assign afterwards; with null the running stats stay as they
- * are. Returns G's images/points or D's logits [B,1]. Call inside tf.tidy.
+ * Forward pass in training mode (BatchNorm normalizes with batch statistics, like PyTorch's train(); a spectrally
+ * normalized layer does one power-iteration step, see spectral-norm.ts). When `pending` is given, each BN appends
+ * its new running mean/var (momentum 0.1; running var uses the unbiased batch variance) and each spectrally
+ * normalized layer its new u and v as kept tensors for the caller to assign afterwards; with null the buffers stay
+ * as they are. Returns G's images/points or D's logits [B,1]. Call inside tf.tidy.
  */
 export function forward(net: Net, x: tf.Tensor, pending: StatUpdate[] | null): tf.Tensor {
   return runLayers(net, net.layers, x, pending);
@@ -253,10 +268,10 @@ function runLayers(net: Net, layers: readonly Layer[], x: tf.Tensor, pending: St
   for (const l of layers) {
     switch (l.kind) {
       case 'linear':
-        h = tf.add(tf.matMul(h as tf.Tensor2D, l.w as tf.Tensor2D), l.b);
+        h = tf.add(tf.matMul(h as tf.Tensor2D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor2D), l.b);
         break;
       case 'conv':
-        h = tf.add(conv4s2(h as tf.Tensor4D, l.w as tf.Tensor4D), l.b);
+        h = tf.add(conv4s2(h as tf.Tensor4D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor4D), l.b);
         break;
       case 'convT':
         h = tf.add(convT4s2(h as tf.Tensor4D, l.w as tf.Tensor4D), l.b);

@@ -1,6 +1,7 @@
 /**
  * Public API of @gan/model: DCGAN/MLP generator and discriminator on raw TF.js core ops, flat views of their
- * weights (the all-reduce payload), the two gradient computations of a GAN step, and PyTorch-semantics Adam.
+ * weights (the all-reduce payload), the two gradient computations of a GAN step, and PyTorch-semantics Adam and
+ * RMSprop.
  * The backend is chosen by the caller (@gan/backend) before buildGan. Not a runnable file.
  *
  * ## Flat order (the contract the all-reduce and checkpoints rely on)
@@ -15,8 +16,9 @@
  *      (C0 = ngf·2^(k-1); deconv k outputs `channels`, then tanh)
  *   D: for i = 1..k: d.conv{i}.weight, d.conv{i}.bias, and for i ≥ 2: d.bn{i}.gamma, d.bn{i}.beta;
  *      then d.fc.weight [ndf·2^(k-1)·s0², 1], d.fc.bias [1]
- *   norm 'none' drops every bn entry. BN buffers (getFlatBuffers): per BN in the same order,
- *   `<bn>.running_mean` then `<bn>.running_var`.
+ *   norm 'none' drops every bn entry. Buffers (getFlatBuffers), in the same build order: per BN
+ *   `<bn>.running_mean` then `<bn>.running_var`; with spectralNorm, per D conv/linear layer (right after its bias)
+ *   `<layer>.weight_u` [out] then `<layer>.weight_v` [rest] (spectral-norm.ts).
  * MLP: g.fc1, g.fc2, g.fc3 (weight, bias each); d.fc1, d.fc2, d.fc3. No buffers.
  *
  * PyTorch names and layouts of all of this (the export format): torch-layout.ts.
@@ -47,4 +49,9 @@ export type { Adam, AdamOptions, AdamState } from './adam';
 export type { TorchTensor, TorchStateEntry } from './torch-layout';
 export { paramsToTorch, buffersToTorch, torchStateDict } from './torch-layout';
 export { createAdam, adamApply, adamState, loadAdamState } from './adam';
+export type { RmsProp, RmsPropOptions, RmsPropState } from './rmsprop';
+export { createRmsProp, rmspropApply, rmspropState, loadRmsPropState } from './rmsprop';
+export type { Optimizer, OptimizerKind, OptimizerOptions, OptimizerState } from './optimizer';
+export { OPTIMIZERS, OPTIMIZER_SLOTS, createOptimizer, optimizerApply, optimizerState, loadOptimizerState } from './optimizer';
 export { clipWeights } from './clip';
+export { DEFAULT_GP_WEIGHT, interpolationWeights } from './gradient-penalty';

@@ -6,14 +6,16 @@
  *   - 'hinge' (Lim & Ye; Miyato et al.'s spectral-norm GAN): D minimises mean relu(1 − D(x)) + mean relu(1 + D(G(z))),
  *     G minimises −mean D(G(z));
  *   - 'wgan' (Arjovsky et al.): the critic minimises mean D(G(z)) − mean D(x), G minimises −mean D(G(z)); the
- *     Lipschitz constraint (weight clipping) is applied by the optimiser step, not here.
+ *     Lipschitz constraint (weight clipping) is applied by the optimiser step, not here;
+ *   - 'wgan-gp' (Gulrajani et al.): as 'wgan', with the Lipschitz constraint as a gradient penalty on D's loss
+ *     instead of clipping; the penalty needs D's input gradient, so it lives in ./gradient-penalty, not here.
  * `t` is the real label (1 − one-sided label smoothing) and only exists for the two BCE objectives.
  * Not a runnable file; tested in steps.test.ts (values), gradients.test.ts (finite differences) and against PyTorch in
  * test/torch-reference.test.ts.
  */
 import { tf } from './tf';
 
-export const GAN_LOSSES = ['non-saturating', 'minimax', 'hinge', 'wgan'] as const;
+export const GAN_LOSSES = ['non-saturating', 'minimax', 'hinge', 'wgan', 'wgan-gp'] as const;
 export type GanLoss = (typeof GAN_LOSSES)[number];
 
 /** True for the objectives whose D is a classifier with a sigmoid output (and so has a real label to smooth). */
@@ -46,6 +48,7 @@ export function dLoss(loss: GanLoss, lr: tf.Tensor, lf: tf.Tensor, realLabel: nu
     case 'hinge':
       return tf.add(tf.mean(tf.relu(tf.sub(1, lr))), tf.mean(tf.relu(tf.add(lf, 1)))) as tf.Scalar;
     case 'wgan':
+    case 'wgan-gp': // without its penalty (./gradient-penalty), which the D phase adds
       return tf.sub(tf.mean(lf), tf.mean(lr)) as tf.Scalar;
   }
 }
@@ -60,13 +63,14 @@ export function gLoss(loss: GanLoss, lf: tf.Tensor): tf.Scalar {
       return tf.neg(bceWithLogits(lf, 0)) as tf.Scalar;
     case 'hinge':
     case 'wgan':
+    case 'wgan-gp':
       return tf.neg(tf.mean(lf)) as tf.Scalar;
   }
 }
 
 /**
  * What the logs call D(x) and D(G(z)): the mean probability σ(logit) for the BCE objectives, the mean raw score
- * for hinge and wgan, whose D is a critic with no sigmoid.
+ * for hinge and the wgans, whose D is a critic with no sigmoid.
  */
 export function meanScore(loss: GanLoss, logits: tf.Tensor): tf.Scalar {
   return tf.mean(isBceLoss(loss) ? tf.sigmoid(logits) : logits);

@@ -23,6 +23,11 @@ export interface ModelConfig {
   mlpHidden: number;
   /** MLP data dimension (2 for the 2-D toy mixtures). */
   dataDim: number;
+  /**
+   * Spectral normalization of every D conv and linear weight (Miyato et al.; spectral-norm.ts). Adds two buffers per
+   * such layer (`weight_u`, `weight_v`). Default false.
+   */
+  spectralNorm?: boolean;
 }
 
 /** The resolved DCGAN layout. */
@@ -50,6 +55,9 @@ export function validateModelConfig(cfg: ModelConfig): void {
     throw new Error(`model config: model must be 'dcgan' or 'mlp', got ${String(cfg.model)}`);
   }
   posInt('nz', cfg.nz);
+  if (cfg.spectralNorm !== undefined && typeof cfg.spectralNorm !== 'boolean') {
+    throw new Error(`model config: spectralNorm must be a boolean, got ${String(cfg.spectralNorm)}`);
+  }
   if (cfg.model === 'mlp') {
     posInt('mlpHidden', cfg.mlpHidden);
     posInt('dataDim', cfg.dataDim);

@@ -6,7 +6,7 @@
  */
 
 /** Named independent streams derived from one user seed, so e.g. changing G's size does not change D's init. */
-export const STREAM = { g: 0x9e37, d: 0x7f4a, noise: 0x3c6e } as const;
+export const STREAM = { g: 0x9e37, d: 0x7f4a, noise: 0x3c6e, spectral: 0x5a3d, gp: 0x2b71 } as const;
 
 function splitmix32(state: number): [number, number] {
   state = (state + 0x9e3779b9) | 0;

@@ -229,7 +229,7 @@ describe('step API', () => {
       assert.ok(Math.abs(mm.gLoss - Math.log(1 - d1.dFake)) < 1e-3, `minimax gLoss ${mm.gLoss}`);
       assert.ok(mm.gLoss < 0);
       assert.throws(() => dGradients(gan, real, z, { realLabel: 1.5 }), /realLabel must be in \[0,1\]/);
-      assert.throws(() => gGradients(gan, z, { loss: 'lsgan' as 'minimax' }), /^Error: gGradients: loss must be one of non-saturating\|minimax\|hinge\|wgan, got lsgan$/);
+      assert.throws(() => gGradients(gan, z, { loss: 'lsgan' as 'minimax' }), /^Error: gGradients: loss must be one of non-saturating\|minimax\|hinge\|wgan\|wgan-gp, got lsgan$/);
       assert.throws(() => dGradients(gan, real, z, { loss: 'hinge', realLabel: 0.9 }), /label smoothing\) applies to the BCE losses only/);
       // The critic objectives, with their raw mean scores: hinge = mean relu(1 − D(x)) + mean relu(1 + D(G(z))), and
       // at init |D| ≪ 1 so both relus are active: 2 − dReal + dFake; wgan = dFake − dReal; G's = −dFake for both.

@@ -8,6 +8,7 @@ import { assertAlive, features, flushStats, forward, type Gan, type Net, type St
 import { ownedData, ownedDataAsync, paramCount } from './flat';
 import { Rng, STREAM } from './rng';
 import { checkLoss, dLoss, gLoss, isBceLoss, meanScore, type GanLoss } from './losses';
+import { gradientPenalty, penaltyInputs } from './gradient-penalty';
 
 function checkInput(t: tf.Tensor, net: Net, what: string, fn: string): void {
   if (!(t instanceof tf.Tensor)) throw new Error(`${fn}: ${what} must be a tf.Tensor`);
@@ -101,6 +102,10 @@ export async function dGradientsAsync(gan: Gan, real: tf.Tensor, z: tf.Tensor2D,
 export interface DGradOptions {
   realLabel?: number;
   loss?: GanLoss;
+  /** 'wgan-gp' only: λ of the gradient penalty (./gradient-penalty; default 10). */
+  gpWeight?: number;
+  /** 'wgan-gp' only (and required there): ε, one interpolation weight per real row, float32 [B]. */
+  gpEpsilon?: tf.Tensor;
 }
 
 function unpackD(v: Float32Array, gan: Gan): DGradResult {
@@ -120,6 +125,10 @@ function dGradientsPacked(gan: Gan, real: tf.Tensor, z: tf.Tensor2D, opts: DGrad
     throw new Error(`${fn}: realLabel must be in [0,1], got ${realLabel}`);
   }
   if (realLabel !== 1 && !isBceLoss(loss)) throw new Error(`${fn}: a real label (label smoothing) applies to the BCE losses only, not '${loss}'`);
+  if (loss !== 'wgan-gp' && (opts.gpEpsilon !== undefined || opts.gpWeight !== undefined)) {
+    throw new Error(`${fn}: gpEpsilon and gpWeight apply to loss 'wgan-gp' only, not '${loss}'`);
+  }
+  const gp = loss === 'wgan-gp' ? penaltyInputs(gan, real, z.shape[0], opts.gpEpsilon, opts.gpWeight, fn) : null;
   const vars = gan.d.params.map((p) => p.variable);
   return withStats((pending) => {
     // Outside variableGrads, so nothing about G is recorded: the fakes are detached.
@@ -127,15 +136,16 @@ function dGradientsPacked(gan: Gan, real: tf.Tensor, z: tf.Tensor2D, opts: DGrad
     let scores: tf.Tensor[] = [];
     const nReal = real.shape[0];
     const { value, grads } = tf.variableGrads(() => {
-      // Two passes as in the PyTorch example, where BatchNorm must see the real and the fake batch apart. A D
-      // without BatchNorm treats rows independently, so one pass over both batches is the same function with half
-      // the kernels (the MLP step's cost is mostly per-kernel overhead).
+      // Two passes as in the PyTorch example, where BatchNorm must see the real and the fake batch apart (and spectral
+      // norm does a power-iteration step per pass). A D without buffers treats rows independently, so one pass over
+      // both batches is the same function with half the kernels (the MLP step's cost is mostly per-kernel overhead).
       const oneBatch = gan.d.buffers.length === 0;
       const both = oneBatch ? forward(gan.d, tf.concat([real, fake]), pending) : null;
       const lr = both ? tf.slice(both, 0, nReal) : forward(gan.d, real, pending);
       const lf = both ? tf.slice(both, nReal) : forward(gan.d, fake, pending);
       scores = [tf.keep(meanScore(loss, lr)), tf.keep(meanScore(loss, lf))];
-      return dLoss(loss, lr, lf, realLabel);
+      const critic = dLoss(loss, lr, lf, realLabel);
+      return gp ? (tf.add(critic, gradientPenalty(gan.d, real, fake, gp)) as tf.Scalar) : critic;
     }, vars);
     const packed = tf.keep(packGrads(gan.d, grads, [value, ...scores]));
     tf.dispose(scores);

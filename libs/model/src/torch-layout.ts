@@ -7,6 +7,8 @@
  * Per layer (ours → PyTorch):
  *   linear weight [in,out] → [out,in]; conv weight [4,4,Ci,Co] → Conv2d [Co,Ci,4,4];
  *   conv-transpose weight [4,4,Co,Ci] → ConvTranspose2d [Ci,Co,4,4]; BatchNorm gamma/beta → weight/bias.
+ * A spectrally normalized layer (torch.nn.utils.spectral_norm) has `weight_orig` for its weight and the buffers
+ * `weight_u` [out] and `weight_v` [rest] (a conv's v: our (kh,kw,in) order → PyTorch's (in,kh,kw)).
  * Feature order: our activations are NHWC, PyTorch's NCHW, so wherever a flat feature vector meets an image —
  * G's linear output (reshaped to [s0,s0,c0] here, `.view(B,c0,s0,s0)` there) with bn0, and D's linear input
  * (flattened from [s0,s0,C]) — features are permuted from (h,w,c) to (c,h,w) order.
@@ -69,6 +71,13 @@ function convWeight(kh: number, kw: number, a: number, b: number): (s: Float32Ar
   };
 }
 
+/** p[i] = our index of PyTorch's element i of a conv's flattened [in, kh, kw] (ours: [kh, kw, in]). */
+function kernelToTorch(kh: number, kw: number, a: number): Int32Array {
+  const p = new Int32Array(kh * kw * a);
+  for (let ai = 0; ai < a; ai++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) p[(ai * kh + y) * kw + x] = (y * kw + x) * a + ai;
+  return p;
+}
+
 function vector(p: Int32Array | null): (s: Float32Array) => Float32Array {
   return (s) => (p ? Float32Array.from(p, (i) => s[i]) : s.slice());
 }
@@ -95,16 +104,25 @@ function rules(net: Net): Map<string, Rule> {
         const s = Math.round(Math.sqrt(inF / Math.max(1, lastChannels)));
         const pin = flattened && lastChannels > 0 ? hwcToChw(s, s, lastChannels) : null;
         const pout = featurePerm;
-        add(l.w, `${stem(l.w)}.weight`, [outF, inF], linearWeight(inF, outF, pin, pout));
+        add(l.w, `${stem(l.w)}.${l.sn ? 'weight_orig' : 'weight'}`, [outF, inF], linearWeight(inF, outF, pin, pout));
         add(l.b, `${stem(l.b)}.bias`, [outF], vector(pout));
+        if (l.sn) {
+          add(l.sn.u, `${stem(l.w)}.weight_u`, [outF], vector(pout));
+          add(l.sn.v, `${stem(l.w)}.weight_v`, [inF], vector(pin));
+        }
         break;
       }
       case 'conv':
       case 'convT': {
         const [kh, kw, a, b] = l.w.shape;
         lastChannels = l.kind === 'conv' ? b : a;
-        add(l.w, `${stem(l.w)}.weight`, [b, a, kh, kw], convWeight(kh, kw, a, b));
+        const sn = l.kind === 'conv' ? l.sn : undefined;
+        add(l.w, `${stem(l.w)}.${sn ? 'weight_orig' : 'weight'}`, [b, a, kh, kw], convWeight(kh, kw, a, b));
         add(l.b, `${stem(l.b)}.bias`, [l.b.shape[0]], vector(null));
+        if (sn) {
+          add(sn.u, `${stem(l.w)}.weight_u`, [b], vector(null));
+          add(sn.v, `${stem(l.w)}.weight_v`, [a * kh * kw], vector(kernelToTorch(kh, kw, a)));
+        }
         break;
       }
       case 'bn': {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildGan, createAdam, disposeGan } from '@gan/model';
+import { buildGan, createOptimizer, disposeGan } from '@gan/model';
 import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
 import { checkpointConfig, modelConfigOf, restoreState, type LoadedCheckpoint, type TrainState } from './run-state';
@@ -31,7 +31,8 @@ export async function loadRun(run: string, logger: Log): Promise<LoadedRun> {
   const where = `checkpoint ${ckpt.path ?? ckDir}`;
   const config = checkpointConfig(ckpt, where);
   const gan = buildGan(modelConfigOf(config), config.seed);
-  const st: TrainState = { gan, adamG: createAdam(gan.g, {}), adamD: createAdam(gan.d, {}), step: 0 };
+  const opt = { optimizer: config.optimizer };
+  const st: TrainState = { gan, optG: createOptimizer(gan.g, opt), optD: createOptimizer(gan.d, opt), step: 0 };
   try {
     restoreState(st, ckpt, where);
   } catch (e) {

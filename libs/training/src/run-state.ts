@@ -1,11 +1,13 @@
 /**
- * Everything a run must save to continue bit-exactly — weights, BN running statistics, both Adam states, the step
- * and the resolved config — as safetensors tensors plus string metadata, and back. Also the model-config mapping
+ * Everything a run must save to continue bit-exactly — weights, buffers (BN running statistics, spectral-norm
+ * vectors), both optimiser states, the step and the resolved config — as safetensors tensors plus string metadata,
+ * and back. Also the model-config mapping
  * shared by the trainer, eval and the workers.
  */
 import {
-  adamState, getFlatBuffers, loadAdamState, namedWeights, setFlatBuffers, setFlatWeights,
-  type Adam, type Gan, type ModelConfig,
+  getFlatBuffers, loadOptimizerState, namedWeights, OPTIMIZER_SLOTS, optimizerState, paramCount, setFlatBuffers,
+  setFlatWeights,
+  type Gan, type ModelConfig, type Optimizer,
 } from '@gan/model';
 import { validateConfig, type TrainConfig } from '@gan/config';
 
@@ -15,16 +17,17 @@ export const CHECKPOINT_FORMAT = 'gan-train/1';
 export function modelConfigOf(c: TrainConfig): ModelConfig {
   return {
     model: c.model, imageSize: c.imageSize, channels: c.channels, nz: c.nz, ngf: c.ngf, ndf: c.ndf,
-    norm: c.norm, mlpHidden: c.mlpHidden, dataDim: 2,
+    norm: c.norm, mlpHidden: c.mlpHidden, dataDim: 2, spectralNorm: c.spectralNorm,
   };
 }
 
-const ARCH_FIELDS = ['model', 'imageSize', 'channels', 'nz', 'ngf', 'ndf', 'norm', 'mlpHidden'] as const;
+const ARCH_FIELDS = ['model', 'imageSize', 'channels', 'nz', 'ngf', 'ndf', 'norm', 'mlpHidden', 'spectralNorm'] as const;
 
 export interface TrainState {
   gan: Gan;
-  adamG: Adam;
-  adamD: Adam;
+  /** G's and D's optimisers (--optimizer). */
+  optG: Optimizer;
+  optD: Optimizer;
   /** Number of completed steps. */
   step: number;
 }
@@ -46,19 +49,16 @@ export function serializeState(s: TrainState, config: TrainConfig): { tensors: S
   const db = getFlatBuffers(s.gan.d);
   tensors.push({ name: 'buffers.g', dtype: 'F32', shape: [gb.length], data: gb });
   tensors.push({ name: 'buffers.d', dtype: 'F32', shape: [db.length], data: db });
-  const ag = adamState(s.adamG);
-  const ad = adamState(s.adamD);
-  for (const [tag, st] of [['g', ag], ['d', ad]] as const) {
-    tensors.push({ name: `adam.${tag}.m`, dtype: 'F32', shape: [st.m.length], data: st.m });
-    tensors.push({ name: `adam.${tag}.v`, dtype: 'F32', shape: [st.v.length], data: st.v });
+  const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT, step: String(s.step) };
+  // `<kind>.<net>.<slot>` and `<kind>_<net>_step`: an Adam run's names are those of checkpoints made before
+  // --optimizer existed, which therefore resume as Adam runs.
+  for (const [tag, opt] of [['g', s.optG], ['d', s.optD]] as const) {
+    const st = optimizerState(opt);
+    for (const [slot, data] of Object.entries(st.slots)) tensors.push({ name: `${st.kind}.${tag}.${slot}`, dtype: 'F32', shape: [data.length], data });
+    metadata[`${st.kind}_${tag}_step`] = String(st.step);
   }
-  const metadata = {
-    format: CHECKPOINT_FORMAT,
-    step: String(s.step),
-    adam_g_step: String(ag.step),
-    adam_d_step: String(ad.step),
-    config: JSON.stringify(config),
-  };
+  metadata.optimizer = s.optD.kind;
+  metadata.config = JSON.stringify(config);
   return { tensors, metadata };
 }
 
@@ -99,6 +99,11 @@ function tensorData(ckpt: LoadedCheckpoint, name: string, length: number, where:
 
 /** Loads weights, buffers and optimizer state into an already built state of the same architecture. */
 export function restoreState(s: TrainState, ckpt: LoadedCheckpoint, where: string): void {
+  // Optimiser state does not carry over between kinds (Adam's moments are not RMSprop's square average).
+  const saved = ckpt.metadata.optimizer ?? 'adam';
+  if (saved !== s.optD.kind) {
+    throw new Error(`${where} holds ${saved} optimizer state and this run uses --optimizer ${s.optD.kind}: resume with --optimizer ${saved}, or start a new run`);
+  }
   for (const net of [s.gan.g, s.gan.d]) {
     const parts = namedWeights(net);
     const flat = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
@@ -111,13 +116,11 @@ export function restoreState(s: TrainState, ckpt: LoadedCheckpoint, where: strin
   }
   setFlatBuffers(s.gan.g, tensorData(ckpt, 'buffers.g', getFlatBuffers(s.gan.g).length, where));
   setFlatBuffers(s.gan.d, tensorData(ckpt, 'buffers.d', getFlatBuffers(s.gan.d).length, where));
-  for (const [tag, adam] of [['g', s.adamG], ['d', s.adamD]] as const) {
-    const n = adamState(adam).m.length;
-    loadAdamState(adam, {
-      step: Number(ckpt.metadata[`adam_${tag}_step`]),
-      m: tensorData(ckpt, `adam.${tag}.m`, n, where),
-      v: tensorData(ckpt, `adam.${tag}.v`, n, where),
-    });
+  for (const [tag, opt] of [['g', s.optG], ['d', s.optD]] as const) {
+    const n = paramCount(tag === 'g' ? s.gan.g : s.gan.d);
+    const slots: Record<string, Float32Array> = {};
+    for (const slot of OPTIMIZER_SLOTS[opt.kind]) slots[slot] = tensorData(ckpt, `${opt.kind}.${tag}.${slot}`, n, where);
+    loadOptimizerState(opt, { kind: opt.kind, step: Number(ckpt.metadata[`${opt.kind}_${tag}_step`]), slots });
   }
   const step = Number(ckpt.metadata.step);
   if (!Number.isInteger(step) || step < 0) throw new Error(`${where} has an invalid step ${JSON.stringify(ckpt.metadata.step)}`);

@@ -2,9 +2,11 @@
  * The training loop shared by the single-process trainer (`gan-train train`) and every distributed worker.
  * One step, in the source document's order:
  *   1. the rank's next batch x (its shard) and z seeded by (seed, step, global row);
- *   2. D phase: gD = ∇D [BCE(D(x), real) + BCE(D(G(z)), 0)] with fakes detached → all-reduce mean → Adam(D);
+ *   2. D phase: gD = ∇D [BCE(D(x), real) + BCE(D(G(z)), 0)] with fakes detached → all-reduce mean → Adam(D)
+ *      (or RMSprop: --optimizer);
  *   3. G phase: gG = ∇G BCE(D(G(z)), 1) against the updated D → all-reduce mean → Adam(G);
- *   4. rank 0 broadcasts [stop flag, BN running statistics] (PyTorch DDP's broadcast_buffers);
+ *   4. rank 0 broadcasts [stop flag, buffers: BN running statistics, spectral-norm vectors] (PyTorch DDP's
+ *      broadcast_buffers);
  *   5. every `hashEvery` steps the ranks all-gather a hash of their weights; a mismatch stops the run loudly.
  * With the LocalReducer (world of one) every collective is the identity.
  */
@@ -13,14 +15,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  buildGan, createAdam, disposeGan, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, adamState,
-  loadAdamState, syncHostCopies,
+  buildGan, createOptimizer, disposeGan, getFlatBuffers, getFlatWeights, setFlatBuffers, setFlatWeights, optimizerState,
+  loadOptimizerState, syncHostCopies,
 } from '@gan/model';
 import { openDataset, createBatchStream, type Dataset } from '@gan/data';
 import { CheckpointManager } from '@gan/checkpoint';
 import type { TrainConfig } from '@gan/config';
 import { MetricsWriter, readPngHeader, TensorBoardWriter, writeImageGrid, writeScatterPlot } from '@gan/telemetry';
-import { batchNoise } from './noise';
+import { gpEpsilon } from './gp-epsilon';
+import { globalRows, rowsNoise } from './global-rows';
 import { productVersion, writeRunConfig } from './run-dir';
 import { tensorboardScalars } from './tensorboard-scalars';
 import { defaultSampleCount, sampleNoiseFor, writeSampleFile } from './sample-file';
@@ -121,7 +124,7 @@ function checkDataset(config: TrainConfig, ds: Dataset): void {
   }
 }
 
-/** Copies root's full training state (weights, buffers, Adam) to every rank. */
+/** Copies root's full training state (weights, buffers, optimisers) to every rank. */
 async function broadcastState(st: TrainState, reducer: Reducer): Promise<void> {
   if (reducer.worldSize === 1) return;
   for (const net of [st.gan.g, st.gan.d]) {
@@ -132,13 +135,13 @@ async function broadcastState(st: TrainState, reducer: Reducer): Promise<void> {
     await reducer.broadcast(b, 0);
     setFlatBuffers(net, b);
   }
-  for (const adam of [st.adamG, st.adamD]) {
-    const s = adamState(adam);
+  for (const opt of [st.optG, st.optD]) {
+    const s = optimizerState(opt);
     const stepBuf = new Float32Array([s.step, st.step]);
     await reducer.broadcast(stepBuf, 0);
-    await reducer.broadcast(s.m, 0);
-    await reducer.broadcast(s.v, 0);
-    loadAdamState(adam, { step: stepBuf[0], m: s.m, v: s.v });
+    // Every rank runs the same --optimizer (a fingerprint field), so the slots match in kind, order and size.
+    for (const slot of Object.values(s.slots)) await reducer.broadcast(slot, 0);
+    loadOptimizerState(opt, { ...s, step: stepBuf[0] });
     st.step = stepBuf[1];
   }
 }
@@ -176,14 +179,14 @@ interface Snapshot {
   dW: Float32Array;
   gB: Float32Array;
   dB: Float32Array;
-  adamG: ReturnType<typeof adamState>;
-  adamD: ReturnType<typeof adamState>;
+  optG: ReturnType<typeof optimizerState>;
+  optD: ReturnType<typeof optimizerState>;
 }
 
 function takeSnapshot(st: TrainState): Snapshot {
   return {
     step: st.step, gW: getFlatWeights(st.gan.g), dW: getFlatWeights(st.gan.d), gB: getFlatBuffers(st.gan.g),
-    dB: getFlatBuffers(st.gan.d), adamG: adamState(st.adamG), adamD: adamState(st.adamD),
+    dB: getFlatBuffers(st.gan.d), optG: optimizerState(st.optG), optD: optimizerState(st.optD),
   };
 }
 
@@ -192,8 +195,8 @@ function restoreSnapshot(st: TrainState, s: Snapshot): void {
   setFlatWeights(st.gan.d, s.dW);
   setFlatBuffers(st.gan.g, s.gB);
   setFlatBuffers(st.gan.d, s.dB);
-  loadAdamState(st.adamG, s.adamG);
-  loadAdamState(st.adamD, s.adamD);
+  loadOptimizerState(st.optG, s.optG);
+  loadOptimizerState(st.optD, s.optD);
   st.step = s.step;
 }
 
@@ -221,8 +224,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkDataset(config, ds);
 
   const gan = buildGan(modelConfigOf(config), config.seed);
-  const opt = { lr: config.lr, beta1: config.beta1, beta2: config.beta2 };
-  const st: TrainState = { gan, adamG: createAdam(gan.g, opt), adamD: createAdam(gan.d, opt), step: 0 };
+  const opt = { optimizer: config.optimizer, lr: config.lr, beta1: config.beta1, beta2: config.beta2 };
+  const st: TrainState = { gan, optG: createOptimizer(gan.g, opt), optD: createOptimizer(gan.d, opt), step: 0 };
   let ckpts: CheckpointManager | null = null;
   let metrics: MetricsWriter | null = null;
   let tb: TensorBoardWriter | null = null;
@@ -244,7 +247,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const K = config.nCritic;
     const stepOpts: StepOptions = {
       realLabel: 1 - config.labelSmoothing, loss: config.loss, clip: config.loss === 'wgan' ? config.clip : null,
-      featureMatching: config.featureMatching,
+      featureMatching: config.featureMatching, gpWeight: config.gpWeight,
     };
     const control = new Float32Array(1 + getFlatBuffers(gan.g).length + getFlatBuffers(gan.d).length);
 
@@ -303,15 +306,19 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             const it = st.step * K + k;
             if (batch.step !== it) throw new Error(`internal: batch stream at D update ${batch.step}, trainer at ${it}`);
             const real = tf.tensor(batch.data, [B, ...sampleShape]);
-            const z = tf.tensor2d(batchNoise(config.seed, it, reducer.rank * B, B, config.nz), [B, config.nz]);
+            // z and wgan-gp's ε per global row: the rows whose real samples this rank's batch holds.
+            const rows = globalRows(reducer.rank, reducer.worldSize, B);
+            const z = tf.tensor2d(rowsNoise(config.seed, it, rows, config.nz), [B, config.nz]);
+            const eps = config.loss === 'wgan-gp' ? tf.tensor1d(gpEpsilon(config.seed, it, rows)) : null;
+            const dOpts: StepOptions = eps ? { ...stepOpts, gpEpsilon: eps } : stepOpts;
             try {
               // The last D update of the step is trainStep's own, followed by G's (which reuses that update's z).
               if (k < K - 1) {
-                const r = await criticStep(st, real, z, reducer, stepOpts);
+                const r = await criticStep(st, real, z, reducer, dOpts);
                 compMs += r.computeMs;
                 arMs += r.allreduceMs;
               } else {
-                const r = await trainStep(st, real, z, reducer, stepOpts);
+                const r = await trainStep(st, real, z, reducer, dOpts);
                 ({ d, g } = r);
                 compMs += r.computeMs;
                 arMs += r.allreduceMs;
@@ -325,6 +332,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
             } finally {
               real.dispose();
               z.dispose();
+              eps?.dispose();
             }
           }
 
