@@ -80,10 +80,11 @@ export interface RunReadOptions {
 }
 
 /** Scores a run's newest checkpoint, as `gan-train eval`. */
-export async function evaluate(run: string, opts: RunReadOptions & { samples?: number; classifier?: string; dataRoot?: string } = {}): Promise<training.EvalResult> {
-  const logger = opts.logger ?? createLogger({ role: 'eval' });
-  await initBackend(opts.backend ?? 'auto', logger);
-  return training.evaluateRun(run, logger, { samples: opts.samples, classifier: opts.classifier, dataRoot: opts.dataRoot });
+export async function evaluate(run: string, opts: RunReadOptions & training.EvalOptions = {}): Promise<training.EvalResult> {
+  const { backend, logger: given, ...evalOpts } = opts;
+  const logger = given ?? createLogger({ role: 'eval' });
+  await initBackend(backend ?? 'auto', logger);
+  return training.evaluateRun(run, logger, evalOpts);
 }
 
 /** A PNG of G's samples from a run's newest checkpoint, as `gan-train sample`. */
