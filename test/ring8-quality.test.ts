@@ -2,9 +2,9 @@
  * Quality gate for the MLP GAN's defaults (issue 14): `gan-train train --model mlp --dataset ring8` with no other
  * flag (bar --out) must capture at least 7 of 8 modes with at least 70 % of the samples of high quality (VEEGAN
  * protocol: within 3σ of a mode), as `gan-train eval` reports it. Measured with these defaults (lr 5e-4, batch 256,
- * 8,000 steps): seeds 1/2/3 gave 8/8 modes with 85.8/88.5/85.2 % high quality; 5,000 steps gave 78.9/83.2 % (seeds
- * 1/2), the DCGAN's defaults 2/8 and 0.2 %. README "Quality" has the table (bench/quality.ts makes it). About 1.5
- * minutes on 2 cores.
+ * 8,000 steps): seed 1 gives 8/8 modes with 90.9 % high quality (with the Box-Muller noise before the ziggurat,
+ * seeds 1/2/3 gave 85.8/88.5/85.2 %), the DCGAN's defaults 2/8 and 0.2 %. README "Quality" has the table
+ * (bench/quality.ts makes it). About 1.5 minutes on 2 quiet cores.
  * Run: node tools/run-tests.mjs test ring8
  */
 import { after, test } from 'node:test';
