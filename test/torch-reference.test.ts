@@ -24,7 +24,10 @@
  * for later steps (and LATER_KINK_TOL).
  * Issue 14's cases: --optimizer rmsprop against torch.optim.RMSprop (the "Adam" above is then RMSprop, whose first
  * step moves an element by up to 10·lr: see stepBound), and --spectral-norm against torch.nn.utils.spectral_norm on
- * every D conv/linear layer, its weight_u / weight_v buffers compared with the running statistics.
+ * every D conv/linear layer, its weight_u / weight_v buffers compared with the running statistics; and --unrolled U
+ * (Metz et al., first-order: ../libs/training/src/unrolled-d.ts) against copy.deepcopy of D and of its optimiser's
+ * state, U updates on batches and z of their own, G's phase through the copy; step 1's G phase runs through our
+ * unrolled D on both sides (as through our updated D), PyTorch's own unrolled D compared with ours like the update.
  * Needs a Python with torch (Debian's python3-torch); without one the file skips loudly, in CI it fails.
  * Run: node tools/run-tests.mjs test torch-reference
  */
@@ -41,7 +44,9 @@ import {
 } from '@gan/model';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '@gan/checkpoint';
 import { openDataset } from '@gan/data';
-import { batchNoise, globalRows, gpEpsilon, LocalReducer, trainStep, type TrainState } from '@gan/training';
+import {
+  batchNoise, globalRows, gpEpsilon, LocalReducer, observeUnrolledD, trainStep, type TrainState, type UnrollBatch,
+} from '@gan/training';
 import { tmpDir } from './helpers';
 import { requireTorch, runTorchScript } from './torch-python';
 import { nhwcToNchw } from './arrays';
@@ -128,6 +133,8 @@ interface Case {
   optimizer?: OptimizerKind;
   /** Seed of the dataset the case's real batches come from. */
   dataSeed: number;
+  /** --unrolled U: each step's G phase through D advanced by U more updates, on batches and z of their own. */
+  unrolled?: number;
 }
 
 const base = { batch: 8, steps: 3, loss: 'non-saturating' as GanLoss, labelSmoothing: 0, dataSeed: 1 };
@@ -155,6 +162,9 @@ const CASES: Case[] = [
   { ...base, name: 'spectral norm D with BatchNorm, wasm', backend: 'wasm', model: { ...GRAY32, spectralNorm: true } },
   { ...base, name: 'MLP, spectral norm, feature matching, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128, spectralNorm: true }, batch: 64, featureMatching: true },
   { ...base, name: 'MLP, minimax + label smoothing, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, loss: 'minimax', labelSmoothing: 0.1 },
+  // Unrolled GAN (first-order): D deep-copied with its optimiser's state; the copy's BatchNorm statistics are its own.
+  { ...base, name: 'MLP, unrolled 3, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, unrolled: 3 },
+  { ...base, name: 'unrolled 2 (BatchNorm D), wasm', backend: 'wasm', model: GRAY32, unrolled: 2 },
 ];
 
 const LR = 2e-4;
@@ -272,17 +282,19 @@ function recordBranches(model: ModelConfig, batch: number) {
    * All steps' calls, each step reordered: ours runs G, D(real), D(fake), G, D(fake); PyTorch G, D, D, D. With
    * feature matching (gPhaseD 2) the G phase runs D(real) then D(fake) on both sides.
    */
-  const tensors = (nG: number, nD: number, gPhaseD = 1, dPhaseD = 2): NamedTensor[] => {
+  const tensors = (nG: number, nD: number, gPhaseD = 1, dPhaseD = 2, unrolled = 0): NamedTensor[] => {
     flushFakes();
-    const perStep = 2 * nG + (dPhaseD + gPhaseD) * nD;
+    // Each unrolled D update repeats the D phase's G, D, D (PyTorch draws its fakes with G too, then D, D).
+    const gStart = (1 + unrolled) * (nG + dPhaseD * nD);
+    const perStep = gStart + nG + gPhaseD * nD;
     assert.ok(calls.length > 0 && calls.length % perStep === 0, `${calls.length} activation calls are not whole steps of ${perStep}`);
     const order: typeof calls = [];
     for (let o = 0; o < calls.length; o += perStep) {
       const step = calls.slice(o, o + perStep);
       const roles = step.map((c) => c.role).join('');
-      assert.equal(roles, 'g'.repeat(nG) + 'd'.repeat(dPhaseD * nD) + 'g'.repeat(nG) + 'd'.repeat(gPhaseD * nD), 'a step runs G, D, D, G, D');
-      for (let i = 0; i < nG; i++) assert.deepEqual(step[i].mask, step[nG + dPhaseD * nD + i].mask, `G's branches in the D and G phases (call ${i})`);
-      order.push(...step.slice(0, nG + dPhaseD * nD), ...step.slice(2 * nG + dPhaseD * nD));
+      assert.equal(roles, ('g'.repeat(nG) + 'd'.repeat(dPhaseD * nD)).repeat(1 + unrolled) + 'g'.repeat(nG) + 'd'.repeat(gPhaseD * nD), 'a step runs G, D, D, G, D');
+      for (let i = 0; i < nG; i++) assert.deepEqual(step[i].mask, step[gStart + i].mask, `G's branches in the D and G phases (call ${i})`);
+      order.push(...step.slice(0, gStart), ...step.slice(gStart + nG));
     }
     return order.map((c, k) => ({ name: `branch.${k}`, dtype: 'U8', shape: c.shape, data: c.mask }));
   };
@@ -319,6 +331,8 @@ interface Ours {
   weights1: Map<string, Float32Array>;
   /** D after step 1 (= after its Adam update). */
   d1: TorchTensor[];
+  /** --unrolled: step 1's unrolled D, which its G phase ran through (empty otherwise). */
+  dUnrolled: TorchTensor[];
   final: TorchTensor[];
   finalStats: TorchTensor[];
   skip: Set<string>;
@@ -336,24 +350,31 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
   try {
     const sampleShape = c.model.model === 'mlp' ? [c.model.dataDim] : [c.model.imageSize, c.model.imageSize, c.model.channels];
     const sd = torchStateDict(gan, { g: getFlatWeights(gan.g), d: getFlatWeights(gan.d), gBuffers: getFlatBuffers(gan.g), dBuffers: getFlatBuffers(gan.d) });
-    const reals = await realBatches(c.model, c.batch, c.steps, c.dataSeed);
+    // D update `it` of the run (the trainer's count: step t's own is t·(1 + U), its unrolled ones follow) reads
+    // batch `it` and draws z and ε for `it`.
+    const U = c.unrolled ?? 0;
+    const reals = await realBatches(c.model, c.batch, c.steps * (1 + U), c.dataSeed);
     const zs: Float32Array[] = [];
     const epss: Float32Array[] = [];
     const inputs: NamedTensor[] = [];
-    for (let t = 0; t < c.steps; t++) {
-      zs.push(batchNoise(SEED, t, 0, c.batch, c.model.nz));
+    for (let it = 0; it < c.steps * (1 + U); it++) {
+      zs.push(batchNoise(SEED, it, 0, c.batch, c.model.nz));
+      if (c.loss === 'wgan-gp') epss.push(gpEpsilon(SEED, it, globalRows(0, 1, c.batch)));
+      const t = Math.floor(it / (1 + U));
+      const j = it % (1 + U);
+      const tag = j === 0 ? `${t}` : `${t}.u${j - 1}`;
       const [h, w, ch] = sampleShape;
       inputs.push(c.model.model === 'mlp'
-        ? { name: `input.real.${t}`, dtype: 'F32', shape: [c.batch, ...sampleShape], data: reals[t] }
-        : { name: `input.real.${t}`, dtype: 'F32', shape: [c.batch, ch, h, w], data: nhwcToNchw(reals[t], c.batch, h, w, ch) });
-      inputs.push({ name: `input.z.${t}`, dtype: 'F32', shape: [c.batch, c.model.nz], data: zs[t] });
-      if (c.loss === 'wgan-gp') epss.push(gpEpsilon(SEED, t, globalRows(0, 1, c.batch)));
-      if (c.loss === 'wgan-gp') inputs.push({ name: `input.eps.${t}`, dtype: 'F32', shape: [c.batch], data: epss[t] });
+        ? { name: `input.real.${tag}`, dtype: 'F32', shape: [c.batch, ...sampleShape], data: reals[it] }
+        : { name: `input.real.${tag}`, dtype: 'F32', shape: [c.batch, ch, h, w], data: nhwcToNchw(reals[it], c.batch, h, w, ch) });
+      inputs.push({ name: `input.z.${tag}`, dtype: 'F32', shape: [c.batch, c.model.nz], data: zs[it] });
+      if (c.loss === 'wgan-gp') inputs.push({ name: `input.eps.${tag}`, dtype: 'F32', shape: [c.batch], data: epss[it] });
     }
     const meta = {
       config: JSON.stringify(c.model), steps: String(c.steps), lr: String(LR), beta1: String(BETA1), beta2: String(BETA2),
       loss: c.loss, real_label: String(1 - c.labelSmoothing), ...(c.clip ? { clip: String(c.clip) } : {}),
       ...(c.featureMatching ? { feature_matching: '1' } : {}), ...(c.loss === 'wgan-gp' ? { gp_weight: '10' } : {}), ...(c.optimizer ? { optimizer: c.optimizer } : {}),
+      ...(U ? { unrolled: String(U) } : {}),
     };
 
     const initial = new Map<string, Float32Array>();
@@ -367,21 +388,28 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     const branches = recordBranches(c.model, c.batch);
     const reducer = new LocalReducer();
     const ours: Ours = {
-      dLoss: [], gLoss: [], gz, grads: [], stats1: [], initial, weights1: new Map(), d1: [], final: [], finalStats: [],
+      dLoss: [], gLoss: [], gz, grads: [], stats1: [], initial, weights1: new Map(), d1: [], dUnrolled: [], final: [], finalStats: [],
       skip: new Set([...biasesBeforeBatchNorm(gan.g).keys(), ...biasesBeforeBatchNorm(gan.d).keys()]),
       meanBias: new Map([...biasesBeforeBatchNorm(gan.g), ...biasesBeforeBatchNorm(gan.d)].map(([b, bn]) => [`${bn}.running_mean`, b])),
       dOutBias: gan.d.params.at(-1)!.name,
     };
     for (let t = 0; t < c.steps; t++) {
-      const real = tf.tensor(reals[t], [c.batch, ...sampleShape]);
-      const z = tf.tensor2d(zs[t], [c.batch, c.model.nz]);
-      const eps = c.loss === 'wgan-gp' ? tf.tensor1d(epss[t]) : undefined;
+      const it = t * (1 + U);
+      const real = tf.tensor(reals[it], [c.batch, ...sampleShape]);
+      const z = tf.tensor2d(zs[it], [c.batch, c.model.nz]);
+      const eps = c.loss === 'wgan-gp' ? tf.tensor1d(epss[it]) : undefined;
+      const unrolled: UnrollBatch[] = Array.from({ length: U }, (_, j) => ({
+        real: tf.tensor(reals[it + 1 + j], [c.batch, ...sampleShape]),
+        z: tf.tensor2d(zs[it + 1 + j], [c.batch, c.model.nz]),
+        ...(c.loss === 'wgan-gp' ? { gpEpsilon: tf.tensor1d(epss[it + 1 + j]) } : {}),
+      }));
       observeActivations(branches.observe);
+      if (t === 0) observeUnrolledD((s) => (ours.dUnrolled = paramsToTorch(s.gan.d, getFlatWeights(s.gan.d))));
       try {
         const r = await trainStep(st, real, z, reducer, {
           realLabel: 1 - c.labelSmoothing, loss: c.loss, clip: c.clip ?? null, featureMatching: c.featureMatching ?? false,
           ...(eps ? { gpWeight: 10, gpEpsilon: eps } : {}),
-        });
+        }, unrolled);
         ours.dLoss.push(r.d.dLoss);
         ours.gLoss.push(r.g.gLoss);
         if (t === 0) {
@@ -392,16 +420,20 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
         }
       } finally {
         observeActivations(null);
+        observeUnrolledD(null);
         real.dispose();
         z.dispose();
         eps?.dispose();
+        for (const u of unrolled) tf.dispose([u.real, u.z, ...(u.gpEpsilon ? [u.gpEpsilon] : [])]);
       }
     }
     const acts = (n: Net) => n.layers.filter((l) => l.kind === 'relu' || l.kind === 'lrelu').length;
     // wgan-gp's D phase runs D a third time, on the interpolates, after D(real) and D(fake).
-    inputs.push(...branches.tensors(acts(gan.g), acts(gan.d), c.featureMatching ? 2 : 1, c.loss === 'wgan-gp' ? 3 : 2));
+    inputs.push(...branches.tensors(acts(gan.g), acts(gan.d), c.featureMatching ? 2 : 1, c.loss === 'wgan-gp' ? 3 : 2, U));
     // Our D after step 1's D update (the G phase never changes D): step 1's G phase runs through it there too.
     for (const w of ours.d1) inputs.push({ name: `d_after.${w.name.slice(2)}`, dtype: 'F32', shape: w.shape, data: w.data });
+    // Likewise our unrolled D: step 1's G phase runs through it on both sides.
+    for (const w of ours.dUnrolled) inputs.push({ name: `d_unrolled.${w.name.slice(2)}`, dtype: 'F32', shape: w.shape, data: w.data });
     await writeSafetensors(inFile, [...sd, ...inputs], meta);
     ours.final = [...paramsToTorch(gan.g, getFlatWeights(gan.g)), ...paramsToTorch(gan.d, getFlatWeights(gan.d))];
     ours.finalStats = [...buffersToTorch(gan.g, getFlatBuffers(gan.g)), ...buffersToTorch(gan.d, getFlatBuffers(gan.d))];
@@ -462,6 +494,30 @@ for (const c of CASES) {
       assert.ok(maxDiff(w.data, r) <= 2.01 * stepBound(c), `${w.name}: an element's first optimiser step differs by more than twice its bound ${stepBound(c)}`);
     }
     note('D update', worstUpdate);
+    // --unrolled: PyTorch's own unrolled D of step 1 (U updates of a deep copy, from our updated D) vs ours, by what
+    // the unrolled updates changed; each moves an element by at most stepBound.
+    if (c.unrolled) {
+      assert.equal(ours.dUnrolled.length, ours.d1.length, 'the unrolled D was not observed');
+      const start = new Map(ours.d1.map((w) => [w.name, w.data]));
+      let worstUnrolled = 0;
+      for (const w of ours.dUnrolled) {
+        if (ours.skip.has(w.name)) continue;
+        const r = asF32(ref.get(`dunrolled.${w.name}`), `dunrolled.${w.name}`);
+        const w0 = start.get(w.name)!;
+        let num = 0;
+        let den = 0;
+        for (let i = 0; i < r.length; i++) {
+          num += (w.data[i] - r[i]) ** 2;
+          den += (r[i] - w0[i]) ** 2;
+        }
+        const e = relL2(num, den);
+        worstUnrolled = Math.max(worstUnrolled, e);
+        assert.ok(den > 0, `${w.name}: the unrolled updates changed nothing in PyTorch`);
+        assert.ok(e <= UPDATE_TOL, `${w.name} after step 1's ${c.unrolled} unrolled updates: ‖Δours − Δtorch‖ / ‖Δtorch‖ = ${e.toExponential(2)} (tolerance ${UPDATE_TOL})`);
+        assert.ok(maxDiff(w.data, r) <= 2.01 * c.unrolled * stepBound(c), `${w.name}: the unrolled updates differ by more than twice their bound`);
+      }
+      note('unrolled D', worstUnrolled);
+    }
     let worstGrad = 0;
     for (const g of ours.grads) {
       const r = asF32(ref.get(`grad.${g.name}`), `grad.${g.name}`);

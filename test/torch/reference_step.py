@@ -22,6 +22,14 @@ Loss 'wgan-gp' (Gulrajani et al.) needs metadata `gp_weight` (λ) and tensors `i
 interpolation weight per row): D's loss is wgan's plus λ·mean((‖∇x̂ D(x̂)‖₂ − 1)²), x̂ = ε·real + (1 − ε)·fake, whose
 gradient autograd takes twice (create_graph); D(x̂) runs after D(real) and D(fake.detach()).
 
+Metadata `unrolled` (U, default 0; Metz et al.'s unrolled GAN, the first-order variant gan-train implements): after
+each step's D update, D and its optimiser's state are deep-copied (copy.deepcopy), the copy takes U more D updates
+on tensors `input.real.{t}.u{j}`, `input.z.{t}.u{j}` (and `input.eps.{t}.u{j}` for wgan-gp), j = 0..U-1, each with
+clipping as above, their fakes G(z) drawn without moving G's running stats (gan-train's D phase does not), and the G
+phase runs through the copy, which is then discarded: the real D and its buffers are untouched after its update.
+Optional `d_unrolled.<D param>`: gan-train's unrolled D of step 0, which step 0's G phase then uses (like
+`d_after`); OUT then gets `dunrolled.d.<name>`, this script's own unrolled D of step 0.
+
 Each step is the pytorch/examples dcgan step in float32 with both nets in train mode and one Adam (eps 1e-8) per
 net: fake = G(z); D phase on D(real) and D(fake.detach()); G phase on a third D pass, D(fake).
 
@@ -41,6 +49,7 @@ with status 2. GAN_TORCH_THREADS sets torch's thread count (default 2). Needs to
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -109,6 +118,7 @@ def read_inputs(path: str):
         'feature_matching': meta.get('feature_matching') == '1',
         'optimizer': _metadata(meta, 'optimizer', str, lambda v: v in OPTIMIZERS, ' or '.join(OPTIMIZERS))
         if 'optimizer' in meta else 'adam',
+        'unrolled': _metadata(meta, 'unrolled', int, lambda v: v >= 0, 'an integer >= 0') if 'unrolled' in meta else 0,
     }
 
     state = {k: v for k, v in tensors.items() if k.startswith(('g.', 'd.'))}
@@ -150,6 +160,23 @@ def read_inputs(path: str):
     # gan-train's D after step 0's Adam update: step 0's G phase runs through it (see train()).
     settings['d_after'] = {n[len('d_after.'):]: v for n, v in tensors.items() if n.startswith('d_after.')}
     known |= {f'd_after.{n}' for n in settings['d_after']}
+    # The unrolled updates' inputs, per step: [(real, z, eps or None)] * U.
+    settings['unroll'] = []
+    for t in range(settings['steps']):
+        step = []
+        for j in range(settings['unrolled']):
+            real = _input(tensors, f'input.real.{t}.u{j}')
+            z = _input(tensors, f'input.z.{t}.u{j}')
+            if tuple(real.shape) != tuple(batches[t][0].shape) or tuple(z.shape) != tuple(batches[t][1].shape):
+                raise InputError(f"'input.real.{t}.u{j}' / 'input.z.{t}.u{j}' must have the shapes of 'input.real.{t}' / 'input.z.{t}'")
+            eps = _input(tensors, f'input.eps.{t}.u{j}') if settings['loss'] == 'wgan-gp' else None
+            if eps is not None and tuple(eps.shape) != (real.shape[0],):
+                raise InputError(f"'input.eps.{t}.u{j}' has shape {list(eps.shape)}, expected [{real.shape[0]}]")
+            step.append((real, z, eps))
+            known |= {f'input.{kind}.{t}.u{j}' for kind in ('real', 'z', 'eps')}
+        settings['unroll'].append(step)
+    settings['d_unrolled'] = {n[len('d_unrolled.'):]: v for n, v in tensors.items() if n.startswith('d_unrolled.')}
+    known |= {f'd_unrolled.{n}' for n in settings['d_unrolled']}
     if settings['loss'] == 'wgan-gp':
         settings['eps'] = [_input(tensors, f'input.eps.{t}') for t in range(settings['steps'])]
         for t, (e, (real, _)) in enumerate(zip(settings['eps'], batches)):
@@ -261,15 +288,43 @@ def train(model: GAN, settings: dict, batches) -> dict:
     """Runs the steps; returns OUT's tensors."""
     g, d = model.g, model.d
     model.train()
-    if settings['optimizer'] == 'rmsprop':
-        # The WGAN paper's optimiser, torch's defaults (alpha 0.99, eps 1e-8, no momentum, not centered).
-        opt_g = torch.optim.RMSprop(g.parameters(), lr=settings['lr'])
-        opt_d = torch.optim.RMSprop(d.parameters(), lr=settings['lr'])
-    else:
-        betas = (settings['beta1'], settings['beta2'])
-        opt_g = torch.optim.Adam(g.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
-        opt_d = torch.optim.Adam(d.parameters(), lr=settings['lr'], betas=betas, eps=1e-8)
+    def optimizer(params):
+        if settings['optimizer'] == 'rmsprop':
+            # The WGAN paper's optimiser, torch's defaults (alpha 0.99, eps 1e-8, no momentum, not centered).
+            return torch.optim.RMSprop(params, lr=settings['lr'])
+        return torch.optim.Adam(params, lr=settings['lr'], betas=(settings['beta1'], settings['beta2']), eps=1e-8)
+
+    opt_g = optimizer(g.parameters())
+    opt_d = optimizer(d.parameters())
     kind = settings['loss']
+
+    def d_update(net, opt, real, fake, eps):
+        """One D update of `net` (the real D or the unrolled copy): errD, backward, the optimiser, clipping."""
+        opt.zero_grad()
+        err = d_loss(kind, net(real), net(fake), settings['real_label'])
+        if kind == 'wgan-gp':
+            err = err + gradient_penalty(net, real, fake, eps, settings['gp_weight'])
+        err.backward()
+        grads = {n: p.grad.detach().clone() for n, p in net.named_parameters()}
+        opt.step()
+        if settings['clip'] is not None:
+            with torch.no_grad():
+                for p in net.parameters():
+                    p.clamp_(-settings['clip'], settings['clip'])
+        return err, grads
+
+    def unroll(t):
+        """D deep-copied with its optimiser's state, advanced by the step's unrolled updates (Metz et al.)."""
+        d_u = copy.deepcopy(d)
+        opt_u = optimizer(d_u.parameters())
+        opt_u.load_state_dict(copy.deepcopy(opt_d.state_dict()))
+        for real_u, z_u, eps_u in settings['unroll'][t]:
+            # gan-train's D phase makes its fakes without moving G's running stats: a throwaway copy of G makes them
+            # (writing G's own stats back in place would break the pending backward through this step's G(z)).
+            with torch.no_grad():
+                fake_u = copy.deepcopy(g)(z_u)
+            d_update(d_u, opt_u, real_u, fake_u, eps_u)
+        return d_u
 
     out = {}
     losses_d, losses_g = [], []
@@ -282,18 +337,9 @@ def train(model: GAN, settings: dict, batches) -> dict:
         # The step's only G forward: G's BN running stats move once per step, D's three times.
         fake = g(z)
 
-        opt_d.zero_grad()
-        err_d = d_loss(kind, d(real), d(fake.detach()), settings['real_label'])
-        if kind == 'wgan-gp':
-            err_d = err_d + gradient_penalty(d, real, fake.detach(), settings['eps'][t], settings['gp_weight'])
-        err_d.backward()
+        err_d, grads_d = d_update(d, opt_d, real, fake.detach(), settings['eps'][t] if kind == 'wgan-gp' else None)
         if t == 0:
-            out.update({f'grad.d.{n}': p.grad.detach().clone() for n, p in d.named_parameters()})
-        opt_d.step()
-        if settings['clip'] is not None:
-            with torch.no_grad():
-                for p in d.parameters():
-                    p.clamp_(-settings['clip'], settings['clip'])
+            out.update({f'grad.d.{n}': v for n, v in grads_d.items()})
         if t == 0 and settings['d_after']:
             # Adam's first step moves a weight by lr·g/(|g| + eps): where |g| is at eps's scale, float noise in g
             # moves the weight by a share of lr, and G's gradient goes through those weights. So step 0's G phase
@@ -307,11 +353,23 @@ def train(model: GAN, settings: dict, batches) -> dict:
 
         if replay:
             replay.begin_phase()
+        # The G phase's D: the real one, or (unrolled) a transient copy advanced by U more updates.
+        d_g = d
+        if settings['unrolled']:
+            d_g = unroll(t)
+            if t == 0 and settings['d_unrolled']:
+                # As with d_after: the unrolled Adam steps part the runs on elements with gradients at eps's scale.
+                out.update({f'dunrolled.d.{n}': p.detach().clone() for n, p in d_g.named_parameters()})
+                with torch.no_grad():
+                    for n, p in d_g.named_parameters():
+                        if n not in settings['d_unrolled'] or settings['d_unrolled'][n].shape != p.shape:
+                            raise InputError(f"'d_unrolled.{n}' is missing or misshapen")
+                        p.copy_(settings['d_unrolled'][n])
         opt_g.zero_grad()
         if settings['feature_matching']:
-            err_g = (d.features(real).mean(0) - d.features(fake).mean(0)).pow(2).mean()
+            err_g = (d_g.features(real).mean(0) - d_g.features(fake).mean(0)).pow(2).mean()
         else:
-            err_g = g_loss(kind, d(fake))
+            err_g = g_loss(kind, d_g(fake))
         err_g.backward()
         if t == 0:
             out.update({f'grad.g.{n}': p.grad.detach().clone() for n, p in g.named_parameters()})

@@ -100,7 +100,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; parse: ParseOpt
 function singleProcessFields(): string[] {
   return [
     'model', 'dataset', 'dataRoot', 'download', 'allowHttp', 'dropLast', 'skipBadImages', 'imageSize', 'channels', 'nz', 'ngf', 'ndf',
-    'norm', 'spectralNorm', 'mlpHidden', 'steps', 'batchSize', 'optimizer', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'gpWeight', 'nCritic', 'featureMatching', 'out', 'overwrite', 'seed', 'backend',
+    'norm', 'spectralNorm', 'mlpHidden', 'steps', 'batchSize', 'optimizer', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'gpWeight', 'nCritic', 'unrolled', 'featureMatching', 'out', 'overwrite', 'seed', 'backend',
     'threads', 'resume', 'sampleEvery', 'checkpointEvery', 'logEvery', 'keepCheckpoints',
   ];
 }

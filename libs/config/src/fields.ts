@@ -43,6 +43,11 @@ export interface TrainConfig {
   gpWeight: number;
   /** D updates per G update, each on its own batch and with its own all-reduce (WGAN's n_critic). */
   nCritic: number;
+  /**
+   * Unrolled GAN (Metz et al.), first-order: G's loss is taken against a transient copy of D advanced by this many
+   * extra D updates (each on a fresh batch and z, all-reduced); the real D is untouched by them. 0 = off.
+   */
+  unrolled: number;
   /** G matches the batch means of D's last hidden features on real data (Salimans et al.) instead of --loss's G objective. */
   featureMatching: boolean;
   /** The run folder; null = a fresh runs/<UTC date>-<time> per run (resolved by the command before training). */
@@ -139,6 +144,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   clip: 0.01,
   gpWeight: 10,
   nCritic: 1,
+  unrolled: 0,
   featureMatching: false,
   out: null,
   overwrite: false,
@@ -229,6 +235,7 @@ const SPECS: { [K in ConfigKey]: Spec } = {
     help: 'wgan-gp: weight of the gradient penalty E[(|grad D(x)| - 1)^2] on random real/fake interpolates (needs --norm none)',
   },
   nCritic: pos('D updates per G update, each on a fresh batch (WGAN\'s n_critic)', true),
+  unrolled: nonneg('unrolled GAN (Metz et al., first-order): G\'s loss against a copy of D advanced by K more D updates on fresh batches (0 = off)', true),
   featureMatching: {
     type: 'boolean', fingerprint: true,
     help: 'G matches the batch means of D\'s last hidden features on real data (Salimans et al.) instead of --loss\'s G objective',

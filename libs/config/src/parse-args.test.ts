@@ -26,7 +26,7 @@ test('defaults match the documented values and are frozen', () => {
   assert.deepEqual({ ...DEFAULT_CONFIG }, {
     model: 'dcgan', dataset: 'shapes', dataRoot: null, download: false, allowHttp: false, dropLast: false, skipBadImages: false,
     imageSize: 64, channels: 3, nz: 100, ngf: 128, ndf: 64, norm: 'batch', spectralNorm: false, mlpHidden: 128, steps: 1000,
-    batchSize: 64, optimizer: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating', labelSmoothing: 0, clip: 0.01, gpWeight: 10, nCritic: 1, featureMatching: false,
+    batchSize: 64, optimizer: 'adam', lr: 2e-4, beta1: 0.5, beta2: 0.999, loss: 'non-saturating', labelSmoothing: 0, clip: 0.01, gpWeight: 10, nCritic: 1, unrolled: 0, featureMatching: false,
     out: null, overwrite: false, seed: 1, backend: 'auto', threads: null, resume: null, sampleEvery: 100, checkpointEvery: 500,
     logEvery: 10, keepCheckpoints: 3, workers: 1, minWorkers: 0, wire: 'fp32', transport: 'tcp', opTimeoutMs: 10000,
     heartbeatMs: 1000, hashEvery: 50, maxRestarts: 0,
@@ -53,7 +53,7 @@ test('field metadata: kebab-case flags, help lines, fingerprint set', () => {
   }
   assert.deepEqual([...FINGERPRINT_FIELDS], [
     'model', 'dataset', 'imageSize', 'channels', 'nz', 'ngf', 'ndf', 'norm', 'spectralNorm', 'mlpHidden', 'steps', 'batchSize',
-    'optimizer', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'gpWeight', 'nCritic', 'featureMatching', 'seed', 'dropLast', 'wire', 'hashEvery',
+    'optimizer', 'lr', 'beta1', 'beta2', 'loss', 'labelSmoothing', 'clip', 'gpWeight', 'nCritic', 'unrolled', 'featureMatching', 'seed', 'dropLast', 'wire', 'hashEvery',
   ].sort());
 });
 

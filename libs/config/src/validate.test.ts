@@ -47,6 +47,7 @@ test('validateConfig rejects unknown keys, wrong types and bad values', () => {
   assert.equal(validateConfig({ model: 'mlp', loss: 'wgan-gp' }).gpWeight, 10); // the MLP has no BatchNorm to drop
   rejects({ clip: 0 }, /^config field 'clip' must be a positive number, got 0$/);
   rejects({ nCritic: 0 }, /^config field 'nCritic' must be a positive integer, got 0$/);
+  rejects({ unrolled: -1 }, /^config field 'unrolled' must be/);
   rejects({ threads: 0 }, /^config field 'threads' must be a positive integer, got 0$/);
   rejects({ threads: '2' }, /^config field 'threads' must be a positive integer, got "2"$/);
   rejects(null, /^config must be a JSON object, got null$/);

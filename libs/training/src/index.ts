@@ -22,6 +22,7 @@ export { defaultRunDir, prepareRunDir, runFilesIn, productVersion, RUN_FILES } f
 export type { LoadedRun } from './load-run';
 export { criticStep, trainStep } from './train-step';
 export type { CriticOutcome, StepOptions, StepOutcome } from './train-step';
+export { observeUnrolledD, type UnrollBatch } from './unrolled-d';
 export type { EvalOptions, EvalResult } from './evaluate';
 export { modelConfigOf, serializeState, restoreState, checkpointConfig, assertSameArchitecture, CHECKPOINT_FORMAT } from './run-state';
 export type { TrainState, LoadedCheckpoint } from './run-state';

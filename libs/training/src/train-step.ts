@@ -2,13 +2,15 @@
  * One data-parallel GAN step on one rank, in the source document's order: D gradients on the real batch and on
  * detached fakes → all-reduce (mean) → Adam or RMSprop (--optimizer) on D (→ weight clipping for wgan); G gradients
  * through the updated D → all-reduce → the optimiser on G (G's objective: the loss's, or feature matching). With n_critic K > 1 the trainer runs K − 1 critic steps (the D phase alone, each on its own
- * batch) before this one. The trainer's loop and the PyTorch reference suite (test/torch-reference.test.ts) both
+ * batch) before this one; with --unrolled K, G's gradient is taken through D advanced by K more updates that are
+ * then undone (./unrolled-d). The trainer's loop and the PyTorch reference suite (test/torch-reference.test.ts) both
  * run exactly these functions. Not a runnable file.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { clipWeights, dGradientsAsync, gGradientsAsync, optimizerApply, type DGradResult, type GanLoss, type GGradResult } from '@gan/model';
 import type { Reducer } from './reducer';
 import type { TrainState } from './run-state';
+import { withUnrolledD, type UnrollBatch } from './unrolled-d';
 
 export interface StepOptions {
   /** Target for real samples in D's loss (1 − label smoothing; BCE losses only). */
@@ -59,16 +61,27 @@ export async function criticStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D
 
 /**
  * Runs one step on `st` (weights, buffers and both optimiser states change; `st.step` does not).
- * `real`: [B,H,W,C] or [B,dataDim]; `z`: [B,nz]; the caller owns and disposes both.
+ * `real`: [B,H,W,C] or [B,dataDim]; `z`: [B,nz]; the caller owns and disposes both. `unrolled` (--unrolled K: K
+ * batches, owned by the caller; default none) are the extra D updates G's gradient is taken through and that are
+ * then undone (./unrolled-d); G's own z and feature-matching batch stay `z` and `real`.
  */
-export async function trainStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D, reducer: Reducer, opts: StepOptions): Promise<StepOutcome> {
+export async function trainStep(
+  st: TrainState, real: tf.Tensor, z: tf.Tensor2D, reducer: Reducer, opts: StepOptions, unrolled: readonly UnrollBatch[] = [],
+): Promise<StepOutcome> {
   const { gan } = st;
   const c = await criticStep(st, real, z, reducer, opts);
+  const cost = { computeMs: c.computeMs, allreduceMs: c.allreduceMs };
   const t0 = performance.now();
-  const g = await gGradientsAsync(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined });
+  const unroll = (b: UnrollBatch): Promise<CriticOutcome> =>
+    criticStep(st, b.real, b.z, reducer, opts.loss === 'wgan-gp' ? { ...opts, gpEpsilon: b.gpEpsilon } : opts);
+  const g = await withUnrolledD(st, unrolled, unroll, () => gGradientsAsync(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined }), cost);
   const ta = performance.now();
+  // The unrolled updates' time is in `cost` already (their all-reduces as all-reduce time).
+  const unrollMs = cost.computeMs - c.computeMs + cost.allreduceMs - c.allreduceMs;
   await reducer.allReduceMean(g.grads);
   const tb = performance.now();
   optimizerApply(st.optG, gan.g, g.grads);
-  return { d: c.d, g, computeMs: c.computeMs + (ta - t0) + (performance.now() - tb), allreduceMs: c.allreduceMs + (tb - ta) };
+  return {
+    d: c.d, g, computeMs: cost.computeMs + (ta - t0 - unrollMs) + (performance.now() - tb), allreduceMs: cost.allreduceMs + (tb - ta),
+  };
 }

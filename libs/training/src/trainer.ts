@@ -4,7 +4,8 @@
  *   1. the rank's next batch x (its shard) and z seeded by (seed, step, global row);
  *   2. D phase: gD = ∇D [BCE(D(x), real) + BCE(D(G(z)), 0)] with fakes detached → all-reduce mean → Adam(D)
  *      (or RMSprop: --optimizer);
- *   3. G phase: gG = ∇G BCE(D(G(z)), 1) against the updated D → all-reduce mean → Adam(G);
+ *   3. G phase: gG = ∇G BCE(D(G(z)), 1) against the updated D → all-reduce mean → Adam(G) (with --unrolled K, against
+ *      D advanced by K more all-reduced updates on batches of their own, then undone: ./unrolled-d);
  *   4. rank 0 broadcasts [stop flag, buffers: BN running statistics, spectral-norm vectors] (PyTorch DDP's
  *      broadcast_buffers);
  *   5. every `hashEvery` steps the ranks all-gather a hash of their weights; a mismatch stops the run loudly.
@@ -28,6 +29,7 @@ import { productVersion, writeRunConfig } from './run-dir';
 import { tensorboardScalars } from './tensorboard-scalars';
 import { defaultSampleCount, sampleNoiseFor, writeSampleFile } from './sample-file';
 import { criticStep, trainStep, type StepOptions, type StepOutcome } from './train-step';
+import type { UnrollBatch } from './unrolled-d';
 import { LocalReducer, PeerFailure, type Membership, type Reducer } from './reducer';
 import {
   assertSameArchitecture, checkpointConfig, modelConfigOf, restoreState, serializeState,
@@ -245,6 +247,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const B = config.batchSize;
     const sampleShape = ds.sampleShape;
     const K = config.nCritic;
+    // --unrolled U: U more D updates per step, on batches of their own, that G's gradient is taken through and that
+    // are then undone (./unrolled-d). They read the stream and draw z (and ε) like the real ones, after them.
+    const U = config.unrolled;
     const stepOpts: StepOptions = {
       realLabel: 1 - config.labelSmoothing, loss: config.loss, clip: config.loss === 'wgan' ? config.clip : null,
       featureMatching: config.featureMatching, gpWeight: config.gpWeight,
@@ -285,12 +290,34 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           });
           await writeRealSamples(config, ds, path.join(out, 'real_samples.png'));
         }
-        // With n_critic K every step reads K batches, one per D update: the stream counts D updates (step·K + k),
-        // so K = 1 is the plain step order and a resumed or re-formed run picks up where the last step left off.
+        // With n_critic K every step reads K batches, one per D update, and U more for the unrolled updates: the stream
+        // counts D updates (step·(K + U) + k), so K = 1, U = 0 is the plain step order and a resumed or re-formed run
+        // picks up where the last step left off.
         stream = createBatchStream({
           dataset: ds, batchSize: B, rank: reducer.rank, worldSize: reducer.worldSize, seed: config.seed,
-          dropLast: config.dropLast, startStep: st.step * K,
+          dropLast: config.dropLast, startStep: st.step * (K + U),
         });
+        const batches = stream;
+        /** D update `it`'s inputs: the stream's next batch, and z and wgan-gp's ε per global row. */
+        const nextUpdate = async (it: number): Promise<UnrollBatch & { waitMs: number }> => {
+          const tw = performance.now();
+          const batch = await batches.next();
+          const waitMs = performance.now() - tw;
+          if (batch.step !== it) throw new Error(`internal: batch stream at D update ${batch.step}, trainer at ${it}`);
+          // The rows whose real samples this rank's batch holds.
+          const rows = globalRows(reducer.rank, reducer.worldSize, B);
+          return {
+            real: tf.tensor(batch.data, [B, ...sampleShape]),
+            z: tf.tensor2d(rowsNoise(config.seed, it, rows, config.nz), [B, config.nz]),
+            gpEpsilon: config.loss === 'wgan-gp' ? tf.tensor1d(gpEpsilon(config.seed, it, rows)) : undefined,
+            waitMs,
+          };
+        };
+        const disposeUpdate = (u: UnrollBatch): void => {
+          u.real.dispose();
+          u.z.dispose();
+          u.gpEpsilon?.dispose();
+        };
 
         while (st.step < config.steps) {
           const t0 = performance.now();
@@ -300,17 +327,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           let d!: StepOutcome['d'];
           let g!: StepOutcome['g'];
           for (let k = 0; k < K; k++) {
-            const tw = performance.now();
-            const batch = await stream.next();
-            waitMs += performance.now() - tw;
-            const it = st.step * K + k;
-            if (batch.step !== it) throw new Error(`internal: batch stream at D update ${batch.step}, trainer at ${it}`);
-            const real = tf.tensor(batch.data, [B, ...sampleShape]);
-            // z and wgan-gp's ε per global row: the rows whose real samples this rank's batch holds.
-            const rows = globalRows(reducer.rank, reducer.worldSize, B);
-            const z = tf.tensor2d(rowsNoise(config.seed, it, rows, config.nz), [B, config.nz]);
-            const eps = config.loss === 'wgan-gp' ? tf.tensor1d(gpEpsilon(config.seed, it, rows)) : null;
+            const it = st.step * (K + U) + k;
+            const cur = await nextUpdate(it);
+            waitMs += cur.waitMs;
+            const { real, z, gpEpsilon: eps } = cur;
             const dOpts: StepOptions = eps ? { ...stepOpts, gpEpsilon: eps } : stepOpts;
+            const unrolled: UnrollBatch[] = [];
             try {
               // The last D update of the step is trainStep's own, followed by G's (which reuses that update's z).
               if (k < K - 1) {
@@ -318,7 +340,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
                 compMs += r.computeMs;
                 arMs += r.allreduceMs;
               } else {
-                const r = await trainStep(st, real, z, reducer, dOpts);
+                for (let u = 0; u < U; u++) {
+                  const next = await nextUpdate(it + 1 + u);
+                  waitMs += next.waitMs;
+                  unrolled.push(next);
+                }
+                const r = await trainStep(st, real, z, reducer, dOpts, unrolled);
                 ({ d, g } = r);
                 compMs += r.computeMs;
                 arMs += r.allreduceMs;
@@ -330,9 +357,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
               }
               throw e;
             } finally {
-              real.dispose();
-              z.dispose();
-              eps?.dispose();
+              disposeUpdate(cur);
+              unrolled.forEach(disposeUpdate);
             }
           }
 
@@ -374,8 +400,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           const last = st.step === config.steps || control[0] === CONTROL.stop;
           if (chief) {
             if (st.step % config.logEvery === 0 || st.step === 1 || last) {
-              // The whole run's throughput: every rank reads K batches of B real samples a step.
-              const row = { ...rec, world_size: reducer.worldSize, samples_per_s: (reducer.worldSize * K * B * 1000) / rec.step_ms };
+              // The whole run's throughput: every rank reads K + U batches of B real samples a step.
+              const row = { ...rec, world_size: reducer.worldSize, samples_per_s: (reducer.worldSize * (K + U) * B * 1000) / rec.step_ms };
               metrics!.write(row);
               tb!.scalars(tensorboardScalars(row), st.step);
               if (!opts.progress) logger.info(rec, 'step');
