@@ -2,14 +2,16 @@
  * The product's training step as bench/step-time.ts times it: the bench's cases (a model preset and a batch), the
  * state the trainer builds for them (@gan/model's GAN and two Adams, from a TrainConfig through @gan/training's
  * modelConfigOf) and a loop over @gan/training's exported trainStep — the function `gan-train train` and every
- * worker call per step — with a world-of-one reducer, plus one step under tf.profile (time per kernel name).
+ * worker call per step — with a world-of-one reducer, plus one step under tf.profile (time per kernel name), and on
+ * webgpu the dispatches, read-backs and uploads of each timed step (./webgpu-counters).
  * Not runnable by itself; bench/product-step.test.ts checks that the step timed here is the trainer's
  * (node tools/run-tests.mjs bench).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultsFor, type TrainConfig } from '@gan/config';
-import { buildGan, createOptimizer, disposeGan, type ModelConfig } from '@gan/model';
+import { buildGan, createOptimizer, disposeGan, syncHostCopies, type ModelConfig } from '@gan/model';
 import { LocalReducer, batchNoise, modelConfigOf, trainStep, type StepOptions, type TrainState } from '@gan/training';
+import { countWebgpu, diffCounts, type StepCounts } from './webgpu-counters';
 
 /** The step the bench times: the trainer's own, imported from its lib (never a copy). */
 export const PRODUCT_STEP = trainStep;
@@ -74,6 +76,12 @@ export interface CaseTiming {
   lossD: number;
   lossG: number;
   profile?: StepProfile;
+  /** webgpu only: what the last timed step dispatched, read back and uploaded. */
+  counts?: StepCounts;
+  /** webgpu only: false when the timed steps' counts differ (then `counts` is the last step's). */
+  countsSteady?: boolean;
+  /** webgpu only, when the counts differ: every timed step's, in order. */
+  countsPerStep?: StepCounts[];
 }
 
 export interface TimingOptions {
@@ -100,7 +108,9 @@ export function topKernels(records: readonly { name: string; kernelTimeMs: numbe
 /**
  * Builds the case's GAN and Adams as the trainer does, runs `warmup` untimed steps of PRODUCT_STEP on the active
  * backend, the profiled one if asked, then the timed ones, each with the trainer's per-step work around it (the
- * real batch and z uploaded as tensors, z from the trainer's seeded noise). Throws if a step leaks tensors.
+ * real batch and z uploaded as tensors, z from the trainer's seeded noise, and after the step the host copies of
+ * both nets brought up to date, as the trainer's loop does before its checkpoints and broadcasts). Throws if a step
+ * leaks tensors.
  */
 export async function timeProductStep(c: BenchCase, opts: TimingOptions): Promise<CaseTiming> {
   const { config } = c;
@@ -119,6 +129,10 @@ export async function timeProductStep(c: BenchCase, opts: TimingOptions): Promis
     try {
       const r = await PRODUCT_STEP(st, real, z, reducer, stepOpts);
       st.step += 1;
+      // The trainer's syncHost after every step: Adam left the weights current on the host, so this reads the
+      // BatchNorm running statistics (asynchronously: the read-backs a webgpu step costs beyond the gradients').
+      await syncHostCopies(gan.g);
+      await syncHostCopies(gan.d);
       return { lossD: r.d.dLoss, lossG: r.g.gLoss };
     } finally {
       real.dispose();
@@ -126,6 +140,10 @@ export async function timeProductStep(c: BenchCase, opts: TimingOptions): Promis
     }
   };
   try {
+    // As the trainer does before its first step: host copies of the fresh weights, read asynchronously, so that
+    // the first Adam update never reads the device synchronously (webgpu under Node cannot).
+    await syncHostCopies(gan.g);
+    await syncHostCopies(gan.d);
     const times: number[] = [];
     let last = { lossD: NaN, lossG: NaN };
     for (let i = 0; i < opts.warmup; i++) last = await one();
@@ -151,15 +169,27 @@ export async function timeProductStep(c: BenchCase, opts: TimingOptions): Promis
       };
     }
     const minSeconds = opts.minSeconds ?? 0;
-    while (times.length < opts.steps || (sum(times) < minSeconds && times.length < 50 * opts.steps)) {
-      const t0 = performance.now();
-      last = await one();
-      times.push((performance.now() - t0) / 1000);
+    // The counters wrap the backend's own methods with a counter increment each (nanoseconds against a step of
+    // milliseconds), so the timed steps are also the counted ones.
+    const counter = tf.getBackend() === 'webgpu' ? countWebgpu(tf.backend()) : undefined;
+    const perStep: StepCounts[] = [];
+    try {
+      while (times.length < opts.steps || (sum(times) < minSeconds && times.length < 50 * opts.steps)) {
+        const at = counter && { ...counter.totals };
+        const t0 = performance.now();
+        last = await one();
+        times.push((performance.now() - t0) / 1000);
+        if (counter && at) perStep.push(diffCounts(counter.totals, at));
+      }
+    } finally {
+      counter?.stop();
     }
+    const counts = perStep.at(-1);
+    const countsSteady = counts && perStep.every((k) => JSON.stringify(k) === JSON.stringify(counts));
     // Adam's moments live on the host, so a step that keeps nothing leaves the tensor count where it was.
     const leaked = tf.memory().numTensors - before;
     if (leaked !== 0) throw new Error(`${c.name}: the training step leaks ${leaked} tensors over ${times.length} steps`);
-    return { times, ...last, profile };
+    return { times, ...last, profile, counts, countsSteady, countsPerStep: countsSteady === false ? perStep : undefined };
   } finally {
     disposeGan(gan);
   }

@@ -3,7 +3,7 @@
 // and so the maths are the same), then scores every run with `gan-train eval` (VEEGAN protocol: modes captured,
 // share of high-quality samples within 3σ of a mode). Everything runs through the CLI a user runs.
 //
-// Run: node --import tsx bench/quality.ts [--datasets ring8,grid25] [--losses non-saturating,minimax,hinge,wgan]
+// Run: node --import tsx bench/quality.ts [--datasets ring8,grid25] [--losses non-saturating,minimax,hinge,wgan,wgan-gp,feature-matching,spectral-norm]
 //      [--workers 1,4] [--seeds 1] [--jobs 2] [--steps N] [--out DIR] [--json]
 //   --steps  override the MLP's default step count (default: gan-train's own default for --model mlp)
 //   --jobs   runs at the same time (each run is one process, or N workers + a coordinator)
@@ -25,9 +25,12 @@ const OBJECTIVES: Record<string, string[]> = {
   'non-saturating': [],
   minimax: ['--loss', 'minimax'],
   hinge: ['--loss', 'hinge'],
-  // Arjovsky et al.: clip 0.01, n_critic 5, lr 5e-5 (with Adam here; the paper used RMSprop).
-  wgan: ['--loss', 'wgan', '--clip', '0.01', '--n-critic', '5', '--lr', '5e-5'],
+  // Arjovsky et al.: clip 0.01, n_critic 5, RMSprop at lr 5e-5.
+  wgan: ['--loss', 'wgan', '--clip', '0.01', '--n-critic', '5', '--optimizer', 'rmsprop', '--lr', '5e-5'],
+  // Gulrajani et al.'s toy settings: λ 10, n_critic 5, Adam lr 1e-4 with β1 0, β2 0.9.
+  'wgan-gp': ['--loss', 'wgan-gp', '--gp-weight', '10', '--n-critic', '5', '--lr', '1e-4', '--beta1', '0', '--beta2', '0.9'],
   'feature-matching': ['--feature-matching'],
+  'spectral-norm': ['--spectral-norm'],
 };
 
 interface Row {

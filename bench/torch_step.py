@@ -18,8 +18,8 @@ family in PyTorch: test/torch/gan_torch.py, the definition the PyTorch reference
 Adam is lr 2e-4, betas (0.5, 0.999), eps 1e-8 (gan-train's defaults); BatchNorm in training mode. Layout is NCHW
 here (PyTorch's native one), NHWC in TF.js: each side runs its own fast path.
 
---config seed|small is the older self-contained raw-op DCGAN (no linear layers, no biases) that bench/gpu-step.ts
-still times on WebGPU; it is kept only for that bench.
+--config seed|small is the older self-contained raw-op DCGAN (no linear layers, no biases) of the first GPU figures
+(../shared/gpu/README.md); no bench times it now.
 Steps timed: at least --steps, and more until --min-seconds have been timed (at most 50 × --steps), so that
 millisecond steps (the MLP) get a steady median too.
 """
@@ -40,7 +40,7 @@ GAN_TORCH_DIRS = [os.path.join(HERE, "..", "test", "torch"), HERE]
 
 
 def build_raw(nn, nc, size, nz, ngf, ndf):
-    """bench/gpu-step.ts's raw-op DCGAN: z reshaped to 1×1, 4×4 deconvs and convs without biases."""
+    """The older raw-op DCGAN: z reshaped to 1×1, 4×4 deconvs and convs without biases."""
     ups = int(math.log2(size // 4))
     g = []
     c = ngf * 2 ** (ups - 1)
@@ -86,7 +86,7 @@ def main():
     ap = argparse.ArgumentParser()
     which = ap.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", help="gan-train model config as JSON (the product's family)")
-    which.add_argument("--config", choices=sorted(RAW_CONFIGS), help="bench/gpu-step.ts's raw-op DCGAN")
+    which.add_argument("--config", choices=sorted(RAW_CONFIGS), help="the older raw-op DCGAN (no bench times it now)")
     ap.add_argument("--batch", type=int, required=True)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)

@@ -12,7 +12,7 @@
 // globalThis, so those ops run on the engine of the tfjs-core the program imported. We register the configs through
 // that tfjs-core's own registerGradient, replacing any gradient registered for the same kernel before. One of them
 // is then replaced by a faster definition with the same results (./leaky-relu-gradient).
-// Bundled programs that cannot import @gan/backend (bench/gpu-step.ts) import
+// Bundled programs that cannot import @gan/backend import
 // '@tensorflow/tfjs-core/dist/register_all_gradients' instead: esbuild resolves extensionless imports itself.
 import { getGradient, registerGradient, version_core } from '@tensorflow/tfjs-core';
 import { leakyReluGradConfig } from './leaky-relu-gradient';
