@@ -3,7 +3,7 @@
  * checkpoints move. The order is the net's `params` / `buffers` order (see index.ts). Not a runnable file.
  */
 import { tf } from './tf';
-import { assertAlive, type NamedVariable, type Net } from './gan';
+import { assertAlive, type NamedVariable, type Net, type StatUpdate } from './gan';
 
 function count(vars: readonly NamedVariable[]): number {
   let n = 0;
@@ -57,6 +57,39 @@ function hostBuffersCurrent(net: Net): boolean {
   if (!h) return false;
   const ids = bufferIds(net);
   return h.ids.length === ids.length && ids.every((id, i) => id === h.ids[i]);
+}
+
+/**
+ * The buffers of `nets` as they will be once `pending` is applied (flushStats assigns each target its last pending
+ * value, so that value's data becomes the buffer's), flattened for a phase's pack, with `adopt` taking the values
+ * read back from the pack as each net's host copy: how the G phase, which moves every buffer last in a step,
+ * returns the final BatchNorm statistics and spectral-norm vectors inside its own read-back instead of one read per
+ * net. The data ids are those the buffers will hold, so a host copy adopted when `pending` was not applied, or after
+ * a buffer changed again, never matches and syncHostCopies reads it anew. Call inside tf.tidy; `parts` are
+ * [size] tensors, empty when the nets have no buffers.
+ */
+export function buffersAfter(nets: readonly Net[], pending: readonly StatUpdate[]): { parts: tf.Tensor1D[]; adopt: (values: Float32Array) => void } {
+  const next = new Map<tf.Variable, tf.Tensor>();
+  for (const u of pending) next.set(u.target, u.value);
+  const parts: tf.Tensor1D[] = [];
+  const ids = nets.map((net) => net.buffers.map((p) => {
+    const t = next.get(p.variable) ?? p.variable;
+    parts.push(tf.reshape(t, [-1]));
+    return t.dataId;
+  }));
+  const total = parts.reduce((a, t) => a + t.size, 0);
+  return {
+    parts,
+    adopt(values: Float32Array): void {
+      if (values.length !== total) throw new Error(`buffersAfter: expected ${total} values, got ${values.length}`);
+      let off = 0;
+      nets.forEach((net, i) => {
+        const n = count(net.buffers);
+        net.hostBuffers = { ids: ids[i], b: values.slice(off, off + n) };
+        off += n;
+      });
+    },
+  };
 }
 
 /**

@@ -20,6 +20,32 @@ function realBatch(gan: Gan, seed: number): tf.Tensor {
 }
 
 describe('step API', () => {
+  it("the G phase hands back both nets' buffers as it leaves them: host copies current, equal to the device", async () => {
+    for (const async of [false, true]) {
+      const gan = buildGan(tinyDcgan(), 5);
+      const real = realBatch(gan, 2);
+      const z = sampleNoise(B, 8, 6);
+      try {
+        dGradients(gan, real, z);
+        if (async) await gGradientsAsync(gan, z);
+        else gGradients(gan, z);
+        for (const net of [gan.g, gan.d]) {
+          // The host copy is the one adopted from the G pack (its ids are the variables' data now), and its bytes
+          // are what the device holds.
+          assert.ok(net.hostBuffers, `${net.role}: no host copy of the buffers`);
+          assert.deepEqual(net.hostBuffers.ids, net.buffers.map((p) => p.variable.dataId), `${net.role}: host copy is not the current data`);
+          const device = tf.tidy(() => tf.concat(net.buffers.map((p) => tf.reshape(p.variable, [-1]))).dataSync() as Float32Array);
+          assert.ok(sameBytes(net.hostBuffers.b, device), `${net.role}: host buffers differ from the device`);
+          assert.ok(sameBytes(getFlatBuffers(net), device));
+        }
+      } finally {
+        real.dispose();
+        z.dispose();
+        disposeGan(gan);
+      }
+    }
+  });
+
   it('a G step leaves D bit-identical, a D step leaves G bit-identical', () => {
     const gan = buildGan(tinyDcgan(), 2);
     const real = realBatch(gan, 1);

@@ -5,7 +5,7 @@
  */
 import { tf } from './tf';
 import { assertAlive, features, flushStats, forward, type Gan, type Net, type StatUpdate } from './gan';
-import { ownedData, ownedDataAsync, paramCount } from './flat';
+import { buffersAfter, ownedData, ownedDataAsync, paramCount } from './flat';
 import { Rng, STREAM } from './rng';
 import { checkLoss, dLoss, gLoss, isBceLoss, meanScore, type GanLoss } from './losses';
 import { gradientPenalty, penaltyInputs } from './gradient-penalty';
@@ -25,12 +25,12 @@ function checkInput(t: tf.Tensor, net: Net, what: string, fn: string): void {
  * scalars: one tensor [paramCount + extra.length], so a phase reads its gradient and its numbers back in one
  * transfer (one read-back per phase on GPU backends).
  */
-function packGrads(net: Net, grads: tf.NamedTensorMap, extra: tf.Tensor[]): tf.Tensor1D {
+function packGrads(net: Net, grads: tf.NamedTensorMap, extra: tf.Tensor[], tail: tf.Tensor1D[] = []): tf.Tensor1D {
   const parts = net.params.map((p) => {
     const g = grads[p.variable.name];
     return g ? tf.reshape(g, [-1]) : tf.zeros([p.variable.size]);
   });
-  return tf.concat([...parts, ...extra.map((t) => tf.reshape(t, [1]))]) as tf.Tensor1D;
+  return tf.concat([...parts, ...extra.map((t) => tf.reshape(t, [1])), ...tail]) as tf.Tensor1D;
 }
 
 /** Reads a packed phase result: synchronously (cpu, wasm) or, with `async`, without blocking (what webgpu needs). */
@@ -53,7 +53,7 @@ function unpack(v: Float32Array, n: number): { grads: Float32Array; scalars: Flo
 }
 
 /** Runs `body` in a tidy; applies the BN running-stat updates it queued only if it succeeded. */
-function withStats<T extends tf.TensorContainer>(body: (pending: StatUpdate[]) => T): T {
+function withStats<T>(body: (pending: StatUpdate[]) => T): T {
   const pending: StatUpdate[] = [];
   let ok = false;
   try {
@@ -170,12 +170,14 @@ export interface GGradResult {
  * this rank's (like BatchNorm without SyncBatchNorm), so N workers × b differ from 1 × N·b here.
  */
 export function gGradients(gan: Gan, z: tf.Tensor2D, opts: GGradOptions = {}): GGradResult {
-  return unpackG(readPacked(gGradientsPacked(gan, z, opts, 'gGradients'), false), gan);
+  const p = gGradientsPacked(gan, z, opts, 'gGradients');
+  return unpackG(readPacked(p.t, false), gan, p.adopt);
 }
 
 /** gGradients without a synchronous device read: the form GPU backends (webgpu) need. Same result. */
 export async function gGradientsAsync(gan: Gan, z: tf.Tensor2D, opts: GGradOptions = {}): Promise<GGradResult> {
-  return unpackG(await readPacked(gGradientsPacked(gan, z, opts, 'gGradientsAsync'), true), gan);
+  const p = gGradientsPacked(gan, z, opts, 'gGradientsAsync');
+  return unpackG(await readPacked(p.t, true), gan, p.adopt);
 }
 
 export interface GGradOptions {
@@ -183,13 +185,18 @@ export interface GGradOptions {
   featureMatching?: tf.Tensor;
 }
 
-function unpackG(v: Float32Array, gan: Gan): GGradResult {
+function unpackG(v: Float32Array, gan: Gan, adoptBuffers: (values: Float32Array) => void): GGradResult {
   const { grads, scalars } = unpack(v, paramCount(gan.g));
+  adoptBuffers(scalars.subarray(1));
   return { grads, gLoss: scalars[0] };
 }
 
-/** G's phase on the device: a kept tensor [paramCount(g) + 1] = gradient, gLoss. */
-function gGradientsPacked(gan: Gan, z: tf.Tensor2D, opts: GGradOptions, fn: string): tf.Tensor1D {
+/**
+ * G's phase on the device: a kept tensor [paramCount(g) + 1 + buffers] = gradient, gLoss, then G's and D's buffers
+ * as this phase leaves them (the last in a step to move them), and the function that makes those the nets' host
+ * copies once read: so a GPU step needs no read-back beyond its two phases' (syncHostCopies finds them current).
+ */
+function gGradientsPacked(gan: Gan, z: tf.Tensor2D, opts: GGradOptions, fn: string): { t: tf.Tensor1D; adopt: (values: Float32Array) => void } {
   assertAlive(gan.g, fn);
   checkInput(z, gan.g, 'z', fn);
   const loss = opts.loss ?? 'non-saturating';
@@ -205,7 +212,8 @@ function gGradientsPacked(gan: Gan, z: tf.Tensor2D, opts: GGradOptions, fn: stri
       const ff = tf.mean(features(gan.d, fake, pending), 0);
       return tf.mean(tf.square(tf.sub(fr, ff))) as tf.Scalar;
     }, vars);
-    return tf.keep(packGrads(gan.g, grads, [value]));
+    const buffers = buffersAfter([gan.g, gan.d], pending);
+    return { t: tf.keep(packGrads(gan.g, grads, [value], buffers.parts)), adopt: buffers.adopt };
   });
 }
 
