@@ -99,8 +99,9 @@ export async function extractFeatures(
       x.dispose();
     }
     try {
-      features.set(out.features.dataSync() as Float32Array, start * ex.featureDim);
-      if (probs && out.probs) probs.set(out.probs.dataSync() as Float32Array, start * ex.classes);
+      // Asynchronous reads: eval must work on webgpu, which cannot read synchronously under Node.
+      features.set((await out.features.data()) as Float32Array, start * ex.featureDim);
+      if (probs && out.probs) probs.set((await out.probs.data()) as Float32Array, start * ex.classes);
     } finally {
       tf.dispose([out.features, ...(out.probs ? [out.probs] : [])]);
     }

@@ -161,7 +161,7 @@ export async function loadModelExtractor(model: string, opts: ModelExtractorOpti
         const l = out[1];
         const k = l.rank === 2 ? (l.shape[1] as number) : 0;
         if (l.shape[0] !== 2 || k < 2) throw new Error(`${where}: logits node '${opts.logitsNode}' gives shape [${l.shape.join(', ')}] for 2 images; expected [2, classes]`);
-        const v = l.dataSync();
+        const v = (await l.data()) as Float32Array;
         const rowSum = (r: number) => Array.from(v.subarray(r * k, (r + 1) * k)).reduce((a, b) => a + b, 0);
         // Softmax of probabilities would flatten them towards uniform and quietly wreck the score.
         if (v.every((p) => p >= 0) && Math.abs(rowSum(0) - 1) < 1e-4 && Math.abs(rowSum(1) - 1) < 1e-4) {

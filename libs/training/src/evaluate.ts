@@ -6,7 +6,7 @@
  * Not a runnable file; exercised by test/ (the CLI) and libs/api.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { disposeGan, generate } from '@gan/model';
+import { disposeGan, generateAsync } from '@gan/model';
 import { openDataset } from '@gan/data';
 import { batchNoise, NOISE_STREAM } from './noise';
 import { modeCoverage, type ModeCoverage } from './mode-coverage';
@@ -93,7 +93,7 @@ async function evaluateImages(gan: Gan, step: number, config: TrainConfig, opts:
     };
     const realA = await read(ds.length - m, m);
     const realB = await read(ds.length - m - n, n);
-    const generated = sampleMany(gan, n, config.nz, opts.seed ?? config.seed);
+    const generated = await sampleMany(gan, n, config.nz, opts.seed ?? config.seed);
     const s = await featureScores(ex, { generated, realA, realB }, { size: config.imageSize, channels: config.channels });
     const out: EvalResult = { step, dataset: config.dataset, samples: n, real: m, features: s.features, scores: s.is ? [s.fd, s.is] : [s.fd] };
     if (clf && s.probs) {
@@ -149,14 +149,17 @@ export function formatEvalResult(r: EvalResult): string {
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4));
 
-/** Draws n samples from G in batches (BatchNorm uses each batch's statistics, as in training). */
-function sampleMany(gan: Gan, n: number, nz: number, seed: number, batch = 64): Float32Array {
+/**
+ * Draws n samples from G in batches (BatchNorm uses each batch's statistics, as in training). Reads asynchronously,
+ * as every read on the eval path does, so eval runs on webgpu too (which cannot read synchronously under Node).
+ */
+async function sampleMany(gan: Gan, n: number, nz: number, seed: number, batch = 64): Promise<Float32Array> {
   const parts: Float32Array[] = [];
   for (let i = 0; i < n; i += batch) {
     const b = Math.min(batch, n - i);
     const z = tf.tensor2d(batchNoise(seed, 0, i, b, nz, NOISE_STREAM.eval), [b, nz]);
     try {
-      parts.push(generate(gan, z));
+      parts.push(await generateAsync(gan, z));
     } finally {
       z.dispose();
     }
@@ -181,7 +184,7 @@ export async function evaluateRun(runDir: string, logger: Log, opts: EvalOptions
     const z = tf.tensor2d(batchNoise(opts.seed ?? config.seed, 0, 0, n, config.nz, NOISE_STREAM.eval), [n, config.nz]);
     let x: Float32Array;
     try {
-      x = generate(gan, z);
+      x = await generateAsync(gan, z);
     } finally {
       z.dispose();
     }

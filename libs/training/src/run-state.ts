@@ -5,7 +5,7 @@
  * shared by the trainer, eval and the workers.
  */
 import {
-  getFlatBuffers, loadOptimizerState, namedWeights, OPTIMIZER_SLOTS, optimizerState, paramCount, setFlatBuffers,
+  bufferCount, getFlatBuffers, loadOptimizerState, namedWeights, OPTIMIZER_SLOTS, optimizerState, paramCount, setFlatBuffers,
   setFlatWeights,
   type Gan, type ModelConfig, type Optimizer,
 } from '@gan/model';
@@ -104,18 +104,19 @@ export function restoreState(s: TrainState, ckpt: LoadedCheckpoint, where: strin
   if (saved !== s.optD.kind) {
     throw new Error(`${where} holds ${saved} optimizer state and this run uses --optimizer ${s.optD.kind}: resume with --optimizer ${saved}, or start a new run`);
   }
+  // Names and sizes come from the nets' variables, never their values: a fresh net's weights are not on the host,
+  // and reading them would be a synchronous device read (which webgpu under Node cannot do).
   for (const net of [s.gan.g, s.gan.d]) {
-    const parts = namedWeights(net);
-    const flat = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+    const flat = new Float32Array(paramCount(net));
     let off = 0;
-    for (const p of parts) {
-      flat.set(tensorData(ckpt, p.name, p.data.length, where), off);
-      off += p.data.length;
+    for (const p of net.params) {
+      flat.set(tensorData(ckpt, p.name, p.variable.size, where), off);
+      off += p.variable.size;
     }
     setFlatWeights(net, flat);
   }
-  setFlatBuffers(s.gan.g, tensorData(ckpt, 'buffers.g', getFlatBuffers(s.gan.g).length, where));
-  setFlatBuffers(s.gan.d, tensorData(ckpt, 'buffers.d', getFlatBuffers(s.gan.d).length, where));
+  setFlatBuffers(s.gan.g, tensorData(ckpt, 'buffers.g', bufferCount(s.gan.g), where));
+  setFlatBuffers(s.gan.d, tensorData(ckpt, 'buffers.d', bufferCount(s.gan.d), where));
   for (const [tag, opt] of [['g', s.optG], ['d', s.optD]] as const) {
     const n = paramCount(tag === 'g' ? s.gan.g : s.gan.d);
     const slots: Record<string, Float32Array> = {};
