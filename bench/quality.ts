@@ -3,7 +3,7 @@
 // and so the maths are the same), then scores every run with `gan-train eval` (VEEGAN protocol: modes captured,
 // share of high-quality samples within 3σ of a mode). Everything runs through the CLI a user runs.
 //
-// Run: node --import tsx bench/quality.ts [--datasets ring8,grid25] [--losses non-saturating,minimax,hinge,wgan,wgan-gp,feature-matching,spectral-norm]
+// Run: node --import tsx bench/quality.ts [--datasets ring8,grid25] [--losses non-saturating,minimax,hinge,wgan,wgan-gp,feature-matching,spectral-norm,unrolled]
 //      [--workers 1,4] [--seeds 1] [--jobs 2] [--steps N] [--out DIR] [--json]
 //   --steps  override the MLP's default step count (default: gan-train's own default for --model mlp)
 //   --jobs   runs at the same time (each run is one process, or N workers + a coordinator)
@@ -31,6 +31,8 @@ const OBJECTIVES: Record<string, string[]> = {
   'wgan-gp': ['--loss', 'wgan-gp', '--gp-weight', '10', '--n-critic', '5', '--lr', '1e-4', '--beta1', '0', '--beta2', '0.9'],
   'feature-matching': ['--feature-matching'],
   'spectral-norm': ['--spectral-norm'],
+  // Metz et al. unrolled 5-10 D steps on their 2-D mixtures; first-order variant here (README "Objectives").
+  unrolled: ['--unrolled', '5'],
 };
 
 interface Row {
