@@ -38,8 +38,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@gan/backend';
 import {
-  buildGan, buffersToTorch, createOptimizer, dcganPlan, disposeGan, generate, getFlatBuffers, getFlatWeights,
-  observeActivations, paramsToTorch, torchStateDict, type GanLoss, type ModelConfig, type Net, type OptimizerKind,
+  buildGan, buffersToTorch, createOptimizer, dcganPlan, disposeGan, generateAsync, getFlatBuffers, getFlatWeights,
+  observeActivations, paramsToTorch, syncHostCopies, torchStateDict, type GanLoss, type ModelConfig, type Net, type OptimizerKind,
   type TorchTensor,
 } from '@gan/model';
 import { readSafetensors, writeSafetensors, type NamedTensor } from '@gan/checkpoint';
@@ -119,7 +119,7 @@ const GRAY32: ModelConfig = { ...DEFAULT, imageSize: 32, channels: 1, nz: 32, ng
 
 interface Case {
   name: string;
-  backend: 'wasm' | 'cpu';
+  backend: 'wasm' | 'cpu' | 'webgpu';
   model: ModelConfig;
   batch: number;
   steps: number;
@@ -165,6 +165,10 @@ const CASES: Case[] = [
   // Unrolled GAN (first-order): D deep-copied with its optimiser's state; the copy's BatchNorm statistics are its own.
   { ...base, name: 'MLP, unrolled 3, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, unrolled: 3 },
   { ...base, name: 'unrolled 2 (BatchNorm D), wasm', backend: 'wasm', model: GRAY32, unrolled: 2 },
+  // The GPU backend (on CI's lavapipe, a software Vulkan driver; skipped without an adapter).
+  { ...base, name: 'grayscale 32x32, webgpu', backend: 'webgpu', model: GRAY32 },
+  { ...base, name: 'MLP, webgpu', backend: 'webgpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64 },
+  { ...base, name: 'wgan-gp λ 10 (--norm none), webgpu', backend: 'webgpu', model: { ...GRAY32, norm: 'none' }, loss: 'wgan-gp' },
 ];
 
 const LR = 2e-4;
@@ -245,8 +249,20 @@ function recordBranches(model: ModelConfig, batch: number) {
     fakeHalves.length = 0;
   };
   const plan = model.model === 'dcgan' ? dcganPlan(model) : null;
+  // The observer runs inside the step, where webgpu cannot read: it keeps a copy of each input, and settle() reads
+  // them all afterwards, asynchronously, in call order.
+  const queue: { net: Net; shape: number[]; rank: number; t: tf.Tensor }[] = [];
   const observe = (net: Net, x: tf.Tensor): void => {
-    const v = x.dataSync();
+    queue.push({ net, shape: x.shape.slice(), rank: x.rank, t: tf.keep(tf.clone(x)) });
+  };
+  const settle = async (): Promise<void> => {
+    for (const q of queue.splice(0)) {
+      const v = (await q.t.data()) as Float32Array;
+      q.t.dispose();
+      record(q.net, q, v);
+    }
+  };
+  const record = (net: Net, x: { shape: number[]; rank: number }, v: Float32Array): void => {
     let mask = Uint8Array.from(v, (e) => (e > 0 ? 1 : 0));
     let shape = x.shape;
     if (x.rank === 4) {
@@ -298,7 +314,7 @@ function recordBranches(model: ModelConfig, batch: number) {
     }
     return order.map((c, k) => ({ name: `branch.${k}`, dtype: 'U8', shape: c.shape, data: c.mask }));
   };
-  return { observe, tensors };
+  return { observe, settle, tensors };
 }
 
 function maxAbs(a: ArrayLike<number>): number {
@@ -347,7 +363,14 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
   const gan = buildGan(c.model, SEED);
   const opt = { optimizer: c.optimizer ?? 'adam', lr: LR, beta1: BETA1, beta2: BETA2 };
   const st: TrainState = { gan, optG: createOptimizer(gan.g, opt), optD: createOptimizer(gan.d, opt), step: 0 };
+  // Every read below is asynchronous or answered from these host copies, as in the trainer, so a case also runs on
+  // webgpu (which cannot read synchronously under Node).
+  const syncHost = async () => {
+    await syncHostCopies(gan.g);
+    await syncHostCopies(gan.d);
+  };
   try {
+    await syncHost();
     const sampleShape = c.model.model === 'mlp' ? [c.model.dataDim] : [c.model.imageSize, c.model.imageSize, c.model.channels];
     const sd = torchStateDict(gan, { g: getFlatWeights(gan.g), d: getFlatWeights(gan.d), gBuffers: getFlatBuffers(gan.g), dBuffers: getFlatBuffers(gan.d) });
     // D update `it` of the run (the trainer's count: step t's own is t·(1 + U), its unrolled ones follow) reads
@@ -380,7 +403,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
     const initial = new Map<string, Float32Array>();
     for (const e of sd) if (e.dtype === 'F32') initial.set(e.name, e.data);
     const z0 = tf.tensor2d(zs[0], [c.batch, c.model.nz]);
-    const gzOurs = generate(gan, z0);
+    const gzOurs = await generateAsync(gan, z0);
     z0.dispose();
     const [h, w, ch] = sampleShape;
     const gz = c.model.model === 'mlp' ? gzOurs : nhwcToNchw(gzOurs, c.batch, h, w, ch);
@@ -410,6 +433,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
           realLabel: 1 - c.labelSmoothing, loss: c.loss, clip: c.clip ?? null, featureMatching: c.featureMatching ?? false,
           ...(eps ? { gpWeight: 10, gpEpsilon: eps } : {}),
         }, unrolled);
+        await syncHost();
         ours.dLoss.push(r.d.dLoss);
         ours.gLoss.push(r.g.gLoss);
         if (t === 0) {
@@ -427,6 +451,7 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
         for (const u of unrolled) tf.dispose([u.real, u.z, ...(u.gpEpsilon ? [u.gpEpsilon] : [])]);
       }
     }
+    await branches.settle();
     const acts = (n: Net) => n.layers.filter((l) => l.kind === 'relu' || l.kind === 'lrelu').length;
     // wgan-gp's D phase runs D a third time, on the interpolates, after D(real) and D(fake).
     inputs.push(...branches.tensors(acts(gan.g), acts(gan.d), c.featureMatching ? 2 : 1, c.loss === 'wgan-gp' ? 3 : 2, U));
@@ -443,9 +468,23 @@ async function runCase(c: Case, inFile: string): Promise<Ours> {
   }
 }
 
+/** Why the webgpu cases cannot run here (no adapter, or the `webgpu` package does not load), or null. */
+async function webgpuMissing(): Promise<string | null> {
+  try {
+    const webgpu = (await import('webgpu')) as unknown as { create(flags: string[]): { requestAdapter(): Promise<object | null> } };
+    return (await webgpu.create([]).requestAdapter()) ? null : 'no WebGPU adapter on this machine (install lavapipe: bash tools/lavapipe.sh)';
+  } catch (e) {
+    return `npm package 'webgpu' does not load here: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
 for (const c of CASES) {
   test(`one training step equals PyTorch's: ${c.name}`, { timeout: 900_000 }, async (t) => {
     if (!requireTorch(t)) return;
+    if (c.backend === 'webgpu') {
+      const missing = await webgpuMissing();
+      if (missing) return t.skip(missing);
+    }
     const slug = c.name.replace(/[^a-z0-9]+/gi, '-');
     const inFile = path.join(dir, `${slug}.in.safetensors`);
     const outFile = path.join(dir, `${slug}.out.safetensors`);
