@@ -32,6 +32,7 @@ import { modelConfigOf } from '@gan/training';
 // The multi-host tests' emulated network, reused as is: the same namespaces, bridge and tbf links.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { createNetwork, netnsUnavailable, sentBytes, sweepStale, type EmulatedNetwork } from '../test/netns';
+import { readOptions } from './bench-options';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.join(HERE, 'allreduce-worker.ts');
@@ -57,17 +58,7 @@ interface Options {
 const FLAGS = ['rates', 'wires', 'workers', 'steps', 'warmup', 'json'];
 
 function parseOptions(argv: string[]): Options {
-  const raw: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unexpected argument '${argv[i]}' (options start with --)`);
-    const [, k, inline] = m;
-    if (!FLAGS.includes(k)) throw new Error(`unknown option --${k}; known: ${FLAGS.map((f) => `--${f}`).join(' ')}`);
-    if (k === 'json') raw[k] = true;
-    else if (inline !== undefined) raw[k] = inline;
-    else if (i + 1 < argv.length) raw[k] = argv[++i];
-    else throw new Error(`--${k} needs a value`);
-  }
+  const { raw, int } = readOptions(argv, FLAGS, ['json']);
   const list = (k: string, d: string) => String(raw[k] ?? d).split(',').map((s) => s.trim()).filter(Boolean);
   const rates = list('rates', '1gbit,10gbit');
   for (const r of rates) rateBits(r);
@@ -75,11 +66,6 @@ function parseOptions(argv: string[]): Options {
   for (const w of wires) if (!(WIRES as readonly string[]).includes(w)) throw new Error(`--wires takes ${WIRES.join(', ')}, got ${w}`);
   const workers = list('workers', '2,3').map(Number);
   if (workers.some((n) => !Number.isInteger(n) || n < 2 || n > 8)) throw new Error(`--workers must be integers in [2, 8], got ${String(raw.workers)}`);
-  const int = (k: string, d: number, min: number) => {
-    const v = raw[k] === undefined ? d : Number(raw[k]);
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer ≥ ${min}, got ${String(raw[k])}`);
-    return v;
-  };
   return { rates, wires: wires as Wire[], workers, steps: int('steps', 5, 1), warmup: int('warmup', 1, 0), json: raw.json === true };
 }
 

@@ -25,6 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKEND_NAMES } from '@gan/backend';
 import { PRESETS, parseCases, type BenchCase } from './product-step';
+import { readOptions } from './bench-options';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -47,26 +48,11 @@ const FLAGS = ['case', 'workers', 'steps', 'warmup', 'backend', 'json', 'no-torc
 const BOOLEAN = ['json', 'no-torch'];
 
 function parseOptions(argv: string[]): Options {
-  const raw: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unexpected argument '${argv[i]}' (options start with --)`);
-    const [, k, inline] = m;
-    if (!FLAGS.includes(k)) throw new Error(`unknown option --${k}; known: ${FLAGS.map((f) => `--${f}`).join(' ')}`);
-    if (BOOLEAN.includes(k)) raw[k] = true;
-    else if (inline !== undefined) raw[k] = inline;
-    else if (i + 1 < argv.length) raw[k] = argv[++i];
-    else throw new Error(`--${k} needs a value`);
-  }
+  const { raw, int } = readOptions(argv, FLAGS, BOOLEAN);
   const cases = parseCases(String(raw.case ?? 'small/64'));
   if (cases.length !== 1) throw new Error('--case takes one <preset>/<batch>');
   const workers = String(raw.workers ?? '1,2').split(',').map(Number);
   if (workers.some((n) => !Number.isInteger(n) || n < 1 || n > 16)) throw new Error(`--workers must be integers in [1, 16], got ${String(raw.workers)}`);
-  const int = (k: string, d: number, min: number) => {
-    const v = raw[k] === undefined ? d : Number(raw[k]);
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer ≥ ${min}, got ${String(raw[k])}`);
-    return v;
-  };
   const backend = String(raw.backend ?? 'auto');
   if (!(BACKEND_NAMES as readonly string[]).includes(backend)) throw new Error(`--backend must be one of ${BACKEND_NAMES.join('|')}, got ${backend}`);
   return { case: cases[0], workers, steps: int('steps', 20, 1), warmup: int('warmup', 3, 1), backend, json: raw.json === true, torch: raw['no-torch'] !== true };

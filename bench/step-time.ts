@@ -31,6 +31,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, describeBackend, initBackend, type BackendRequest } from '@gan/backend';
 import { median, parseCases, timeProductStep, type BenchCase, type StepProfile } from './product-step';
 import type { StepCounts } from './webgpu-counters';
+import { readOptions } from './bench-options';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
@@ -87,23 +88,7 @@ const FLAGS = ['cases', 'threads', 'steps', 'warmup', 'min-seconds', 'rounds', '
 const BOOLEAN = ['json', 'no-torch'];
 
 function parseOptions(argv: string[]): Options & { child: boolean } {
-  const raw: Record<string, string | true> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unexpected argument '${a}' (options start with --)`);
-    const [, k, inline] = m;
-    if (!FLAGS.includes(k)) throw new Error(`unknown option --${k}; known: ${FLAGS.filter((f) => f !== 'child').map((f) => `--${f}`).join(' ')}`);
-    if (BOOLEAN.includes(k) || k === 'child') raw[k] = true;
-    else if (inline !== undefined) raw[k] = inline;
-    else if (i + 1 < argv.length) raw[k] = argv[++i];
-    else throw new Error(`--${k} needs a value`);
-  }
-  const int = (k: string, dflt: number, min: number): number => {
-    const v = raw[k] === undefined ? dflt : Number(raw[k]);
-    if (!Number.isInteger(v) || v < min) throw new Error(`--${k} must be an integer ≥ ${min}, got ${String(raw[k])}`);
-    return v;
-  };
+  const { raw, int } = readOptions(argv, FLAGS.filter((f) => f !== 'child'), [...BOOLEAN, 'child'], ['child']);
   const threads = String(raw.threads ?? '1,2').split(',').map((t) => Number(t));
   if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`--threads must be a list of positive integers, e.g. 1,2; got ${String(raw.threads)}`);
   const minSeconds = raw['min-seconds'] === undefined ? 1 : Number(raw['min-seconds']);
