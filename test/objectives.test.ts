@@ -11,31 +11,13 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readSafetensors } from '@gan/checkpoint';
-import { killAll, logLines, runCli, TINY_DCGAN, tmpDir } from './helpers';
+import { isWeight, lastCheckpoint, maxDiff, straightAndResumed, twoWorkersAndOne } from './data-parallel';
+import { killAll, runCli, TINY_DCGAN, tmpDir } from './helpers';
 
 after(killAll);
 
 const BASE = [...TINY_DCGAN.filter((a, i) => a !== '--batch-size' && TINY_DCGAN[i - 1] !== '--batch-size'), '--norm', 'none'];
 
-async function finalWeights(out: string): Promise<Map<string, Float32Array>> {
-  const d = path.join(out, 'checkpoints');
-  const last = fs.readdirSync(d).filter((f) => /^ckpt_\d+\.safetensors$/.test(f)).sort().at(-1);
-  assert.ok(last, `no checkpoint in ${d}`);
-  const { tensors } = await readSafetensors(path.join(d, last));
-  return new Map([...tensors].filter(([k]) => /^[gd]\./.test(k)).map(([k, v]) => [k, v.data as Float32Array]));
-}
-
-function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  let m = 0;
-  for (const [k, v] of a) {
-    const u = b.get(k)!;
-    for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i] - u[i]));
-  }
-  return m;
-}
-
-/** `perRank`: the objective uses this rank's batch statistics, so N × b is not 1 × N·b (it is not asserted). */
 const OBJECTIVES: { name: string; flags: string[]; clip?: number; perRank?: boolean }[] = [
   { name: 'hinge', flags: ['--loss', 'hinge'] },
   { name: 'wgan, clip 0.01, n_critic 2', flags: ['--loss', 'wgan', '--clip', '0.01', '--n-critic', '2'], clip: 0.01 },
@@ -48,21 +30,15 @@ describe('GAN objectives, data-parallel', { timeout: 600_000 }, () => {
     test(`${o.name}: ${o.perRank ? '2 workers train end to end' : '2 workers × b equal 1 process × 2b'}, replicas identical`, async () => {
       const dir = tmpDir('objective');
       const common = [...BASE, ...o.flags, '--steps', '3'];
-      const dist = await runCli(['local', '--workers', '2', ...common, '--batch-size', '4', '--hash-every', '1', '--out', path.join(dir, 'dist')], { timeoutMs: 180_000 });
-      assert.equal(dist.code, 0, dist.stderr.slice(-3000));
-      const digests = logLines(dist.stderr).filter((l) => l.msg === 'worker finished').map((l) => l.digest);
-      assert.equal(digests.length, 2, dist.stderr.slice(-3000));
-      assert.equal(new Set(digests).size, 1, 'replicas differ');
-      const single = await runCli(['train', ...common, '--batch-size', '8', '--out', path.join(dir, 'single')], { timeoutMs: 120_000 });
-      assert.equal(single.code, 0, single.stderr.slice(-3000));
-      const a = await finalWeights(path.join(dir, 'dist'));
-      const b = await finalWeights(path.join(dir, 'single'));
+      await twoWorkersAndOne(dir, common);
+      const a = await lastCheckpoint(path.join(dir, 'dist'), isWeight);
+      const b = await lastCheckpoint(path.join(dir, 'single'), isWeight);
       const d = maxDiff(a, b);
       if (!o.perRank) assert.ok(d < 1e-5, `max |distributed − single| = ${d}`);
       // The runs trained (the comparison is not between two untouched initialisations) and the objective matters.
       const plain = await runCli(['train', ...BASE, '--steps', '3', '--batch-size', '8', '--out', path.join(dir, 'plain')], { timeoutMs: 120_000 });
       assert.equal(plain.code, 0, plain.stderr.slice(-3000));
-      assert.ok(maxDiff(a, await finalWeights(path.join(dir, 'plain'))) > 1e-4, 'the objective changed nothing');
+      assert.ok(maxDiff(a, await lastCheckpoint(path.join(dir, 'plain'), isWeight)) > 1e-4, 'the objective changed nothing');
       if (o.clip) {
         for (const [k, v] of a) if (k.startsWith('d.')) assert.ok(v.every((x) => Math.abs(x) <= Math.fround(o.clip!)), `${k} outside ±${o.clip}`);
       }
@@ -74,14 +50,9 @@ describe('GAN objectives, data-parallel', { timeout: 600_000 }, () => {
   test('wgan with n_critic 2: 2 steps + resume + 2 steps equal 4 steps straight, bit for bit', async () => {
     const dir = tmpDir('objective-resume');
     const flags = [...BASE, '--batch-size', '4', '--loss', 'wgan', '--n-critic', '2'];
-    const a = await runCli(['train', ...flags, '--steps', '4', '--out', path.join(dir, 'straight')], { timeoutMs: 120_000 });
-    assert.equal(a.code, 0, a.stderr.slice(-3000));
-    const b = await runCli(['train', ...flags, '--steps', '2', '--out', path.join(dir, 'split')], { timeoutMs: 120_000 });
-    assert.equal(b.code, 0, b.stderr.slice(-3000));
-    const c = await runCli(['train', ...flags, '--steps', '4', '--out', path.join(dir, 'split'), '--resume', path.join(dir, 'split', 'checkpoints')], { timeoutMs: 120_000 });
-    assert.equal(c.code, 0, c.stderr.slice(-3000));
-    const x = await finalWeights(path.join(dir, 'straight'));
-    const y = await finalWeights(path.join(dir, 'split'));
+    const runs = await straightAndResumed(dir, flags);
+    const x = await lastCheckpoint(runs.straight, isWeight);
+    const y = await lastCheckpoint(runs.split, isWeight);
     for (const [k, v] of x) assert.deepEqual(Buffer.from(y.get(k)!.buffer), Buffer.from(v.buffer), `${k} differs after resume`);
   });
 

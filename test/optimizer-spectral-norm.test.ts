@@ -10,34 +10,14 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readSafetensors } from '@gan/checkpoint';
-import { killAll, logLines, runCli, TINY_DCGAN, tmpDir } from './helpers';
+import { killAll, runCli, TINY_DCGAN, tmpDir } from './helpers';
+import { isWeight, lastCheckpoint, maxDiff, straightAndResumed, twoWorkersAndOne } from './data-parallel';
 
 after(killAll);
 
 const BASE = [...TINY_DCGAN.filter((a, i) => a !== '--batch-size' && TINY_DCGAN[i - 1] !== '--batch-size'), '--norm', 'none'];
 
-/** Every tensor of a run's newest checkpoint: weights, `buffers.*` and optimiser state. */
-async function lastCheckpoint(out: string): Promise<Map<string, Float32Array>> {
-  const d = path.join(out, 'checkpoints');
-  const last = fs.readdirSync(d).filter((f) => /^ckpt_\d+\.safetensors$/.test(f)).sort().at(-1);
-  assert.ok(last, `no checkpoint in ${d}`);
-  const { tensors } = await readSafetensors(path.join(d, last));
-  return new Map([...tensors].map(([k, v]) => [k, v.data as Float32Array]));
-}
-
-function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>, keys: (k: string) => boolean): number {
-  let m = 0;
-  for (const [k, v] of a) {
-    if (!keys(k)) continue;
-    const u = b.get(k);
-    assert.ok(u && u.length === v.length, `${k}: missing or resized`);
-    for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i] - u[i]));
-  }
-  return m;
-}
-
-const weights = (k: string) => /^[gd]\./.test(k);
+const weights = isWeight;
 
 const CASES: { name: string; flags: string[]; clip?: number; state: string }[] = [
   { name: 'wgan, clip 0.01, rmsprop', flags: ['--loss', 'wgan', '--clip', '0.01', '--optimizer', 'rmsprop'], clip: 0.01, state: 'rmsprop.d.square_avg' },
@@ -49,13 +29,7 @@ describe('--optimizer rmsprop and --spectral-norm, data-parallel', { timeout: 60
     test(`${c.name}: 2 workers × b equal 1 process × 2b, replicas identical`, async () => {
       const dir = tmpDir('opt-sn');
       const common = [...BASE, ...c.flags, '--steps', '3'];
-      const dist = await runCli(['local', '--workers', '2', ...common, '--batch-size', '4', '--hash-every', '1', '--out', path.join(dir, 'dist')], { timeoutMs: 180_000 });
-      assert.equal(dist.code, 0, dist.stderr.slice(-3000));
-      const digests = logLines(dist.stderr).filter((l) => l.msg === 'worker finished').map((l) => l.digest);
-      assert.equal(digests.length, 2, dist.stderr.slice(-3000));
-      assert.equal(new Set(digests).size, 1, 'replicas differ');
-      const single = await runCli(['train', ...common, '--batch-size', '8', '--out', path.join(dir, 'single')], { timeoutMs: 120_000 });
-      assert.equal(single.code, 0, single.stderr.slice(-3000));
+      await twoWorkersAndOne(dir, common);
       const a = await lastCheckpoint(path.join(dir, 'dist'));
       const b = await lastCheckpoint(path.join(dir, 'single'));
       assert.ok(a.has(c.state), `the checkpoint holds ${c.state}: ${[...a.keys()].filter((k) => !weights(k))}`);
@@ -75,14 +49,9 @@ describe('--optimizer rmsprop and --spectral-norm, data-parallel', { timeout: 60
   test('spectral norm + rmsprop: 2 steps + resume + 2 steps equal 4 steps straight, bit for bit (weights, u and v, optimiser)', async () => {
     const dir = tmpDir('opt-sn-resume');
     const flags = [...BASE, '--batch-size', '4', '--loss', 'hinge', '--spectral-norm', '--optimizer', 'rmsprop'];
-    const a = await runCli(['train', ...flags, '--steps', '4', '--out', path.join(dir, 'straight')], { timeoutMs: 120_000 });
-    assert.equal(a.code, 0, a.stderr.slice(-3000));
-    const b = await runCli(['train', ...flags, '--steps', '2', '--out', path.join(dir, 'split')], { timeoutMs: 120_000 });
-    assert.equal(b.code, 0, b.stderr.slice(-3000));
-    const c = await runCli(['train', ...flags, '--steps', '4', '--out', path.join(dir, 'split'), '--resume', path.join(dir, 'split', 'checkpoints')], { timeoutMs: 120_000 });
-    assert.equal(c.code, 0, c.stderr.slice(-3000));
-    const x = await lastCheckpoint(path.join(dir, 'straight'));
-    const y = await lastCheckpoint(path.join(dir, 'split'));
+    const runs = await straightAndResumed(dir, flags);
+    const x = await lastCheckpoint(runs.straight);
+    const y = await lastCheckpoint(runs.split);
     assert.ok(x.get('buffers.d')!.length > 0 && x.has('rmsprop.g.square_avg'));
     assert.deepEqual([...y.keys()].sort(), [...x.keys()].sort());
     for (const [k, v] of x) assert.deepEqual(Buffer.from(y.get(k)!.buffer), Buffer.from(v.buffer), `${k} differs after resume`);

@@ -12,46 +12,20 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readSafetensors } from '@gan/checkpoint';
-import { killAll, logLines, runCli, TINY_DCGAN, tmpDir } from './helpers';
+import { killAll, runCli, TINY_DCGAN, tmpDir } from './helpers';
+import { isWeight, lastCheckpoint, maxDiff, straightAndResumed, twoWorkersAndOne } from './data-parallel';
 
 after(killAll);
 
 const TINY = TINY_DCGAN.filter((a, i) => a !== '--batch-size' && TINY_DCGAN[i - 1] !== '--batch-size');
 
-/** Every tensor of a run's newest checkpoint: weights, `buffers.*` and optimiser state. */
-async function lastCheckpoint(out: string): Promise<Map<string, Float32Array>> {
-  const d = path.join(out, 'checkpoints');
-  const last = fs.readdirSync(d).filter((f) => /^ckpt_\d+\.safetensors$/.test(f)).sort().at(-1);
-  assert.ok(last, `no checkpoint in ${d}`);
-  const { tensors } = await readSafetensors(path.join(d, last));
-  return new Map([...tensors].map(([k, v]) => [k, v.data as Float32Array]));
-}
-
-function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>, keys: (k: string) => boolean): number {
-  let m = 0;
-  for (const [k, v] of a) {
-    if (!keys(k)) continue;
-    const u = b.get(k);
-    assert.ok(u && u.length === v.length, `${k}: missing or resized`);
-    for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i] - u[i]));
-  }
-  return m;
-}
-
-const weights = (k: string) => /^[gd]\./.test(k);
+const weights = isWeight;
 
 describe('--unrolled, data-parallel', { timeout: 600_000 }, () => {
   test('unrolled 2, n_critic 2: 2 workers × b equal 1 process × 2b, replicas identical, and the unroll matters', async () => {
     const dir = tmpDir('unrolled');
     const common = [...TINY, '--norm', 'none', '--n-critic', '2', '--steps', '3'];
-    const dist = await runCli(['local', '--workers', '2', ...common, '--unrolled', '2', '--batch-size', '4', '--hash-every', '1', '--out', path.join(dir, 'dist')], { timeoutMs: 180_000 });
-    assert.equal(dist.code, 0, dist.stderr.slice(-3000));
-    const digests = logLines(dist.stderr).filter((l) => l.msg === 'worker finished').map((l) => l.digest);
-    assert.equal(digests.length, 2, dist.stderr.slice(-3000));
-    assert.equal(new Set(digests).size, 1, 'replicas differ');
-    const single = await runCli(['train', ...common, '--unrolled', '2', '--batch-size', '8', '--out', path.join(dir, 'single')], { timeoutMs: 120_000 });
-    assert.equal(single.code, 0, single.stderr.slice(-3000));
+    await twoWorkersAndOne(dir, [...common, '--unrolled', '2']);
     const a = await lastCheckpoint(path.join(dir, 'dist'));
     const b = await lastCheckpoint(path.join(dir, 'single'));
     const d = maxDiff(a, b, weights);
@@ -67,14 +41,9 @@ describe('--unrolled, data-parallel', { timeout: 600_000 }, () => {
   test('unrolled 2 with BatchNorm and spectral norm: 2 steps + resume + 2 steps equal 4 steps straight, bit for bit', async () => {
     const dir = tmpDir('unrolled-resume');
     const flags = [...TINY, '--batch-size', '4', '--unrolled', '2', '--spectral-norm'];
-    const a = await runCli(['train', ...flags, '--steps', '4', '--out', path.join(dir, 'straight')], { timeoutMs: 120_000 });
-    assert.equal(a.code, 0, a.stderr.slice(-3000));
-    const b = await runCli(['train', ...flags, '--steps', '2', '--out', path.join(dir, 'split')], { timeoutMs: 120_000 });
-    assert.equal(b.code, 0, b.stderr.slice(-3000));
-    const c = await runCli(['train', ...flags, '--steps', '4', '--out', path.join(dir, 'split'), '--resume', path.join(dir, 'split', 'checkpoints')], { timeoutMs: 120_000 });
-    assert.equal(c.code, 0, c.stderr.slice(-3000));
-    const x = await lastCheckpoint(path.join(dir, 'straight'));
-    const y = await lastCheckpoint(path.join(dir, 'split'));
+    const runs = await straightAndResumed(dir, flags);
+    const x = await lastCheckpoint(runs.straight);
+    const y = await lastCheckpoint(runs.split);
     assert.deepEqual([...y.keys()].sort(), [...x.keys()].sort(), 'the checkpoints hold different tensors');
     for (const [k, v] of x) assert.deepEqual(Buffer.from(y.get(k)!.buffer), Buffer.from(v.buffer), `${k} differs after resume`);
   });
