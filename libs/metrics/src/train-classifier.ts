@@ -16,7 +16,7 @@
  */
 import path from 'node:path';
 import { openDataset, type DataLogger } from '@gan/data';
-import { accuracy, createClassifier, DEFAULT_ARCH, disposeClassifier, fitClassifier, saveClassifier, type ClassifierArch, type MetricsLogger } from './classifier';
+import { accuracy, createClassifier, DEFAULT_ARCH, disposeClassifier, fitClassifier, saveClassifier, type Classifier, type ClassifierArch, type FitOptions, type MetricsLogger } from './classifier';
 
 /** Images at the end of the split held out for the reported accuracy. */
 export const HELD_OUT = 2000;
@@ -59,6 +59,29 @@ function dataLogger(l: MetricsLogger | undefined): DataLogger | undefined {
   return { info: (o, m) => l.info(o, m), warn: (o, m) => (l.warn ?? l.info).call(l, o, m) };
 }
 
+/** A classifier's training and held-out images with their labels. */
+export interface LabelledSplit {
+  trainX: Float32Array;
+  trainY: Int32Array;
+  heldX: Float32Array;
+  heldY: Int32Array;
+}
+
+/**
+ * Fits `c` on the training images, measures its accuracy on both sets and saves it to `out` (.safetensors) with
+ * `meta` and the two accuracies: the end of every `gan-train classifier` run, whatever it classifies.
+ */
+export async function fitAndSave(
+  c: Classifier, d: LabelledSplit, fit: FitOptions, out: string, meta: Record<string, string | number>,
+): Promise<{ trainAccuracy: number; heldOutAccuracy: number; out: string }> {
+  await fitClassifier(c, d.trainX, d.trainY, fit);
+  const trainAccuracy = accuracy(c, d.trainX, d.trainY);
+  const heldOutAccuracy = accuracy(c, d.heldX, d.heldY);
+  const file = path.resolve(out);
+  await saveClassifier(c, file, { trainAccuracy: trainAccuracy.toFixed(4), heldOutAccuracy: heldOutAccuracy.toFixed(4), ...meta });
+  return { trainAccuracy, heldOutAccuracy, out: file };
+}
+
 export async function trainClassifier(opts: TrainClassifierOptions): Promise<TrainClassifierResult> {
   const t0 = Date.now();
   if (opts.imageSize !== 28 && opts.imageSize !== 32) throw new Error(`trainClassifier: imageSize must be 28 or 32, got ${opts.imageSize}`);
@@ -81,13 +104,9 @@ export async function trainClassifier(opts: TrainClassifierOptions): Promise<Tra
   const c = createClassifier(arch, opts.seed);
   try {
     opts.logger?.info({ ...arch, trainCount, heldOutCount: HELD_OUT, epochs: opts.epochs, batchSize: opts.batchSize }, `training the MNIST classifier on ${trainCount} images`);
-    await fitClassifier(c, trainX, trainY, { epochs: opts.epochs, batchSize: opts.batchSize, seed: opts.seed, lr: opts.lr, logger: opts.logger });
-    const trainAccuracy = accuracy(c, trainX, trainY);
-    const heldOutAccuracy = accuracy(c, heldX, heldY);
-    const out = path.resolve(opts.out);
-    await saveClassifier(c, out, {
-      trainAccuracy: trainAccuracy.toFixed(4),
-      heldOutAccuracy: heldOutAccuracy.toFixed(4),
+    const { trainAccuracy, heldOutAccuracy, out } = await fitAndSave(c, { trainX, trainY, heldX, heldY }, {
+      epochs: opts.epochs, batchSize: opts.batchSize, seed: opts.seed, lr: opts.lr, logger: opts.logger,
+    }, opts.out, {
       dataset: 'mnist-t10k',
       trainImages: `0-${trainCount - 1}`,
       heldOutImages: `${split}-${ds.length - 1}`,

@@ -13,9 +13,9 @@
  * 32 px × 3 channels, 3,000 images (the test): 0.994, 23 s CPU. The flatten head reached 0.73-0.93 in the same time.
  * Tests: node tools/run-tests.mjs libs/metrics shapes-classifier
  */
-import path from 'node:path';
 import { hashSeed, openDataset } from '@gan/data';
-import { accuracy, createClassifier, disposeClassifier, fitClassifier, saveClassifier, type ClassifierArch, type MetricsLogger } from './classifier';
+import { createClassifier, disposeClassifier, type ClassifierArch, type MetricsLogger } from './classifier';
+import { fitAndSave } from './train-classifier';
 
 /**
  * Layer widths for shapes: three easy classes need far less than the MNIST defaults (32/64/128). The global max
@@ -87,13 +87,9 @@ export async function trainShapesClassifier(opts: TrainShapesClassifierOptions):
     const heldX = all.subarray(trainCount * per);
     const heldY = ds.labels!.subarray(trainCount);
     opts.logger?.info({ ...arch, trainCount, heldOutCount, epochs, batchSize }, `training the shapes classifier on ${trainCount} images`);
-    await fitClassifier(c, trainX, trainY, { epochs, batchSize, seed: opts.seed, lr: opts.lr ?? 2e-3, logger: opts.logger });
-    const trainAccuracy = accuracy(c, trainX, trainY);
-    const heldOutAccuracy = accuracy(c, heldX, heldY);
-    const out = path.resolve(opts.out);
-    await saveClassifier(c, out, {
-      trainAccuracy: trainAccuracy.toFixed(4),
-      heldOutAccuracy: heldOutAccuracy.toFixed(4),
+    const { trainAccuracy, heldOutAccuracy, out } = await fitAndSave(c, { trainX, trainY, heldX, heldY }, {
+      epochs, batchSize, seed: opts.seed, lr: opts.lr ?? 2e-3, logger: opts.logger,
+    }, opts.out, {
       dataset: 'shapes',
       dataSeed,
       trainImages: `0-${trainCount - 1}`,
