@@ -317,6 +317,17 @@ function recordBranches(model: ModelConfig, batch: number) {
   return { observe, settle, tensors };
 }
 
+/** ‖Δours − Δtorch‖ / ‖Δtorch‖ of an update that moved `w0` to `ours` here and to `ref` in PyTorch (den: ‖Δtorch‖²). */
+function updateError(ours: ArrayLike<number>, ref: ArrayLike<number>, w0: ArrayLike<number>): { e: number; den: number } {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    num += (ours[i] - ref[i]) ** 2;
+    den += (ref[i] - w0[i]) ** 2;
+  }
+  return { e: relL2(num, den), den };
+}
+
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
@@ -520,14 +531,7 @@ for (const c of CASES) {
     for (const w of ours.d1) {
       if (ours.skip.has(w.name)) continue;
       const r = asF32(ref.get(`dupdate.${w.name}`), `dupdate.${w.name}`);
-      const w0 = ours.initial.get(w.name)!;
-      let num = 0;
-      let den = 0;
-      for (let i = 0; i < r.length; i++) {
-        num += (w.data[i] - r[i]) ** 2;
-        den += (r[i] - w0[i]) ** 2;
-      }
-      const e = relL2(num, den);
+      const e = updateError(w.data, r, ours.initial.get(w.name)!).e;
       worstUpdate = Math.max(worstUpdate, e);
       assert.ok(e <= UPDATE_TOL, `${w.name} after step 1's Adam update: ‖Δours − Δtorch‖ / ‖Δtorch‖ = ${e.toExponential(2)} (tolerance ${UPDATE_TOL})`);
       assert.ok(maxDiff(w.data, r) <= 2.01 * stepBound(c), `${w.name}: an element's first optimiser step differs by more than twice its bound ${stepBound(c)}`);
@@ -542,14 +546,7 @@ for (const c of CASES) {
       for (const w of ours.dUnrolled) {
         if (ours.skip.has(w.name)) continue;
         const r = asF32(ref.get(`dunrolled.${w.name}`), `dunrolled.${w.name}`);
-        const w0 = start.get(w.name)!;
-        let num = 0;
-        let den = 0;
-        for (let i = 0; i < r.length; i++) {
-          num += (w.data[i] - r[i]) ** 2;
-          den += (r[i] - w0[i]) ** 2;
-        }
-        const e = relL2(num, den);
+        const { e, den } = updateError(w.data, r, start.get(w.name)!);
         worstUnrolled = Math.max(worstUnrolled, e);
         assert.ok(den > 0, `${w.name}: the unrolled updates changed nothing in PyTorch`);
         assert.ok(e <= UPDATE_TOL, `${w.name} after step 1's ${c.unrolled} unrolled updates: ‖Δours − Δtorch‖ / ‖Δtorch‖ = ${e.toExponential(2)} (tolerance ${UPDATE_TOL})`);
