@@ -20,7 +20,7 @@ import { registerWasmConvKernels } from './wasm-conv-kernels';
 import { registerWasmLeakyReluKernel } from './wasm-leaky-relu-kernel';
 import { registerWasmTileKernel } from './wasm-tile-kernel';
 import { registerWasmIdentityKernel } from './wasm-identity-kernel';
-import { registerWasmMatMulKernel } from './wasm-matmul-kernel';
+import { registerWasmMatMulKernel, setWasmMatMulThreads } from './wasm-matmul-kernel';
 import { registerWasmReduceKernels } from './wasm-reduce-kernels';
 import { registerWasmTransposeKernel } from './wasm-transpose-kernel';
 import { withWasmThreads } from './wasm-threads';
@@ -160,6 +160,7 @@ async function activate(loader: BackendLoader, threads: number): Promise<string>
     simdSupported = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     threadsCount = wasm.getThreadsCount();
+    setWasmMatMulThreads(threadsCount);
   }
   return name;
 }
