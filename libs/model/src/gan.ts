@@ -3,6 +3,7 @@
  * runs their forward passes. Not a runnable file; see index.ts for the public API and the flat-order contract.
  */
 import { tf } from './tf';
+import { batchNormTrain } from './batch-norm';
 import { conv4s2, convT4s2 } from './conv';
 import { dcganPlan, validateModelConfig, type ModelConfig } from './model-config';
 import { Rng, STREAM } from './rng';
@@ -307,22 +308,27 @@ function batchNorm(x: tf.Tensor, l: Extract<Layer, { kind: 'bn' }>, pending: Sta
   if (n < 2) {
     throw new Error(`${l.name}: batch norm in training mode needs more than 1 value per channel (got batch ${x.shape[0]})`);
   }
-  const mean = tf.mean(x, axes);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), axes); // biased, as PyTorch normalizes with
-  const y = tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, tf.scalar(BN_EPS)))), l.gamma), l.beta);
-  if (pending) {
-    const m = tf.scalar(BN_MOMENTUM);
-    const keep = tf.scalar(1 - BN_MOMENTUM);
-    const unbiased = tf.mul(variance, tf.scalar(n / (n - 1)));
-    // Chain on an update still pending from an earlier pass in the same step (D sees real then fake), so two
-    // passes compose exactly like PyTorch's two in-place updates.
-    const base = (t: tf.Variable): tf.Tensor => pending.findLast((u) => u.target === t)?.value ?? t;
-    const newMean = tf.keep(tf.add(tf.mul(base(l.mean), keep), tf.mul(mean, m)));
-    const newVar = tf.keep(tf.add(tf.mul(base(l.var), keep), tf.mul(unbiased, m)));
-    pending.push({ target: l.mean, value: newMean }, { target: l.var, value: newVar });
+  // Normalized with the biased variance, as PyTorch does; its running variance is the unbiased one.
+  const { y, stats: { mean, variance } } = batchNormTrain(x, l.gamma, l.beta, BN_EPS);
+  try {
+    if (pending) pending.push(...runningStats(l, mean, variance, n, pending));
+  } finally {
+    tf.dispose([mean, variance]);
   }
   return y;
+}
+
+/** BatchNorm's running-statistics updates (momentum 0.1, unbiased variance) after one pass, as kept tensors. */
+function runningStats(l: Extract<Layer, { kind: 'bn' }>, mean: tf.Tensor, variance: tf.Tensor, n: number, pending: readonly StatUpdate[]): StatUpdate[] {
+  const m = tf.scalar(BN_MOMENTUM);
+  const keep = tf.scalar(1 - BN_MOMENTUM);
+  const unbiased = tf.mul(variance, tf.scalar(n / (n - 1)));
+  // Chain on an update still pending from an earlier pass in the same step (D sees real then fake), so two
+  // passes compose exactly like PyTorch's two in-place updates.
+  const base = (t: tf.Variable): tf.Tensor => pending.findLast((u) => u.target === t)?.value ?? t;
+  const newMean = tf.keep(tf.add(tf.mul(base(l.mean), keep), tf.mul(mean, m)));
+  const newVar = tf.keep(tf.add(tf.mul(base(l.var), keep), tf.mul(unbiased, m)));
+  return [{ target: l.mean, value: newMean }, { target: l.var, value: newVar }];
 }
 
 /** Writes pending running stats (or just frees them when `apply` is false). */
