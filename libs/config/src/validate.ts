@@ -22,6 +22,9 @@ export function checkCrossFields(config: TrainConfig, name: (k: ConfigKey) => st
   if (config.loss === 'wgan-gp' && config.clip !== DEFAULT_CONFIG.clip) {
     throw new ConfigError(`${name('clip')} (weight clipping) applies to ${name('loss')} wgan, not wgan-gp: its gradient penalty (${name('gpWeight')}) replaces clipping`);
   }
+  if (config.loss !== 'wgan' && config.loss !== 'wgan-gp' && config.clip !== DEFAULT_CONFIG.clip) {
+    throw new ConfigError(`${name('clip')} (weight clipping) applies to ${name('loss')} wgan, not ${config.loss}`);
+  }
   if (config.loss !== 'wgan-gp' && config.gpWeight !== DEFAULT_CONFIG.gpWeight) {
     throw new ConfigError(`${name('gpWeight')} applies to ${name('loss')} wgan-gp, not ${config.loss}`);
   }
