@@ -39,6 +39,8 @@ test('validateConfig rejects unknown keys, wrong types and bad values', () => {
   rejects({ workers: 2, minWorkers: 3 }, /must not exceed config field 'workers'/);
   rejects({ loss: 'hinge', labelSmoothing: 0.1 }, /^config field 'labelSmoothing' applies to the BCE losses \(non-saturating, minimax\), not config field 'loss' hinge$/);
   rejects({ loss: 'wgan-gp', norm: 'none', labelSmoothing: 0.1 }, /^config field 'labelSmoothing' applies to the BCE losses \(non-saturating, minimax\), not config field 'loss' wgan-gp$/);
+  rejects({ optimizer: 'rmsprop', beta1: 0 }, /^config field 'beta1' applies to config field 'optimizer' adam, not rmsprop$/);
+  rejects({ optimizer: 'rmsprop', beta2: 0.9 }, /^config field 'beta2' applies to config field 'optimizer' adam, not rmsprop$/);
   rejects({ loss: 'hinge', clip: 0.05 }, /^config field 'clip' \(weight clipping\) applies to config field 'loss' wgan, not hinge$/);
   rejects({ clip: 0.05 }, /^config field 'clip' \(weight clipping\) applies to config field 'loss' wgan, not non-saturating$/);
   rejects({ loss: 'wgan-gp', norm: 'none', clip: 0.02 }, /^config field 'clip' \(weight clipping\) applies to config field 'loss' wgan, not wgan-gp: its gradient penalty \(config field 'gpWeight'\) replaces clipping$/);

@@ -25,6 +25,10 @@ export function checkCrossFields(config: TrainConfig, name: (k: ConfigKey) => st
   if (config.loss !== 'wgan' && config.loss !== 'wgan-gp' && config.clip !== DEFAULT_CONFIG.clip) {
     throw new ConfigError(`${name('clip')} (weight clipping) applies to ${name('loss')} wgan, not ${config.loss}`);
   }
+  if (config.optimizer === 'rmsprop' && (config.beta1 !== DEFAULT_CONFIG.beta1 || config.beta2 !== DEFAULT_CONFIG.beta2)) {
+    // torch.optim.RMSprop's defaults (alpha 0.99, no momentum) stand in for Adam's betas; none of them is a flag.
+    throw new ConfigError(`${name(config.beta1 !== DEFAULT_CONFIG.beta1 ? 'beta1' : 'beta2')} applies to ${name('optimizer')} adam, not rmsprop`);
+  }
   if (config.loss !== 'wgan-gp' && config.gpWeight !== DEFAULT_CONFIG.gpWeight) {
     throw new ConfigError(`${name('gpWeight')} applies to ${name('loss')} wgan-gp, not ${config.loss}`);
   }
