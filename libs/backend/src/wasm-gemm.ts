@@ -2,8 +2,9 @@
  * Float32 matrix products C = op(A)·op(B) (op: as stored or transposed) with the WebAssembly SIMD kernels of
  * wasm/gemm.wat (compiled by tools/build-wasm.mjs), single-threaded, in the order XNNPACK adds in, so that the bits
  * equal tfjs-backend-wasm's BatchMatMul (see the .wat's header; the tests compare them). The operands are copied into
- * the kernel's own memory first (tfjs's heap is not importable: shared in its threaded build, private in the other),
- * ~0.1 ns a value against ~50 ps per multiply-add. Used by ./wasm-matmul-kernel. Not a runnable file.
+ * the kernel's own memory first (tfjs's heap is not importable: shared in its threaded build, private in the other):
+ * ~0.1 ns a value, about one multiply-add's time, while each value takes part in k or more of them.
+ * Used by ./wasm-matmul-kernel. Not a runnable file.
  */
 import { gemmWasm } from './wasm/generated/gemm.wasm';
 
