@@ -10,6 +10,7 @@
 // generation through the endpoint its group lists; and --data-port fixes the data server's TCP port.
 // Run: node tools/run-tests.mjs libs/collective data-link
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { status } from '@grpc/grpc-js';
@@ -302,10 +303,36 @@ test('an abort STATUS from the predecessor rejects the op with its code and orig
   await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.RESOURCE_EXHAUSTED, /aborted: out of memory on rank 0/);
 });
 
+/** True when a TCP connection to 127.0.0.1:port is refused (nothing listens there). */
+function refused(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      res(false);
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => res(e.code === 'ECONNREFUSED'));
+  });
+}
+
+/**
+ * A port nothing listens on that stays so: one below the kernel's ephemeral range, which no listen(0) (this test's
+ * own servers, or another test running beside it) can be given. A port freed by closing a server could be handed
+ * straight back to the victim's own data server, which then answered its own connection.
+ */
+async function refusedPort(): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: keep the usual lower bound
+  }
+  for (let p = Math.min(low, 65536) - 1; p > 1024; p--) if (await refused(p)) return p;
+  throw new Error('no refused port below the ephemeral range on 127.0.0.1');
+}
+
 test('a data endpoint nobody listens on makes the op reject UNAVAILABLE naming the predecessor', { timeout: 10_000 }, async () => {
-  const closed = net.createServer();
-  const port = await new Promise<number>((res) => closed.listen(0, '127.0.0.1', () => res((closed.address() as net.AddressInfo).port)));
-  await new Promise((res) => closed.close(res));
+  const port = await refusedPort();
   const f = await fake({});
   const c = await victimOf(f, tcpEndpoint(port));
   await rejectsBlamingRank0(c.allReduce(new Float32Array(L), { op: 'sum' }), f, status.UNAVAILABLE, /cannot open the data connection/, /ECONNREFUSED/);
