@@ -53,7 +53,7 @@ const TEST_TIMEOUT_MS = 180_000; // far above the slowest case (cpu, batch 4, G 
  * The batches each backend's conv and linear layers run at: tfjs-cpu's own plain-JS kernels only at the small one
  * (they are not the product's, and batch 16 took them ~62 s of this file); every other backend at both.
  */
-function convBatches(b: Backend): readonly number[] {
+function convBatches(b: Backend): readonly (typeof BATCHES)[number][] {
   return b === 'cpu' ? [SMALL] : BATCHES;
 }
 
