@@ -23,6 +23,7 @@ import { registerWasmIdentityKernel } from './wasm-identity-kernel';
 import { registerWasmMatMulKernel, setWasmMatMulThreads } from './wasm-matmul-kernel';
 import { registerWasmReduceKernels } from './wasm-reduce-kernels';
 import { registerWasmTransposeKernel } from './wasm-transpose-kernel';
+import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm-kernels';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -112,6 +113,7 @@ async function loadWebgpu(): Promise<string> {
   // tfjs-backend-webgpu registers its factory at import time only if navigator.gpu exists, so import it now.
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!tf.findBackendFactory('webgpu')) throw new Error('@tensorflow/tfjs-backend-webgpu registered no backend (was it imported before navigator.gpu existed?)');
+  registerWebgpuBatchNormKernels();
   return 'webgpu';
 }
 

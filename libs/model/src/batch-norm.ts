@@ -8,14 +8,20 @@
  *   x̂ = (x − μ)·r, r = (σ² + ε)^−½ (σ² biased), y = γ·x̂ + β,
  *   dβ = Σ dy, dγ = Σ dy·x̂, dx = γ·r·(dy − dβ/n − x̂·dγ/n) = dy·(γr) + x̂·(−γr·dγ/n) + (−γr·dβ/n),
  * takes four passes and two reductions (sums over every axis but the last, n values per channel).
+ * Where the backend has @gan/backend's training BatchNorm kernels (webgpu), the same formulas run as those kernels:
+ * two dispatches forward, three backward, one per running statistic, instead of one per op.
  */
+import { BN_KERNELS, hasBatchNormKernels } from '@gan/backend';
 import { tf } from './tf';
 
-/** One BatchNorm's batch statistics (biased variance), for the running-statistics update. */
-export interface BatchStats {
-  mean: tf.Tensor1D;
-  variance: tf.Tensor1D;
-}
+/**
+ * One BatchNorm's batch statistics, for the running-statistics update: the mean and biased variance [C] each, or,
+ * from the kernels, both as `moments` [2, C] (row 0 the mean, row 1 the variance). Kept tensors; see disposeStats.
+ */
+export type BatchStats = { mean: tf.Tensor1D; variance: tf.Tensor1D } | { moments: tf.Tensor2D };
+
+const kernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}): tf.Tensor =>
+  tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
 
 /**
  * y = γ·(x − μ)/√(σ² + ε) + β over the batch statistics of x, differentiable in x, γ and β.
@@ -23,6 +29,7 @@ export interface BatchStats {
  * statistics [C] (not differentiable; kept tensors the caller disposes). Call inside tf.tidy.
  */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; stats: BatchStats } {
+  if (hasBatchNormKernels(tf.getBackend())) return batchNormByKernels(x, gamma, beta, eps);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const n = axes.reduce((p, a) => p * x.shape[a], 1);
   let stats!: BatchStats;
@@ -54,4 +61,43 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
   });
   const y = op(x, gamma, beta);
   return { y, stats };
+}
+
+function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; stats: BatchStats } {
+  let moments!: tf.Tensor2D;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xIn, g, b] = args as tf.Tensor[];
+    const save = args[3] as tf.GradSaveFunc;
+    moments = tf.keep(kernel(BN_KERNELS.moments, { x: xIn }) as tf.Tensor2D);
+    save([xIn, moments, g]);
+    return {
+      value: kernel(BN_KERNELS.normalize, { x: xIn, moments, gamma: g, beta: b }, { eps }),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const d = dy as tf.Tensor;
+        const [xs, m, gm] = saved;
+        const dBeta = kernel(BN_KERNELS.sumDy, { dy: d });
+        const dGamma = kernel(BN_KERNELS.sumDyXhat, { dy: d, x: xs, moments: m }, { eps });
+        const dx = kernel(BN_KERNELS.inputGrad, { dy: d, x: xs, moments: m, gamma: gm, dGamma, dBeta }, { eps });
+        return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  const y = op(x, gamma, beta);
+  return { y, stats: { moments } };
+}
+
+/**
+ * The running mean (`which` 'mean') or variance ('var', from the unbiased batch variance: biased · n/(n − 1)) after
+ * one pass with `momentum`, as PyTorch updates it: running·(1 − momentum) + batch·momentum. `n`: values per channel.
+ */
+export function runningUpdate(stats: BatchStats, which: 'mean' | 'var', running: tf.Tensor, n: number, momentum: number): tf.Tensor {
+  if ('moments' in stats) {
+    return kernel(BN_KERNELS.running, { moments: stats.moments, running }, { row: which === 'mean' ? 0 : 1, scale: which === 'mean' ? 1 : n / (n - 1), momentum });
+  }
+  const batch = which === 'mean' ? stats.mean : tf.mul(stats.variance, tf.scalar(n / (n - 1)));
+  return tf.add(tf.mul(running, tf.scalar(1 - momentum)), tf.mul(batch, tf.scalar(momentum)));
+}
+
+export function disposeStats(stats: BatchStats): void {
+  tf.dispose('moments' in stats ? [stats.moments] : [stats.mean, stats.variance]);
 }

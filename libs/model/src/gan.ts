@@ -3,7 +3,7 @@
  * runs their forward passes. Not a runnable file; see index.ts for the public API and the flat-order contract.
  */
 import { tf } from './tf';
-import { batchNormTrain } from './batch-norm';
+import { batchNormTrain, disposeStats, runningUpdate, type BatchStats } from './batch-norm';
 import { conv4s2, convT4s2 } from './conv';
 import { dcganPlan, validateModelConfig, type ModelConfig } from './model-config';
 import { Rng, STREAM } from './rng';
@@ -309,25 +309,22 @@ function batchNorm(x: tf.Tensor, l: Extract<Layer, { kind: 'bn' }>, pending: Sta
     throw new Error(`${l.name}: batch norm in training mode needs more than 1 value per channel (got batch ${x.shape[0]})`);
   }
   // Normalized with the biased variance, as PyTorch does; its running variance is the unbiased one.
-  const { y, stats: { mean, variance } } = batchNormTrain(x, l.gamma, l.beta, BN_EPS);
+  const { y, stats } = batchNormTrain(x, l.gamma, l.beta, BN_EPS);
   try {
-    if (pending) pending.push(...runningStats(l, mean, variance, n, pending));
+    if (pending) pending.push(...runningStats(l, stats, n, pending));
   } finally {
-    tf.dispose([mean, variance]);
+    disposeStats(stats);
   }
   return y;
 }
 
 /** BatchNorm's running-statistics updates (momentum 0.1, unbiased variance) after one pass, as kept tensors. */
-function runningStats(l: Extract<Layer, { kind: 'bn' }>, mean: tf.Tensor, variance: tf.Tensor, n: number, pending: readonly StatUpdate[]): StatUpdate[] {
-  const m = tf.scalar(BN_MOMENTUM);
-  const keep = tf.scalar(1 - BN_MOMENTUM);
-  const unbiased = tf.mul(variance, tf.scalar(n / (n - 1)));
+function runningStats(l: Extract<Layer, { kind: 'bn' }>, stats: BatchStats, n: number, pending: readonly StatUpdate[]): StatUpdate[] {
   // Chain on an update still pending from an earlier pass in the same step (D sees real then fake), so two
   // passes compose exactly like PyTorch's two in-place updates.
   const base = (t: tf.Variable): tf.Tensor => pending.findLast((u) => u.target === t)?.value ?? t;
-  const newMean = tf.keep(tf.add(tf.mul(base(l.mean), keep), tf.mul(mean, m)));
-  const newVar = tf.keep(tf.add(tf.mul(base(l.var), keep), tf.mul(unbiased, m)));
+  const newMean = tf.keep(runningUpdate(stats, 'mean', base(l.mean), n, BN_MOMENTUM));
+  const newVar = tf.keep(runningUpdate(stats, 'var', base(l.var), n, BN_MOMENTUM));
   return [{ target: l.mean, value: newMean }, { target: l.var, value: newVar }];
 }
 

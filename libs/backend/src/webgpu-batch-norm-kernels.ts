@@ -1,0 +1,241 @@
+// Training-mode BatchNorm for the tfjs webgpu backend as five WGSL programs, registered as tfjs kernels under names of
+// our own (tfjs has no training BatchNorm kernel; its FusedBatchNorm takes the statistics as inputs).
+//
+// Why: @gan/model's BatchNorm built from tfjs ops costs about ten dispatches forward (two transposes and two
+// reductions for the moments, then subtract, square, add, rsqrt, two multiplies, add), seven for the running
+// statistics and a dozen backward; the DCGAN step runs seventeen forward passes and thirteen backward ones, so
+// BatchNorm was about half of the step's ~700 dispatches, each a GPU round of launch overhead. Here it is 2 forward,
+// 1 per running statistic, 3 backward, and each program reads its tensors in place (channels last, no transposes).
+//
+// Inputs are channels-last tensors [..., C] read as R = size / C rows of C values. Every per-channel reduction is one
+// workgroup of 16 channels × 16 lanes; lane l sums rows l, l + 16, … in order, then the 16 lane sums are added as a
+// tree. The moments are two passes over x (mean, then Σ(x − μ)²), the form the ops they replace compute, so no
+// cancellation of E[x²] − μ² enters. Per-element expressions are written in the order @gan/model's op form rounds
+// them, so the two agree to float32 summation-order rounding (webgpu-batch-norm-kernels.test.ts checks them on
+// whatever adapter exists, and the PyTorch reference suite's webgpu case checks the product's step).
+// Tests: node tools/run-tests.mjs libs/backend webgpu-batch-norm
+import { getKernel, registerKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+
+/** Kernel names, for tf.engine().runKernel (inputs and attrs as in each kernel's doc below). */
+export const BN_KERNELS = {
+  /** {x [..., C]} → [2, C]: row 0 the mean over every axis but the last, row 1 the biased variance. */
+  moments: 'GanBatchNormMoments',
+  /** {x [..., C], moments [2, C], gamma [C], beta [C]}, {eps} → y = (x − μ)·(σ² + ε)^−½·γ + β, x's shape. */
+  normalize: 'GanBatchNormNormalize',
+  /** {dy [..., C]} → [C]: Σ dy over every axis but the last (dβ). */
+  sumDy: 'GanBatchNormSumDy',
+  /** {dy, x [..., C], moments [2, C]}, {eps} → [C]: Σ dy·x̂, x̂ = (x − μ)·(σ² + ε)^−½ (dγ). */
+  sumDyXhat: 'GanBatchNormSumDyXhat',
+  /**
+   * {dy, x [..., C], moments, gamma, dGamma, dBeta}, {eps} → dx = dy·k + x̂·(k·dγ·(−1/n)) + k·dβ·(−1/n), k = γ·r,
+   * r = (σ² + ε)^−½, n = rows: the closed-form input gradient of batch-statistics BatchNorm.
+   */
+  inputGrad: 'GanBatchNormInputGrad',
+  /**
+   * {moments [2, C], running [C]}, {row: 0 | 1, scale, momentum} → running·(1 − m) + (moments[row]·scale)·m (1 − m
+   * rounded to float32 first, as a tensor of it would be): the
+   * running mean (row 0, scale 1) or running variance (row 1, scale n/(n − 1), the unbiased variance).
+   */
+  running: 'GanBatchNormRunning',
+} as const;
+
+const LANES = 16;
+const CHANNELS_PER_GROUP = 16;
+
+type Reduction = 'moments' | 'sumDy' | 'sumDyXhat';
+
+/** One workgroup per 16 channels; see the file header for the summation order. */
+class ChannelReduceProgram implements WebGPUProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [CHANNELS_PER_GROUP, LANES, 1];
+  uniforms = 'rows : i32, channels : i32, eps : f32,';
+
+  constructor(private readonly kind: Reduction, channels: number) {
+    this.variableNames = kind === 'moments' ? ['x'] : kind === 'sumDy' ? ['dy'] : ['dy', 'x', 'moments'];
+    this.outputShape = kind === 'moments' ? [2, channels] : [channels];
+    this.shaderKey = `ganBatchNorm_${kind}`;
+    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
+    this.dispatch = [Math.ceil(channels / CHANNELS_PER_GROUP), 1, 1];
+  }
+
+  getUserCode(): string {
+    const term = {
+      moments: 'x[r * C + c]',
+      sumDy: 'dy[r * C + c]',
+      sumDyXhat: 'dy[r * C + c] * ((x[r * C + c] - mean) * rstd)',
+    }[this.kind];
+    const perChannel =
+      this.kind === 'sumDyXhat'
+        ? 'var mean = 0.0; var rstd = 0.0; if (c < C) { mean = moments[c]; rstd = inverseSqrt(moments[C + c] + uniforms.eps); }'
+        : '';
+    const laneSum = (expr: string) => `
+        var s = 0.0;
+        if (c < C) {
+          for (var r = lane; r < R; r = r + ${LANES}) { s = s + ${expr}; }
+        }
+        part[localIndex] = s;
+        workgroupBarrier();
+        for (var h = ${LANES / 2}u; h > 0u; h = h >> 1u) {
+          if (localId.y < h) { part[localIndex] = part[localIndex] + part[localIndex + h * ${CHANNELS_PER_GROUP}u]; }
+          workgroupBarrier();
+        }`;
+    const body =
+      this.kind === 'moments'
+        ? `${laneSum(term)}
+        let mean = part[localId.x] / f32(R);
+        workgroupBarrier();
+        {${laneSum('(x[r * C + c] - mean) * (x[r * C + c] - mean)')}
+          if (localId.y == 0u && c < C) {
+            setOutputAtIndex(c, mean);
+            setOutputAtIndex(C + c, part[localId.x] / f32(R));
+          }
+        }`
+        : `${perChannel}${laneSum(term)}
+        if (localId.y == 0u && c < C) { setOutputAtIndex(c, part[localId.x]); }`;
+    return `
+      var<workgroup> part : array<f32, ${CHANNELS_PER_GROUP * LANES}>;
+      fn main(index : i32) {
+        let R = uniforms.rows;
+        let C = uniforms.channels;
+        let c = i32(workgroupId.x) * ${CHANNELS_PER_GROUP} + i32(localId.x);
+        let lane = i32(localId.y);
+        ${body}
+      }`;
+  }
+}
+
+type Elementwise = 'normalize' | 'inputGrad';
+
+/** One thread per element of x. */
+class ElementwiseProgram implements WebGPUProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  uniforms = 'channels : i32, eps : f32, negInvN : f32,';
+
+  constructor(private readonly kind: Elementwise, shape: number[]) {
+    this.variableNames = kind === 'normalize' ? ['x', 'moments', 'gamma', 'beta'] : ['dy', 'x', 'moments', 'gamma', 'dGamma', 'dBeta'];
+    this.outputShape = shape;
+    this.shaderKey = `ganBatchNorm_${kind}`;
+    this.dispatchLayout = { x: shape.map((_, i) => i) };
+    this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
+  }
+
+  getUserCode(): string {
+    const value =
+      this.kind === 'normalize'
+        ? 'xhat * gamma[c] + beta[c]'
+        : `(dy[index] * k + xhat * (k * (dGamma[c] * uniforms.negInvN))) + k * (dBeta[c] * uniforms.negInvN)`;
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let C = uniforms.channels;
+          let c = index % C;
+          let rstd = inverseSqrt(moments[C + c] + uniforms.eps);
+          let xhat = (x[index] - moments[c]) * rstd;
+          let k = gamma[c] * rstd;
+          setOutputAtIndex(index, ${value});
+        }
+      }`;
+  }
+}
+
+/** One thread per channel. */
+class RunningProgram implements WebGPUProgram {
+  variableNames = ['moments', 'running'];
+  outputShape: number[];
+  shaderKey = 'ganBatchNorm_running';
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  uniforms = 'row : i32, scale : f32, momentum : f32, keep : f32,';
+
+  constructor(channels: number) {
+    this.outputShape = [channels];
+    this.dispatch = [Math.ceil(channels / this.workgroupSize[0]), 1, 1];
+  }
+
+  getUserCode(): string {
+    return `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          let batch = moments[uniforms.row * uniforms.size + index];
+          setOutputAtIndex(index, running[index] * uniforms.keep + (batch * uniforms.scale) * uniforms.momentum);
+        }
+      }`;
+  }
+}
+
+const f32 = (x: number) => ({ type: 'float32', data: [x] });
+const i32 = (x: number) => ({ type: 'int32', data: [x] });
+
+function channelsOf(x: TensorInfo, what: string): number {
+  const C = x.shape.at(-1);
+  if (x.dtype !== 'float32' || !C || x.shape.length < 2) throw new Error(`${what}: want float32 [..., C], got ${x.dtype} [${x.shape}]`);
+  return C;
+}
+
+function run(b: WebGPUBackend, program: WebGPUProgram, inputs: TensorInfo[], uniforms: { type: string; data: number[] }[]): TensorInfo {
+  return b.runWebGPUProgram(program, inputs, 'float32', uniforms);
+}
+
+type Args = Parameters<KernelFunc>[0];
+const backendOf = (a: Args) => a.backend as unknown as WebGPUBackend;
+const attr = (a: Args, name: string) => (a.attrs as Record<string, number> | undefined)?.[name] ?? 0;
+
+const reduce = (kind: Reduction): KernelFunc => (a) => {
+  const { dy, x, moments } = a.inputs as Record<string, TensorInfo>;
+  const lead = kind === 'moments' ? x : dy;
+  const C = channelsOf(lead, BN_KERNELS[kind]);
+  const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
+  const inputs = kind === 'moments' ? [x] : kind === 'sumDy' ? [dy] : [dy, x, moments];
+  return run(backendOf(a), new ChannelReduceProgram(kind, C), inputs, [i32(rows), i32(C), f32(attr(a, 'eps'))]);
+};
+
+const elementwise = (kind: Elementwise): KernelFunc => (a) => {
+  const t = a.inputs as Record<string, TensorInfo>;
+  const lead = kind === 'normalize' ? t.x : t.dy;
+  const C = channelsOf(lead, BN_KERNELS[kind]);
+  const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
+  const inputs = kind === 'normalize' ? [t.x, t.moments, t.gamma, t.beta] : [t.dy, t.x, t.moments, t.gamma, t.dGamma, t.dBeta];
+  return run(backendOf(a), new ElementwiseProgram(kind, lead.shape), inputs, [i32(C), f32(attr(a, 'eps')), f32(-1 / rows)]);
+};
+
+const running: KernelFunc = (a) => {
+  const { moments, running: r } = a.inputs as Record<string, TensorInfo>;
+  const C = r.shape[0];
+  const m = attr(a, 'momentum');
+  const uniforms = [i32(attr(a, 'row')), f32(attr(a, 'scale')), f32(m), f32(1 - m)];
+  return run(backendOf(a), new RunningProgram(C), [moments, r], uniforms);
+};
+
+const KERNELS: [string, KernelFunc][] = [
+  [BN_KERNELS.moments, reduce('moments')],
+  [BN_KERNELS.sumDy, reduce('sumDy')],
+  [BN_KERNELS.sumDyXhat, reduce('sumDyXhat')],
+  [BN_KERNELS.normalize, elementwise('normalize')],
+  [BN_KERNELS.inputGrad, elementwise('inputGrad')],
+  [BN_KERNELS.running, running],
+];
+
+/** Registers the kernels for 'webgpu' (once; later calls do nothing). */
+export function registerWebgpuBatchNormKernels(): void {
+  for (const [kernelName, kernelFunc] of KERNELS) {
+    if (!getKernel(kernelName, 'webgpu')) registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
+  }
+}
+
+/** Whether the active backend has the training BatchNorm kernels (webgpu after registration). */
+export function hasBatchNormKernels(backendName: string): boolean {
+  return getKernel(BN_KERNELS.moments, backendName) != null;
+}
