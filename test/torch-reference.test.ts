@@ -166,6 +166,7 @@ const CASES: Case[] = [
   { ...base, name: 'MLP, unrolled 3, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, unrolled: 3 },
   { ...base, name: 'unrolled 2 (BatchNorm D), wasm', backend: 'wasm', model: GRAY32, unrolled: 2 },
   // The GPU backend (on CI's lavapipe, a software Vulkan driver; skipped without an adapter).
+  { ...base, name: 'the document DCGAN 3x64x64, batch 4, webgpu', backend: 'webgpu', model: DEFAULT, batch: 4, steps: 1 },
   { ...base, name: 'grayscale 32x32, webgpu', backend: 'webgpu', model: GRAY32 },
   { ...base, name: 'MLP, webgpu', backend: 'webgpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64 },
   { ...base, name: 'wgan-gp λ 10 (--norm none), webgpu', backend: 'webgpu', model: { ...GRAY32, norm: 'none' }, loss: 'wgan-gp' },

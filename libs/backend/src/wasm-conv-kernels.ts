@@ -34,7 +34,7 @@ import {
 import { registerWasmConv2DKernel, wasmConv2DKernelRegistered, xnnConv2D } from './wasm-conv2d-kernel';
 import { inputGradientByGemm, preferGemmInputGradient } from './wasm-conv-input-gemm';
 import { callWasmKernel, freeAll, type WasmBackendLike } from './wasm-kernel-call';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 
 type Pads4 = { top: number; bottom: number; left: number; right: number };
 

@@ -17,7 +17,7 @@
 // Tests: node tools/run-tests.mjs libs/backend wasm-conv
 import { backend_util, BatchMatMul, Conv2D, getKernel, Transpose, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { callWasmKernel, freeAll, viewAs, type WasmBackendLike } from './wasm-kernel-call';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 
 /** wasm's own Conv2D (XNNPACK). */
 let wasmConv2D: KernelFunc | null = null;

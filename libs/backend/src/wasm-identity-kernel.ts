@@ -7,7 +7,7 @@
 // the kernel time, and in the DCGAN steps a copy of every saved activation.
 // Tests: node tools/run-tests.mjs libs/backend
 import { getKernel, Identity, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackendLike {

@@ -9,7 +9,7 @@
 // Tests: node tools/run-tests.mjs libs/backend wasm-leaky-relu
 import { getKernel, LeakyRelu, Prelu, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { callWasmKernel, type WasmBackendLike } from './wasm-kernel-call';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 
 /** wasm's own LeakyRelu, kept for what Prelu does not take (non-float32, scalars). */
 let wasmLeakyRelu: KernelFunc | null = null;

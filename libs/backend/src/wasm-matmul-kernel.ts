@@ -13,7 +13,7 @@
 // Tests: node tools/run-tests.mjs libs/backend
 import { BatchMatMul, getKernel, Transpose, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { FEW_COLUMNS, gemm } from './wasm-gemm';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackendLike {

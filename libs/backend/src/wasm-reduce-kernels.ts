@@ -26,7 +26,7 @@ import {
   type NamedAttrMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 import { simdSumLeading, simdSumLeadingFits } from './wasm-sum-leading';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */

@@ -6,7 +6,7 @@
 // ~0.3 ms for the copies. The values are moved, never computed (the tests compare with cpu's Tile).
 // Tests: node tools/run-tests.mjs libs/backend reduce-gradients
 import { getKernel, Tile, util, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackendLike {

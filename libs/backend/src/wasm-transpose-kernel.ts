@@ -10,7 +10,7 @@
 // Values are moved, never computed, so the result is the same bits as wasm's own kernel (the tests compare them).
 // Tests: node tools/run-tests.mjs libs/backend wasm-transpose
 import { getKernel, Transpose, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
-import { isOurWasmKernel, overrideWasmKernel } from './wasm-kernel-override';
+import { isOurWasmKernel, overrideWasmKernel } from './kernel-override';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here. */
 interface WasmBackendLike {

@@ -8,14 +8,19 @@
 // 1 per running statistic, 3 backward, and each program reads its tensors in place (channels last, no transposes).
 //
 // Inputs are channels-last tensors [..., C] read as R = size / C rows of C values. Every per-channel reduction is one
-// workgroup of 16 channels × 16 lanes; lane l sums rows l, l + 16, … in order, then the 16 lane sums are added as a
-// tree. The moments are two passes over x (mean, then Σ(x − μ)²), the form the ops they replace compute, so no
+// workgroup of 16 channels × 16 lanes; lane l sums rows l, l + 16, … in order with Kahan's compensation, then the 16
+// lane sums are added as a tree. The compensation matters: BatchNorm's Σ dy·x̂ is a sum of ~10⁵ terms that nearly
+// cancel, where a plain float32 sum loses most of the result's digits (PyTorch on CPU sums in float64, and so do
+// @gan/backend's wasm reductions). The moments are two passes over x (mean, then Σ(x − μ)²), the form the ops they replace compute, so no
 // cancellation of E[x²] − μ² enters. Per-element expressions are written in the order @gan/model's op form rounds
 // them, so the two agree to float32 summation-order rounding (webgpu-batch-norm-kernels.test.ts checks them on
 // whatever adapter exists, and the PyTorch reference suite's webgpu case checks the product's step).
-// Tests: node tools/run-tests.mjs libs/backend webgpu-batch-norm
-import { getKernel, registerKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+// The channel sum also replaces webgpu's Sum over every axis but the last (a bias gradient), which tfjs runs as a
+// transpose to channels-first and a row reduction: two dispatches and a copy of the tensor.
+// Tests: node tools/run-tests.mjs libs/model batch-norm
+import { getKernel, registerKernel, Sum, util, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { overrideKernel } from './kernel-override';
 
 /** Kernel names, for tf.engine().runKernel (inputs and attrs as in each kernel's doc below). */
 export const BN_KERNELS = {
@@ -53,7 +58,7 @@ class ChannelReduceProgram implements WebGPUProgram {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [CHANNELS_PER_GROUP, LANES, 1];
-  uniforms = 'rows : i32, channels : i32, eps : f32,';
+  uniforms = 'rows : i32, channels : i32, eps : f32, zero : u32,';
 
   constructor(private readonly kind: Reduction, channels: number) {
     this.variableNames = kind === 'moments' ? ['x'] : kind === 'sumDy' ? ['dy'] : ['dy', 'x', 'moments'];
@@ -75,10 +80,16 @@ class ChannelReduceProgram implements WebGPUProgram {
         : '';
     const laneSum = (expr: string) => `
         var s = 0.0;
+        var lost = 0.0;
         if (c < C) {
-          for (var r = lane; r < R; r = r + ${LANES}) { s = s + ${expr}; }
+          for (var r = lane; r < R; r = r + ${LANES}) {
+            let v = ${expr} - lost;
+            let t = bitcast<f32>(bitcast<u32>(s + v) ^ uniforms.zero);
+            lost = (t - s) - v;
+            s = t;
+          }
         }
-        part[localIndex] = s;
+        part[localIndex] = s - lost;
         workgroupBarrier();
         for (var h = ${LANES / 2}u; h > 0u; h = h >> 1u) {
           if (localId.y < h) { part[localIndex] = part[localIndex] + part[localIndex + h * ${CHANNELS_PER_GROUP}u]; }
@@ -199,7 +210,7 @@ const reduce = (kind: Reduction): KernelFunc => (a) => {
   const C = channelsOf(lead, BN_KERNELS[kind]);
   const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
   const inputs = kind === 'moments' ? [x] : kind === 'sumDy' ? [dy] : [dy, x, moments];
-  return run(backendOf(a), new ChannelReduceProgram(kind, C), inputs, [i32(rows), i32(C), f32(attr(a, 'eps'))]);
+  return run(backendOf(a), new ChannelReduceProgram(kind, C), inputs, [i32(rows), i32(C), f32(attr(a, 'eps')), { type: 'uint32', data: [0] }]);
 };
 
 const elementwise = (kind: Elementwise): KernelFunc => (a) => {
@@ -228,11 +239,29 @@ const KERNELS: [string, KernelFunc][] = [
   [BN_KERNELS.running, running],
 ];
 
-/** Registers the kernels for 'webgpu' (once; later calls do nothing). */
+/** webgpu's own Sum, for every reduction but a float32 one over all axes but the last without keepDims. */
+let webgpuSum: KernelFunc | null = null;
+
+const channelSum: KernelFunc = (a) => {
+  const { x } = a.inputs as { x: TensorInfo };
+  const { axis, keepDims } = a.attrs as unknown as SumAttrs;
+  const rank = x.shape.length;
+  const axes = util.parseAxisParam(axis, x.shape);
+  const leading = rank >= 2 && axes.length === rank - 1 && axes.every((ax, i) => ax === i) && x.shape.at(-1)! > 0;
+  if (!leading || keepDims || x.dtype !== 'float32' || !webgpuSum) {
+    if (!webgpuSum) throw new Error('@gan/backend webgpu Sum used before registerWebgpuBatchNormKernels()');
+    return webgpuSum(a);
+  }
+  return reduce('sumDy')({ ...a, inputs: { dy: x } });
+};
+
+/** Registers the kernels for 'webgpu', and the channel sum as its Sum (once; later calls do nothing). */
 export function registerWebgpuBatchNormKernels(): void {
   for (const [kernelName, kernelFunc] of KERNELS) {
     if (!getKernel(kernelName, 'webgpu')) registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
   }
+  const { installed, replaced } = overrideKernel('webgpu', Sum, channelSum);
+  if (installed) webgpuSum = replaced?.kernelFunc ?? null;
 }
 
 /** Whether the active backend has the training BatchNorm kernels (webgpu after registration). */
