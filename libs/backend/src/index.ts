@@ -31,6 +31,6 @@ export { registerWasmIdentityKernel, wasmIdentityKernelRegistered, identityWasm 
 export { registerWasmTransposeKernel, wasmTransposeKernelRegistered, transposeWasm } from './wasm-transpose-kernel';
 export { registerWasmLeakyReluKernel, wasmLeakyReluKernelRegistered, leakyReluWasm } from './wasm-leaky-relu-kernel';
 export { registerWasmTileKernel, wasmTileKernelRegistered, tileWasm } from './wasm-tile-kernel';
-export { BN_KERNELS, registerWebgpuBatchNormKernels, hasBatchNormKernels } from './webgpu-batch-norm-kernels';
+export { BN_ACTIVATION, BN_KERNELS, registerWebgpuBatchNormKernels, hasBatchNormKernels } from './webgpu-batch-norm-kernels';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

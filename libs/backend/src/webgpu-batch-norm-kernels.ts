@@ -22,25 +22,41 @@ import { getKernel, registerKernel, Sum, util, type KernelFunc, type SumAttrs, t
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { overrideKernel } from './kernel-override';
 
+/**
+ * The activation a BatchNorm kernel may apply after the affine step (attr `act`), so that BatchNorm → ReLU/LeakyReLU,
+ * the DCGAN's every hidden layer, is one pass forward and the activation's gradient folds into the backward ones.
+ * 0: none; 1: ReLU; 2: LeakyReLU with attr `alpha`. The gradient takes the slope at z = 0 from the negative side, as
+ * PyTorch's relu and leaky_relu backward passes (and tfjs's step-based ones) do.
+ */
+export const BN_ACTIVATION = { none: 0, relu: 1, leakyRelu: 2 } as const;
+
 /** Kernel names, for tf.engine().runKernel (inputs and attrs as in each kernel's doc below). */
 export const BN_KERNELS = {
   /** {x [..., C]} → [2, C]: row 0 the mean over every axis but the last, row 1 the biased variance. */
   moments: 'GanBatchNormMoments',
-  /** {x [..., C], moments [2, C], gamma [C], beta [C]}, {eps} → y = (x − μ)·(σ² + ε)^−½·γ + β, x's shape. */
-  normalize: 'GanBatchNormNormalize',
-  /** {dy [..., C]} → [C]: Σ dy over every axis but the last (dβ). */
-  sumDy: 'GanBatchNormSumDy',
-  /** {dy, x [..., C], moments [2, C]}, {eps} → [C]: Σ dy·x̂, x̂ = (x − μ)·(σ² + ε)^−½ (dγ). */
-  sumDyXhat: 'GanBatchNormSumDyXhat',
   /**
-   * {dy, x [..., C], moments, gamma, dGamma, dBeta}, {eps} → dx = dy·k + x̂·(k·dγ·(−1/n)) + k·dβ·(−1/n), k = γ·r,
-   * r = (σ² + ε)^−½, n = rows: the closed-form input gradient of batch-statistics BatchNorm.
+   * {x [..., C], moments [2, C], gamma [C], beta [C]}, {eps, act, alpha} → y = act(z), z = x̂·γ + β,
+   * x̂ = (x − μ)·(σ² + ε)^−½; x's shape.
+   */
+  normalize: 'GanBatchNormNormalize',
+  /** {dy [..., C]} → [C]: Σ dy over every axis but the last. */
+  sumDy: 'GanBatchNormSumDy',
+  /**
+   * {dy, x [..., C], moments, gamma, beta}, {eps, act, alpha} → [C]: Σ dz (dβ), dz = dy·act′(z) the gradient at z
+   * (dz = dy without an activation).
+   */
+  sumDz: 'GanBatchNormSumDz',
+  /** The same inputs and attrs → [C]: Σ dz·x̂ (dγ). */
+  sumDzXhat: 'GanBatchNormSumDzXhat',
+  /**
+   * The same inputs and {dGamma, dBeta} [C] → dx = dz·k + x̂·(k·dγ·(−1/n)) + k·dβ·(−1/n), k = γ·(σ² + ε)^−½,
+   * n = rows: the closed-form input gradient of batch-statistics BatchNorm.
    */
   inputGrad: 'GanBatchNormInputGrad',
   /**
    * {moments [2, C], running [C]}, {row: 0 | 1, scale, momentum} → running·(1 − m) + (moments[row]·scale)·m (1 − m
-   * rounded to float32 first, as a tensor of it would be): the
-   * running mean (row 0, scale 1) or running variance (row 1, scale n/(n − 1), the unbiased variance).
+   * rounded to float32 first, as a tensor of it would be): the running mean (row 0, scale 1) or running variance
+   * (row 1, scale n/(n − 1), the unbiased variance).
    */
   running: 'GanBatchNormRunning',
 } as const;
@@ -48,7 +64,20 @@ export const BN_KERNELS = {
 const LANES = 16;
 const CHANNELS_PER_GROUP = 16;
 
-type Reduction = 'moments' | 'sumDy' | 'sumDyXhat';
+/** WGSL, per element i of channel c: x̂ and z (the values `mean`, `rstd` of channel c in scope), and dz. */
+const XHAT = '((x[i] - mean) * rstd)';
+function dzOf(act: number): string {
+  if (act === BN_ACTIVATION.none) return 'dy[i]';
+  return `(dy[i] * select(${act === BN_ACTIVATION.relu ? '0.0' : 'uniforms.alpha'}, 1.0, ${XHAT} * gamma[c] + beta[c] > 0.0))`;
+}
+
+/**
+ * WGSL that statically uses every input: tfjs builds each pipeline's bind group layout from what the shader uses and
+ * binds every input, so a variant that leaves one unused (no activation: β) would be rejected.
+ */
+const touchAll = (names: string[]) => names.map((v) => `_ = ${v}[0];`).join(' ');
+
+type Reduction = 'moments' | 'sumDy' | 'sumDz' | 'sumDzXhat';
 
 /** One workgroup per 16 channels; see the file header for the summation order. */
 class ChannelReduceProgram implements WebGPUProgram {
@@ -58,31 +87,24 @@ class ChannelReduceProgram implements WebGPUProgram {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [CHANNELS_PER_GROUP, LANES, 1];
-  uniforms = 'rows : i32, channels : i32, eps : f32, zero : u32,';
+  uniforms = 'rows : i32, channels : i32, eps : f32, alpha : f32, zero : u32,';
 
-  constructor(private readonly kind: Reduction, channels: number) {
-    this.variableNames = kind === 'moments' ? ['x'] : kind === 'sumDy' ? ['dy'] : ['dy', 'x', 'moments'];
+  constructor(private readonly kind: Reduction, private readonly act: number, channels: number) {
+    this.variableNames = kind === 'moments' ? ['x'] : kind === 'sumDy' ? ['dy'] : ['dy', 'x', 'moments', 'gamma', 'beta'];
     this.outputShape = kind === 'moments' ? [2, channels] : [channels];
-    this.shaderKey = `ganBatchNorm_${kind}`;
+    this.shaderKey = `ganBatchNorm_${kind}_${act}`;
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
     this.dispatch = [Math.ceil(channels / CHANNELS_PER_GROUP), 1, 1];
   }
 
   getUserCode(): string {
-    const term = {
-      moments: 'x[r * C + c]',
-      sumDy: 'dy[r * C + c]',
-      sumDyXhat: 'dy[r * C + c] * ((x[r * C + c] - mean) * rstd)',
-    }[this.kind];
-    const perChannel =
-      this.kind === 'sumDyXhat'
-        ? 'var mean = 0.0; var rstd = 0.0; if (c < C) { mean = moments[c]; rstd = inverseSqrt(moments[C + c] + uniforms.eps); }'
-        : '';
+    const term = { moments: 'x[i]', sumDy: 'dy[i]', sumDz: dzOf(this.act), sumDzXhat: `${dzOf(this.act)} * ${XHAT}` }[this.kind];
     const laneSum = (expr: string) => `
         var s = 0.0;
         var lost = 0.0;
         if (c < C) {
           for (var r = lane; r < R; r = r + ${LANES}) {
+            let i = r * C + c;
             let v = ${expr} - lost;
             let t = bitcast<f32>(bitcast<u32>(s + v) ^ uniforms.zero);
             lost = (t - s) - v;
@@ -95,22 +117,27 @@ class ChannelReduceProgram implements WebGPUProgram {
           if (localId.y < h) { part[localIndex] = part[localIndex] + part[localIndex + h * ${CHANNELS_PER_GROUP}u]; }
           workgroupBarrier();
         }`;
-    const body =
-      this.kind === 'moments'
-        ? `${laneSum(term)}
+    let body: string;
+    if (this.kind === 'moments') {
+      body = `${laneSum(term)}
         let mean = part[localId.x] / f32(R);
         workgroupBarrier();
-        {${laneSum('(x[r * C + c] - mean) * (x[r * C + c] - mean)')}
+        {${laneSum('(x[i] - mean) * (x[i] - mean)')}
           if (localId.y == 0u && c < C) {
             setOutputAtIndex(c, mean);
             setOutputAtIndex(C + c, part[localId.x] / f32(R));
           }
-        }`
-        : `${perChannel}${laneSum(term)}
+        }`;
+    } else {
+      const perChannel =
+        this.kind === 'sumDy' ? '' : 'var mean = 0.0; var rstd = 0.0; if (c < C) { mean = moments[c]; rstd = inverseSqrt(moments[C + c] + uniforms.eps); }';
+      body = `${perChannel}${laneSum(term)}
         if (localId.y == 0u && c < C) { setOutputAtIndex(c, part[localId.x]); }`;
+    }
     return `
       var<workgroup> part : array<f32, ${CHANNELS_PER_GROUP * LANES}>;
       fn main(index : i32) {
+        ${touchAll(this.variableNames)}
         let R = uniforms.rows;
         let C = uniforms.channels;
         let c = i32(workgroupId.x) * ${CHANNELS_PER_GROUP} + i32(localId.x);
@@ -131,30 +158,34 @@ class ElementwiseProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
-  uniforms = 'channels : i32, eps : f32, negInvN : f32,';
+  uniforms = 'channels : i32, eps : f32, alpha : f32, negInvN : f32,';
 
-  constructor(private readonly kind: Elementwise, shape: number[]) {
-    this.variableNames = kind === 'normalize' ? ['x', 'moments', 'gamma', 'beta'] : ['dy', 'x', 'moments', 'gamma', 'dGamma', 'dBeta'];
+  constructor(private readonly kind: Elementwise, private readonly act: number, shape: number[]) {
+    this.variableNames = kind === 'normalize' ? ['x', 'moments', 'gamma', 'beta'] : ['dy', 'x', 'moments', 'gamma', 'beta', 'dGamma', 'dBeta'];
     this.outputShape = shape;
-    this.shaderKey = `ganBatchNorm_${kind}`;
+    this.shaderKey = `ganBatchNorm_${kind}_${act}`;
     this.dispatchLayout = { x: shape.map((_, i) => i) };
     this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
   }
 
   getUserCode(): string {
+    // The forward activations as tfjs's webgpu Relu and LeakyRelu compute them.
+    const activated = ['z', 'select(z, 0.0, z < 0.0)', 'select(z, uniforms.alpha * z, z < 0.0)'][this.act];
     const value =
       this.kind === 'normalize'
-        ? 'xhat * gamma[c] + beta[c]'
-        : `(dy[index] * k + xhat * (k * (dGamma[c] * uniforms.negInvN))) + k * (dBeta[c] * uniforms.negInvN)`;
+        ? activated
+        : `(${dzOf(this.act)} * k + ${XHAT} * (k * (dGamma[c] * uniforms.negInvN))) + k * (dBeta[c] * uniforms.negInvN)`;
     return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
+      fn main(i : i32) {
+        ${touchAll(this.variableNames)}
+        if (i < uniforms.size) {
           let C = uniforms.channels;
-          let c = index % C;
+          let c = i % C;
+          let mean = moments[c];
           let rstd = inverseSqrt(moments[C + c] + uniforms.eps);
-          let xhat = (x[index] - moments[c]) * rstd;
+          let z = ${XHAT} * gamma[c] + beta[c];
           let k = gamma[c] * rstd;
-          setOutputAtIndex(index, ${value});
+          setOutputAtIndex(i, ${value});
         }
       }`;
   }
@@ -204,13 +235,21 @@ type Args = Parameters<KernelFunc>[0];
 const backendOf = (a: Args) => a.backend as unknown as WebGPUBackend;
 const attr = (a: Args, name: string) => (a.attrs as Record<string, number> | undefined)?.[name] ?? 0;
 
+function activationOf(a: Args): number {
+  const act = attr(a, 'act');
+  if (act !== BN_ACTIVATION.none && act !== BN_ACTIVATION.relu && act !== BN_ACTIVATION.leakyRelu) throw new Error(`BatchNorm kernels: unknown act ${act}`);
+  return act;
+}
+
 const reduce = (kind: Reduction): KernelFunc => (a) => {
-  const { dy, x, moments } = a.inputs as Record<string, TensorInfo>;
-  const lead = kind === 'moments' ? x : dy;
+  const t = a.inputs as Record<string, TensorInfo>;
+  const lead = kind === 'moments' ? t.x : t.dy;
   const C = channelsOf(lead, BN_KERNELS[kind]);
   const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
-  const inputs = kind === 'moments' ? [x] : kind === 'sumDy' ? [dy] : [dy, x, moments];
-  return run(backendOf(a), new ChannelReduceProgram(kind, C), inputs, [i32(rows), i32(C), f32(attr(a, 'eps')), { type: 'uint32', data: [0] }]);
+  const inputs = kind === 'moments' ? [t.x] : kind === 'sumDy' ? [t.dy] : [t.dy, t.x, t.moments, t.gamma, t.beta];
+  const act = kind === 'moments' || kind === 'sumDy' ? BN_ACTIVATION.none : activationOf(a);
+  const uniforms = [i32(rows), i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), { type: 'uint32', data: [0] }];
+  return run(backendOf(a), new ChannelReduceProgram(kind, act, C), inputs, uniforms);
 };
 
 const elementwise = (kind: Elementwise): KernelFunc => (a) => {
@@ -218,8 +257,9 @@ const elementwise = (kind: Elementwise): KernelFunc => (a) => {
   const lead = kind === 'normalize' ? t.x : t.dy;
   const C = channelsOf(lead, BN_KERNELS[kind]);
   const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
-  const inputs = kind === 'normalize' ? [t.x, t.moments, t.gamma, t.beta] : [t.dy, t.x, t.moments, t.gamma, t.dGamma, t.dBeta];
-  return run(backendOf(a), new ElementwiseProgram(kind, lead.shape), inputs, [i32(C), f32(attr(a, 'eps')), f32(-1 / rows)]);
+  const inputs = kind === 'normalize' ? [t.x, t.moments, t.gamma, t.beta] : [t.dy, t.x, t.moments, t.gamma, t.beta, t.dGamma, t.dBeta];
+  const uniforms = [i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), f32(-1 / rows)];
+  return run(backendOf(a), new ElementwiseProgram(kind, activationOf(a), lead.shape), inputs, uniforms);
 };
 
 const running: KernelFunc = (a) => {
@@ -233,7 +273,8 @@ const running: KernelFunc = (a) => {
 const KERNELS: [string, KernelFunc][] = [
   [BN_KERNELS.moments, reduce('moments')],
   [BN_KERNELS.sumDy, reduce('sumDy')],
-  [BN_KERNELS.sumDyXhat, reduce('sumDyXhat')],
+  [BN_KERNELS.sumDz, reduce('sumDz')],
+  [BN_KERNELS.sumDzXhat, reduce('sumDzXhat')],
   [BN_KERNELS.normalize, elementwise('normalize')],
   [BN_KERNELS.inputGrad, elementwise('inputGrad')],
   [BN_KERNELS.running, running],

@@ -1,13 +1,13 @@
 // batchNormTrain: the closed-form backward pass equals tfjs autodiff through the textbook forward ops (for x, γ and β,
 // on a 4-D and a 2-D input), and its statistics are the batch mean and biased variance. On webgpu (where an adapter
 // exists; skipped otherwise) @gan/backend's BatchNorm kernels give what the op form gives on cpu: output, the three
-// gradients, the moments and both running statistics.
+// gradients, the moments and both running statistics, alone and with the ReLU or LeakyReLU after them inside.
 // Run: node tools/run-tests.mjs libs/model batch-norm
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '@gan/backend';
 import { tf } from './tf';
-import { batchNormTrain, disposeStats, runningUpdate, type BatchStats } from './batch-norm';
+import { batchNormTrain, disposeStats, fusesActivation, runningUpdate, type Activation, type BatchStats } from './batch-norm';
 
 before(async () => {
   await initBackend('cpu');
@@ -57,8 +57,11 @@ for (const shape of [[3, 4, 5, 6], [7, 6]]) {
   });
 }
 
-/** Everything batchNormTrain gives for one input, read to the host: y, dx/dγ/dβ of a weighted sum, the statistics. */
-async function everything(shape: number[], seed: number): Promise<Record<string, Float32Array>> {
+/**
+ * Everything batchNormTrain gives for one input, read to the host: y, dx/dγ/dβ of a weighted sum, the statistics.
+ * `act` runs inside batchNormTrain where it can, else as tfjs's own op after it.
+ */
+async function everything(shape: number[], seed: number, act?: Activation): Promise<Record<string, Float32Array>> {
   const c = shape.at(-1)!;
   const n = shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed), 3), 0.5);
@@ -66,46 +69,60 @@ async function everything(shape: number[], seed: number): Promise<Record<string,
   const beta = tf.randomNormal([c], 0, 0.3, 'float32', seed + 2);
   const w = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
   const running = tf.randomUniform([c], 0.5, 1.5, 'float32', seed + 4);
+  const inside = act && fusesActivation();
+  const bn = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+    const r = batchNormTrain(a, g, b, 1e-5, inside ? act : undefined);
+    const y = !act || inside ? r.y : act.kind === 'relu' ? tf.relu(r.y) : tf.leakyRelu(r.y, act.alpha);
+    return { y, stats: r.stats };
+  };
   let stats!: BatchStats;
   const { value, grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const r = batchNormTrain(a, g, b, 1e-5);
+    const r = bn(a, g, b);
     stats = r.stats;
     return tf.sum(tf.mul(r.y, w));
   })([x, gamma, beta]);
   const y = tf.tidy(() => {
-    const r = batchNormTrain(x, gamma, beta, 1e-5);
+    const r = bn(x, gamma, beta);
     disposeStats(r.stats);
     return r.y;
   });
   const mean = runningUpdate(stats, 'mean', running, n, 0.1);
   const variance = runningUpdate(stats, 'var', running, n, 0.1);
   const out: Record<string, tf.Tensor> = { y, dx: grads[0], dgamma: grads[1], dbeta: grads[2], mean, variance, loss: value };
-  const read: Record<string, Float32Array> = { kernels: new Float32Array(['moments' in stats ? 1 : 0]) };
+  const read: Record<string, Float32Array> = { kernels: new Float32Array(['moments' in stats ? 1 : 0]), zeros: new Float32Array(1) };
   for (const [k, t] of Object.entries(out)) read[k] = (await t.data()) as Float32Array;
+  read.zeros[0] = read.y.filter((v) => v === 0).length;
   disposeStats(stats);
   tf.dispose([x, gamma, beta, w, running, ...Object.values(out)]);
   return read;
 }
 
-test('webgpu: the BatchNorm kernels give what the op form gives on cpu (16 channels and not, rows not a multiple of 16)', { timeout: 300_000 }, async (t) => {
+test('webgpu: the BatchNorm kernels give what the op form gives on cpu (16 channels and not, rows not a multiple of 16, with and without an activation inside)', { timeout: 300_000 }, async (t) => {
+  const acts: (Activation | undefined)[] = [undefined, { kind: 'relu' }, { kind: 'lrelu', alpha: 0.2 }];
   const shapes = [[3, 4, 5, 6], [7, 20], [4, 8, 8, 32]];
-  const want = [];
-  for (const [i, s] of shapes.entries()) want.push(await everything(s, 10 * i + 1));
+  const want: Record<string, Float32Array>[] = [];
+  for (const act of acts) for (const [i, s] of shapes.entries()) want.push(await everything(s, 10 * i + 1, act));
+  assert.ok(want[shapes.length].zeros[0] > 0 && want[0].zeros[0] === 0, 'ReLU zeroes some outputs: its gradient mask is tested');
   try {
     await initBackend('webgpu');
   } catch (e) {
     return t.skip(`no webgpu here: ${(e as Error).message.split('\n')[0]}`);
   }
   try {
-    for (const [i, s] of shapes.entries()) {
-      const got = await everything(s, 10 * i + 1);
-      assert.equal(got.kernels[0], 1, 'webgpu ran the kernels');
-      for (const k of ['y', 'dx', 'dgamma', 'dbeta', 'mean', 'variance', 'loss']) {
-        const scale = Math.max(1, ...Array.from(want[i][k], Math.abs));
-        let e = 0;
-        for (let j = 0; j < want[i][k].length; j++) e = Math.max(e, Math.abs(got[k][j] - want[i][k][j]) / scale);
-        assert.equal(got[k].length, want[i][k].length, `${k} [${s}] length`);
-        assert.ok(e < 2e-5, `${k} [${s}]: max error ${e} relative to the largest value`);
+    assert.ok(fusesActivation(), 'webgpu runs activations inside BatchNorm');
+    let n = 0;
+    for (const act of acts) {
+      for (const [i, s] of shapes.entries()) {
+        const got = await everything(s, 10 * i + 1, act);
+        const w = want[n++];
+        assert.equal(got.kernels[0], 1, 'webgpu ran the kernels');
+        for (const k of ['y', 'dx', 'dgamma', 'dbeta', 'mean', 'variance', 'loss']) {
+          const scale = Math.max(1, ...Array.from(w[k], Math.abs));
+          let e = 0;
+          for (let j = 0; j < w[k].length; j++) e = Math.max(e, Math.abs(got[k][j] - w[k][j]) / scale);
+          assert.equal(got[k].length, w[k].length, `${k} [${s}] length`);
+          assert.ok(e < 2e-5, `${act?.kind ?? 'no activation'}, ${k} [${s}]: max error ${e} relative to the largest value`);
+        }
       }
     }
   } finally {

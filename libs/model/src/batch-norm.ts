@@ -9,9 +9,10 @@
  *   dβ = Σ dy, dγ = Σ dy·x̂, dx = γ·r·(dy − dβ/n − x̂·dγ/n) = dy·(γr) + x̂·(−γr·dγ/n) + (−γr·dβ/n),
  * takes four passes and two reductions (sums over every axis but the last, n values per channel).
  * Where the backend has @gan/backend's training BatchNorm kernels (webgpu), the same formulas run as those kernels:
- * two dispatches forward, three backward, one per running statistic, instead of one per op.
+ * two dispatches forward, three backward, one per running statistic, instead of one per op; there the ReLU or
+ * LeakyReLU that follows can run inside them too (see `fusesActivation`).
  */
-import { BN_KERNELS, hasBatchNormKernels } from '@gan/backend';
+import { BN_ACTIVATION, BN_KERNELS, hasBatchNormKernels } from '@gan/backend';
 import { tf } from './tf';
 
 /**
@@ -23,13 +24,23 @@ export type BatchStats = { mean: tf.Tensor1D; variance: tf.Tensor1D } | { moment
 const kernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}): tf.Tensor =>
   tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
 
+/** An activation applied to BatchNorm's output inside it: ReLU, or LeakyReLU with negative slope `alpha`. */
+export type Activation = { kind: 'relu' } | { kind: 'lrelu'; alpha: number };
+
+/** Whether batchNormTrain can apply an Activation itself on the active backend (one pass instead of two). */
+export function fusesActivation(): boolean {
+  return hasBatchNormKernels(tf.getBackend());
+}
+
 /**
  * y = γ·(x − μ)/√(σ² + ε) + β over the batch statistics of x, differentiable in x, γ and β.
  * `x`: [..., C] (statistics over every axis but the last); `gamma`, `beta`: [C]. Returns y (x's shape) and the
- * statistics [C] (not differentiable; kept tensors the caller disposes). Call inside tf.tidy.
+ * statistics [C] (not differentiable; kept tensors the caller disposes). With `act` (only where fusesActivation()),
+ * y = act(that), differentiable the same way. Call inside tf.tidy.
  */
-export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; stats: BatchStats } {
-  if (hasBatchNormKernels(tf.getBackend())) return batchNormByKernels(x, gamma, beta, eps);
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, act?: Activation): { y: tf.Tensor; stats: BatchStats } {
+  if (hasBatchNormKernels(tf.getBackend())) return batchNormByKernels(x, gamma, beta, eps, act);
+  if (act) throw new Error('batchNormTrain: an activation inside BatchNorm needs the BatchNorm kernels (see fusesActivation)');
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const n = axes.reduce((p, a) => p * x.shape[a], 1);
   let stats!: BatchStats;
@@ -63,21 +74,26 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
   return { y, stats };
 }
 
-function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; stats: BatchStats } {
+function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, act?: Activation): { y: tf.Tensor; stats: BatchStats } {
+  const attrs = {
+    eps,
+    act: !act ? BN_ACTIVATION.none : act.kind === 'relu' ? BN_ACTIVATION.relu : BN_ACTIVATION.leakyRelu,
+    alpha: act?.kind === 'lrelu' ? act.alpha : 0,
+  };
   let moments!: tf.Tensor2D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, b] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
     moments = tf.keep(kernel(BN_KERNELS.moments, { x: xIn }) as tf.Tensor2D);
-    save([xIn, moments, g]);
+    save([xIn, moments, g, b]);
     return {
-      value: kernel(BN_KERNELS.normalize, { x: xIn, moments, gamma: g, beta: b }, { eps }),
+      value: kernel(BN_KERNELS.normalize, { x: xIn, moments, gamma: g, beta: b }, attrs),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const d = dy as tf.Tensor;
-        const [xs, m, gm] = saved;
-        const dBeta = kernel(BN_KERNELS.sumDy, { dy: d });
-        const dGamma = kernel(BN_KERNELS.sumDyXhat, { dy: d, x: xs, moments: m }, { eps });
-        const dx = kernel(BN_KERNELS.inputGrad, { dy: d, x: xs, moments: m, gamma: gm, dGamma, dBeta }, { eps });
+        const [xs, m, gm, bt] = saved;
+        const inputs = { dy: dy as tf.Tensor, x: xs, moments: m, gamma: gm, beta: bt };
+        const dBeta = kernel(BN_KERNELS.sumDz, inputs, attrs);
+        const dGamma = kernel(BN_KERNELS.sumDzXhat, inputs, attrs);
+        const dx = kernel(BN_KERNELS.inputGrad, { ...inputs, dGamma, dBeta }, attrs);
         return [dx, dGamma, dBeta];
       },
     };
