@@ -30,31 +30,33 @@ import { overrideKernel } from './kernel-override';
  */
 export const BN_ACTIVATION = { none: 0, relu: 1, leakyRelu: 2 } as const;
 
-/** Kernel names, for tf.engine().runKernel (inputs and attrs as in each kernel's doc below). */
+/**
+ * Kernel names, for tf.engine().runKernel (inputs and attrs as in each kernel's doc below). The forward pass makes a
+ * per-channel table [5, C] (rows: mean, biased variance, γ, β, bias) that every later kernel reads instead of five
+ * inputs: a WebGPU shader may bind only 8 storage buffers, and the input gradient would need 9.
+ * Attr `biased` (1 or 0): the BatchNorm input is x + bias (the linear or conv layer's bias before it), else x.
+ */
 export const BN_KERNELS = {
-  /** {x [..., C]} → [2, C]: row 0 the mean over every axis but the last, row 1 the biased variance. */
-  moments: 'GanBatchNormMoments',
   /**
-   * {x [..., C], moments [2, C], gamma [C], beta [C]}, {eps, act, alpha} → y = act(z), z = x̂·γ + β,
-   * x̂ = (x − μ)·(σ² + ε)^−½; x's shape.
+   * {x [..., C], gamma [C], beta [C], bias? [C]} → the table [5, C]: the mean and biased variance over every axis but
+   * the last of x (+ bias), then γ, β and the bias (zeros without one).
    */
+  moments: 'GanBatchNormMoments',
+  /** {x, table}, {eps, act, alpha, biased} → y = act(z), z = x̂·γ + β, x̂ = (x − μ)·(σ² + ε)^−½; x's shape. */
   normalize: 'GanBatchNormNormalize',
   /** {dy [..., C]} → [C]: Σ dy over every axis but the last. */
   sumDy: 'GanBatchNormSumDy',
-  /**
-   * {dy, x [..., C], moments, gamma, beta}, {eps, act, alpha} → [C]: Σ dz (dβ), dz = dy·act′(z) the gradient at z
-   * (dz = dy without an activation).
-   */
+  /** {dy, x, table}, {eps, act, alpha, biased} → [C]: Σ dz (dβ), dz = dy·act′(z) (dz = dy without an activation). */
   sumDz: 'GanBatchNormSumDz',
   /** The same inputs and attrs → [C]: Σ dz·x̂ (dγ). */
   sumDzXhat: 'GanBatchNormSumDzXhat',
   /**
    * The same inputs and {dGamma, dBeta} [C] → dx = dz·k + x̂·(k·dγ·(−1/n)) + k·dβ·(−1/n), k = γ·(σ² + ε)^−½,
-   * n = rows: the closed-form input gradient of batch-statistics BatchNorm.
+   * n = rows: the closed-form input gradient of batch-statistics BatchNorm (also the bias's, summed over rows).
    */
   inputGrad: 'GanBatchNormInputGrad',
   /**
-   * {moments [2, C], running [C]}, {row: 0 | 1, scale, momentum} → running·(1 − m) + (moments[row]·scale)·m (1 − m
+   * {table [5, C], running [C]}, {row: 0 | 1, scale, momentum} → running·(1 − m) + (table[row]·scale)·m (1 − m
    * rounded to float32 first, as a tensor of it would be): the running mean (row 0, scale 1) or running variance
    * (row 1, scale n/(n − 1), the unbiased variance).
    */
@@ -63,17 +65,25 @@ export const BN_KERNELS = {
 
 const LANES = 16;
 const CHANNELS_PER_GROUP = 16;
+const TABLE_ROWS = 5;
 
-/** WGSL, per element i of channel c: x̂ and z (the values `mean`, `rstd` of channel c in scope), and dz. */
-const XHAT = '((x[i] - mean) * rstd)';
+/**
+ * WGSL read from the table of channel c (`C` in scope) and of x: the BatchNorm input at element i, x̂ (the values
+ * `mean`, `rstd` in scope), z and dz.
+ */
+const tableFns = (biased: boolean) => `
+      fn tableAt(row : i32, c : i32) -> f32 { return table[row * uniforms.channels + c]; }
+      fn xAt(i : i32, c : i32) -> f32 { return ${biased ? 'x[i] + tableAt(4, c)' : 'x[i]'}; }`;
+const XHAT = '((xAt(i, c) - mean) * rstd)';
+const Z = `(${XHAT} * tableAt(2, c) + tableAt(3, c))`;
 function dzOf(act: number): string {
   if (act === BN_ACTIVATION.none) return 'dy[i]';
-  return `(dy[i] * select(${act === BN_ACTIVATION.relu ? '0.0' : 'uniforms.alpha'}, 1.0, ${XHAT} * gamma[c] + beta[c] > 0.0))`;
+  return `(dy[i] * select(${act === BN_ACTIVATION.relu ? '0.0' : 'uniforms.alpha'}, 1.0, ${Z} > 0.0))`;
 }
 
 /**
  * WGSL that statically uses every input: tfjs builds each pipeline's bind group layout from what the shader uses and
- * binds every input, so a variant that leaves one unused (no activation: β) would be rejected.
+ * binds every input, so a variant that leaves one unused would be rejected.
  */
 const touchAll = (names: string[]) => names.map((v) => `_ = ${v}[0];`).join(' ');
 
@@ -89,16 +99,18 @@ class ChannelReduceProgram implements WebGPUProgram {
   workgroupSize: [number, number, number] = [CHANNELS_PER_GROUP, LANES, 1];
   uniforms = 'rows : i32, channels : i32, eps : f32, alpha : f32, zero : u32,';
 
-  constructor(private readonly kind: Reduction, private readonly act: number, channels: number) {
-    this.variableNames = kind === 'moments' ? ['x'] : kind === 'sumDy' ? ['dy'] : ['dy', 'x', 'moments', 'gamma', 'beta'];
-    this.outputShape = kind === 'moments' ? [2, channels] : [channels];
-    this.shaderKey = `ganBatchNorm_${kind}_${act}`;
+  constructor(private readonly kind: Reduction, private readonly act: number, private readonly biased: boolean, channels: number) {
+    this.variableNames = { moments: ['x', 'gamma', 'beta'], sumDy: ['dy'], sumDz: ['dy', 'x', 'table'], sumDzXhat: ['dy', 'x', 'table'] }[kind];
+    if (kind === 'moments' && biased) this.variableNames.push('bias');
+    this.outputShape = kind === 'moments' ? [TABLE_ROWS, channels] : [channels];
+    this.shaderKey = `ganBatchNorm_${kind}_${act}_${biased}`;
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
     this.dispatch = [Math.ceil(channels / CHANNELS_PER_GROUP), 1, 1];
   }
 
   getUserCode(): string {
-    const term = { moments: 'x[i]', sumDy: 'dy[i]', sumDz: dzOf(this.act), sumDzXhat: `${dzOf(this.act)} * ${XHAT}` }[this.kind];
+    const xIn = this.biased ? '(x[i] + bias[c])' : 'x[i]';
+    const term = { moments: xIn, sumDy: 'dy[i]', sumDz: dzOf(this.act), sumDzXhat: `${dzOf(this.act)} * ${XHAT}` }[this.kind];
     const laneSum = (expr: string) => `
         var s = 0.0;
         var lost = 0.0;
@@ -122,20 +134,24 @@ class ChannelReduceProgram implements WebGPUProgram {
       body = `${laneSum(term)}
         let mean = part[localId.x] / f32(R);
         workgroupBarrier();
-        {${laneSum('(x[i] - mean) * (x[i] - mean)')}
+        {${laneSum(`(${xIn} - mean) * (${xIn} - mean)`)}
           if (localId.y == 0u && c < C) {
             setOutputAtIndex(c, mean);
             setOutputAtIndex(C + c, part[localId.x] / f32(R));
+            setOutputAtIndex(2 * C + c, gamma[c]);
+            setOutputAtIndex(3 * C + c, beta[c]);
+            setOutputAtIndex(4 * C + c, ${this.biased ? 'bias[c]' : '0.0'});
           }
         }`;
     } else {
       const perChannel =
-        this.kind === 'sumDy' ? '' : 'var mean = 0.0; var rstd = 0.0; if (c < C) { mean = moments[c]; rstd = inverseSqrt(moments[C + c] + uniforms.eps); }';
+        this.kind === 'sumDy' ? '' : 'var mean = 0.0; var rstd = 0.0; if (c < C) { mean = tableAt(0, c); rstd = inverseSqrt(tableAt(1, c) + uniforms.eps); }';
       body = `${perChannel}${laneSum(term)}
         if (localId.y == 0u && c < C) { setOutputAtIndex(c, part[localId.x]); }`;
     }
     return `
       var<workgroup> part : array<f32, ${CHANNELS_PER_GROUP * LANES}>;
+      ${this.kind === 'sumDz' || this.kind === 'sumDzXhat' ? tableFns(this.biased) : ''}
       fn main(index : i32) {
         ${touchAll(this.variableNames)}
         let R = uniforms.rows;
@@ -160,10 +176,10 @@ class ElementwiseProgram implements WebGPUProgram {
   size = true;
   uniforms = 'channels : i32, eps : f32, alpha : f32, negInvN : f32,';
 
-  constructor(private readonly kind: Elementwise, private readonly act: number, shape: number[]) {
-    this.variableNames = kind === 'normalize' ? ['x', 'moments', 'gamma', 'beta'] : ['dy', 'x', 'moments', 'gamma', 'beta', 'dGamma', 'dBeta'];
+  constructor(private readonly kind: Elementwise, private readonly act: number, private readonly biased: boolean, shape: number[]) {
+    this.variableNames = kind === 'normalize' ? ['x', 'table'] : ['dy', 'x', 'table', 'dGamma', 'dBeta'];
     this.outputShape = shape;
-    this.shaderKey = `ganBatchNorm_${kind}_${act}`;
+    this.shaderKey = `ganBatchNorm_${kind}_${act}_${biased}`;
     this.dispatchLayout = { x: shape.map((_, i) => i) };
     this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
   }
@@ -176,15 +192,16 @@ class ElementwiseProgram implements WebGPUProgram {
         ? activated
         : `(${dzOf(this.act)} * k + ${XHAT} * (k * (dGamma[c] * uniforms.negInvN))) + k * (dBeta[c] * uniforms.negInvN)`;
     return `
+      ${tableFns(this.biased)}
       fn main(i : i32) {
         ${touchAll(this.variableNames)}
         if (i < uniforms.size) {
           let C = uniforms.channels;
           let c = i % C;
-          let mean = moments[c];
-          let rstd = inverseSqrt(moments[C + c] + uniforms.eps);
-          let z = ${XHAT} * gamma[c] + beta[c];
-          let k = gamma[c] * rstd;
+          let mean = tableAt(0, c);
+          let rstd = inverseSqrt(tableAt(1, c) + uniforms.eps);
+          let z = ${Z};
+          let k = tableAt(2, c) * rstd;
           setOutputAtIndex(i, ${value});
         }
       }`;
@@ -193,7 +210,7 @@ class ElementwiseProgram implements WebGPUProgram {
 
 /** One thread per channel. */
 class RunningProgram implements WebGPUProgram {
-  variableNames = ['moments', 'running'];
+  variableNames = ['table', 'running'];
   outputShape: number[];
   shaderKey = 'ganBatchNorm_running';
   dispatchLayout = { x: [0] };
@@ -211,7 +228,7 @@ class RunningProgram implements WebGPUProgram {
     return `
       fn main(index : i32) {
         if (index < uniforms.size) {
-          let batch = moments[uniforms.row * uniforms.size + index];
+          let batch = table[uniforms.row * uniforms.size + index];
           setOutputAtIndex(index, running[index] * uniforms.keep + (batch * uniforms.scale) * uniforms.momentum);
         }
       }`;
@@ -246,10 +263,12 @@ const reduce = (kind: Reduction): KernelFunc => (a) => {
   const lead = kind === 'moments' ? t.x : t.dy;
   const C = channelsOf(lead, BN_KERNELS[kind]);
   const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
-  const inputs = kind === 'moments' ? [t.x] : kind === 'sumDy' ? [t.dy] : [t.dy, t.x, t.moments, t.gamma, t.beta];
+  const biased = kind === 'moments' ? t.bias != null : kind !== 'sumDy' && attr(a, 'biased') === 1;
+  const inputs = { moments: [t.x, t.gamma, t.beta], sumDy: [t.dy], sumDz: [t.dy, t.x, t.table], sumDzXhat: [t.dy, t.x, t.table] }[kind];
+  if (kind === 'moments' && biased) inputs.push(t.bias);
   const act = kind === 'moments' || kind === 'sumDy' ? BN_ACTIVATION.none : activationOf(a);
   const uniforms = [i32(rows), i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), { type: 'uint32', data: [0] }];
-  return run(backendOf(a), new ChannelReduceProgram(kind, act, C), inputs, uniforms);
+  return run(backendOf(a), new ChannelReduceProgram(kind, act, biased, C), inputs, uniforms);
 };
 
 const elementwise = (kind: Elementwise): KernelFunc => (a) => {
@@ -257,17 +276,17 @@ const elementwise = (kind: Elementwise): KernelFunc => (a) => {
   const lead = kind === 'normalize' ? t.x : t.dy;
   const C = channelsOf(lead, BN_KERNELS[kind]);
   const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
-  const inputs = kind === 'normalize' ? [t.x, t.moments, t.gamma, t.beta] : [t.dy, t.x, t.moments, t.gamma, t.beta, t.dGamma, t.dBeta];
+  const inputs = kind === 'normalize' ? [t.x, t.table] : [t.dy, t.x, t.table, t.dGamma, t.dBeta];
   const uniforms = [i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), f32(-1 / rows)];
-  return run(backendOf(a), new ElementwiseProgram(kind, activationOf(a), lead.shape), inputs, uniforms);
+  return run(backendOf(a), new ElementwiseProgram(kind, activationOf(a), attr(a, 'biased') === 1, lead.shape), inputs, uniforms);
 };
 
 const running: KernelFunc = (a) => {
-  const { moments, running: r } = a.inputs as Record<string, TensorInfo>;
+  const { table, running: r } = a.inputs as Record<string, TensorInfo>;
   const C = r.shape[0];
   const m = attr(a, 'momentum');
   const uniforms = [i32(attr(a, 'row')), f32(attr(a, 'scale')), f32(m), f32(1 - m)];
-  return run(backendOf(a), new RunningProgram(C), [moments, r], uniforms);
+  return run(backendOf(a), new RunningProgram(C), [table, r], uniforms);
 };
 
 const KERNELS: [string, KernelFunc][] = [

@@ -1,7 +1,8 @@
 // batchNormTrain: the closed-form backward pass equals tfjs autodiff through the textbook forward ops (for x, γ and β,
 // on a 4-D and a 2-D input), and its statistics are the batch mean and biased variance. On webgpu (where an adapter
 // exists; skipped otherwise) @gan/backend's BatchNorm kernels give what the op form gives on cpu: output, the three
-// gradients, the moments and both running statistics, alone and with the ReLU or LeakyReLU after them inside.
+// gradients, the moments and both running statistics, alone and with the layer's bias before them and the ReLU or
+// LeakyReLU after them inside.
 // Run: node tools/run-tests.mjs libs/model batch-norm
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -58,10 +59,10 @@ for (const shape of [[3, 4, 5, 6], [7, 6]]) {
 }
 
 /**
- * Everything batchNormTrain gives for one input, read to the host: y, dx/dγ/dβ of a weighted sum, the statistics.
- * `act` runs inside batchNormTrain where it can, else as tfjs's own op after it.
+ * Everything batchNormTrain gives for one input, read to the host: y, dx/dγ/dβ (and d bias, with a bias) of a
+ * weighted sum, the statistics. `act` runs inside batchNormTrain where it can, else as tfjs's own op after it.
  */
-async function everything(shape: number[], seed: number, act?: Activation): Promise<Record<string, Float32Array>> {
+async function everything(shape: number[], seed: number, act?: Activation, withBias = false): Promise<Record<string, Float32Array>> {
   const c = shape.at(-1)!;
   const n = shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', seed), 3), 0.5);
@@ -69,39 +70,42 @@ async function everything(shape: number[], seed: number, act?: Activation): Prom
   const beta = tf.randomNormal([c], 0, 0.3, 'float32', seed + 2);
   const w = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
   const running = tf.randomUniform([c], 0.5, 1.5, 'float32', seed + 4);
+  // A bias as large as the data's spread, so that x + bias − μ is not x − μ to rounding.
+  const bias = tf.randomNormal([c], 0, 3, 'float32', seed + 5);
   const inside = act && fusesActivation();
-  const bn = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const r = batchNormTrain(a, g, b, 1e-5, inside ? act : undefined);
+  const bn = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, o?: tf.Tensor) => {
+    const r = batchNormTrain(a, g, b, 1e-5, { act: inside ? act : undefined, bias: o });
     const y = !act || inside ? r.y : act.kind === 'relu' ? tf.relu(r.y) : tf.leakyRelu(r.y, act.alpha);
     return { y, stats: r.stats };
   };
   let stats!: BatchStats;
-  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-    const r = bn(a, g, b);
+  const { value, grads } = tf.valueAndGrads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, o?: tf.Tensor) => {
+    const r = bn(a, g, b, o);
     stats = r.stats;
     return tf.sum(tf.mul(r.y, w));
-  })([x, gamma, beta]);
+  })(withBias ? [x, gamma, beta, bias] : [x, gamma, beta]);
   const y = tf.tidy(() => {
-    const r = bn(x, gamma, beta);
+    const r = bn(x, gamma, beta, withBias ? bias : undefined);
     disposeStats(r.stats);
     return r.y;
   });
   const mean = runningUpdate(stats, 'mean', running, n, 0.1);
   const variance = runningUpdate(stats, 'var', running, n, 0.1);
-  const out: Record<string, tf.Tensor> = { y, dx: grads[0], dgamma: grads[1], dbeta: grads[2], mean, variance, loss: value };
-  const read: Record<string, Float32Array> = { kernels: new Float32Array(['moments' in stats ? 1 : 0]), zeros: new Float32Array(1) };
+  const out: Record<string, tf.Tensor> = { y, dx: grads[0], dgamma: grads[1], dbeta: grads[2], dbias: grads[3] ?? tf.zeros([1]), mean, variance, loss: value };
+  const read: Record<string, Float32Array> = { kernels: new Float32Array(['table' in stats ? 1 : 0]), zeros: new Float32Array(1) };
   for (const [k, t] of Object.entries(out)) read[k] = (await t.data()) as Float32Array;
   read.zeros[0] = read.y.filter((v) => v === 0).length;
   disposeStats(stats);
-  tf.dispose([x, gamma, beta, w, running, ...Object.values(out)]);
+  tf.dispose([x, gamma, beta, w, running, bias, ...Object.values(out)]);
   return read;
 }
 
-test('webgpu: the BatchNorm kernels give what the op form gives on cpu (16 channels and not, rows not a multiple of 16, with and without an activation inside)', { timeout: 300_000 }, async (t) => {
+test('webgpu: the BatchNorm kernels give what the op form gives on cpu (16 channels and not, rows not a multiple of 16, alone and with a bias and an activation inside)', { timeout: 300_000 }, async (t) => {
+  // The DCGAN's uses: a conv's bias and an activation inside (G: ReLU, D: LeakyReLU); and BatchNorm alone.
   const acts: (Activation | undefined)[] = [undefined, { kind: 'relu' }, { kind: 'lrelu', alpha: 0.2 }];
   const shapes = [[3, 4, 5, 6], [7, 20], [4, 8, 8, 32]];
   const want: Record<string, Float32Array>[] = [];
-  for (const act of acts) for (const [i, s] of shapes.entries()) want.push(await everything(s, 10 * i + 1, act));
+  for (const act of acts) for (const [i, s] of shapes.entries()) want.push(await everything(s, 10 * i + 1, act, act != null));
   assert.ok(want[shapes.length].zeros[0] > 0 && want[0].zeros[0] === 0, 'ReLU zeroes some outputs: its gradient mask is tested');
   try {
     await initBackend('webgpu');
@@ -113,10 +117,10 @@ test('webgpu: the BatchNorm kernels give what the op form gives on cpu (16 chann
     let n = 0;
     for (const act of acts) {
       for (const [i, s] of shapes.entries()) {
-        const got = await everything(s, 10 * i + 1, act);
+        const got = await everything(s, 10 * i + 1, act, act != null);
         const w = want[n++];
         assert.equal(got.kernels[0], 1, 'webgpu ran the kernels');
-        for (const k of ['y', 'dx', 'dgamma', 'dbeta', 'mean', 'variance', 'loss']) {
+        for (const k of ['y', 'dx', 'dgamma', 'dbeta', 'dbias', 'mean', 'variance', 'loss']) {
           const scale = Math.max(1, ...Array.from(w[k], Math.abs));
           let e = 0;
           for (let j = 0; j < w[k].length; j++) e = Math.max(e, Math.abs(got[k][j] - w[k][j]) / scale);

@@ -17,15 +17,23 @@ import { tf } from './tf';
 
 /**
  * One BatchNorm's batch statistics, for the running-statistics update: the mean and biased variance [C] each, or,
- * from the kernels, both as `moments` [2, C] (row 0 the mean, row 1 the variance). Kept tensors; see disposeStats.
+ * from the kernels, their per-channel `table` [5, C] (row 0 the mean, row 1 the variance; see @gan/backend's
+ * BN_KERNELS). Kept tensors; see disposeStats.
  */
-export type BatchStats = { mean: tf.Tensor1D; variance: tf.Tensor1D } | { moments: tf.Tensor2D };
+export type BatchStats = { mean: tf.Tensor1D; variance: tf.Tensor1D } | { table: tf.Tensor2D };
 
 const kernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}): tf.Tensor =>
   tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
 
 /** An activation applied to BatchNorm's output inside it: ReLU, or LeakyReLU with negative slope `alpha`. */
 export type Activation = { kind: 'relu' } | { kind: 'lrelu'; alpha: number };
+
+export interface BatchNormOptions {
+  /** Applied to the output inside the op; only where fusesActivation(). */
+  act?: Activation;
+  /** [C], added to x first: the bias of the linear or conv layer before, differentiable. */
+  bias?: tf.Tensor;
+}
 
 /** Whether batchNormTrain can apply an Activation itself on the active backend (one pass instead of two). */
 export function fusesActivation(): boolean {
@@ -35,12 +43,13 @@ export function fusesActivation(): boolean {
 /**
  * y = γ·(x − μ)/√(σ² + ε) + β over the batch statistics of x, differentiable in x, γ and β.
  * `x`: [..., C] (statistics over every axis but the last); `gamma`, `beta`: [C]. Returns y (x's shape) and the
- * statistics [C] (not differentiable; kept tensors the caller disposes). With `act` (only where fusesActivation()),
- * y = act(that), differentiable the same way. Call inside tf.tidy.
+ * statistics [C] (not differentiable; kept tensors the caller disposes). With opts.act (only where fusesActivation()),
+ * y = act(that); with opts.bias, x + bias normalised. Call inside tf.tidy.
  */
-export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, act?: Activation): { y: tf.Tensor; stats: BatchStats } {
-  if (hasBatchNormKernels(tf.getBackend())) return batchNormByKernels(x, gamma, beta, eps, act);
-  if (act) throw new Error('batchNormTrain: an activation inside BatchNorm needs the BatchNorm kernels (see fusesActivation)');
+export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, opts: BatchNormOptions = {}): { y: tf.Tensor; stats: BatchStats } {
+  if (hasBatchNormKernels(tf.getBackend())) return batchNormByKernels(x, gamma, beta, eps, opts);
+  if (opts.act) throw new Error('batchNormTrain: an activation inside BatchNorm needs the BatchNorm kernels (see fusesActivation)');
+  if (opts.bias) x = tf.add(x, opts.bias);
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const n = axes.reduce((p, a) => p * x.shape[a], 1);
   let stats!: BatchStats;
@@ -74,32 +83,35 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
   return { y, stats };
 }
 
-function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, act?: Activation): { y: tf.Tensor; stats: BatchStats } {
+function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, { act, bias }: BatchNormOptions): { y: tf.Tensor; stats: BatchStats } {
   const attrs = {
     eps,
     act: !act ? BN_ACTIVATION.none : act.kind === 'relu' ? BN_ACTIVATION.relu : BN_ACTIVATION.leakyRelu,
     alpha: act?.kind === 'lrelu' ? act.alpha : 0,
+    biased: bias ? 1 : 0,
   };
-  let moments!: tf.Tensor2D;
+  let table!: tf.Tensor2D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, g, b] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    moments = tf.keep(kernel(BN_KERNELS.moments, { x: xIn }) as tf.Tensor2D);
-    save([xIn, moments, g, b]);
+    const [xIn, g, b, c] = args.filter((a): a is tf.Tensor => a instanceof tf.Tensor);
+    const save = args.at(-1) as tf.GradSaveFunc;
+    // The per-channel table (statistics, γ, β, bias) the later kernels read; see @gan/backend's BN_KERNELS.
+    table = tf.keep(kernel(BN_KERNELS.moments, c ? { x: xIn, gamma: g, beta: b, bias: c } : { x: xIn, gamma: g, beta: b }) as tf.Tensor2D);
+    save([xIn, table]);
     return {
-      value: kernel(BN_KERNELS.normalize, { x: xIn, moments, gamma: g, beta: b }, attrs),
+      value: kernel(BN_KERNELS.normalize, { x: xIn, table }, attrs),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xs, m, gm, bt] = saved;
-        const inputs = { dy: dy as tf.Tensor, x: xs, moments: m, gamma: gm, beta: bt };
-        const dBeta = kernel(BN_KERNELS.sumDz, inputs, attrs);
-        const dGamma = kernel(BN_KERNELS.sumDzXhat, inputs, attrs);
-        const dx = kernel(BN_KERNELS.inputGrad, { ...inputs, dGamma, dBeta }, attrs);
-        return [dx, dGamma, dBeta];
+        const [xs, t] = saved;
+        const common = { dy: dy as tf.Tensor, x: xs, table: t };
+        const dBeta = kernel(BN_KERNELS.sumDz, common, attrs);
+        const dGamma = kernel(BN_KERNELS.sumDzXhat, common, attrs);
+        const dx = kernel(BN_KERNELS.inputGrad, { ...common, dGamma, dBeta }, attrs);
+        // d(x + bias)/d bias sums dx over the rows: what tfjs's Add gradient computes (the same Sum kernel).
+        return bias ? [dx, dGamma, dBeta, tf.sum(dx, dx.shape.slice(0, -1).map((_, i) => i))] : [dx, dGamma, dBeta];
       },
     };
   });
-  const y = op(x, gamma, beta);
-  return { y, stats: { moments } };
+  const y = bias ? op(x, gamma, beta, bias) : op(x, gamma, beta);
+  return { y, stats: { table } };
 }
 
 /**
@@ -107,13 +119,13 @@ function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps
  * one pass with `momentum`, as PyTorch updates it: running·(1 − momentum) + batch·momentum. `n`: values per channel.
  */
 export function runningUpdate(stats: BatchStats, which: 'mean' | 'var', running: tf.Tensor, n: number, momentum: number): tf.Tensor {
-  if ('moments' in stats) {
-    return kernel(BN_KERNELS.running, { moments: stats.moments, running }, { row: which === 'mean' ? 0 : 1, scale: which === 'mean' ? 1 : n / (n - 1), momentum });
+  if ('table' in stats) {
+    return kernel(BN_KERNELS.running, { table: stats.table, running }, { row: which === 'mean' ? 0 : 1, scale: which === 'mean' ? 1 : n / (n - 1), momentum });
   }
   const batch = which === 'mean' ? stats.mean : tf.mul(stats.variance, tf.scalar(n / (n - 1)));
   return tf.add(tf.mul(running, tf.scalar(1 - momentum)), tf.mul(batch, tf.scalar(momentum)));
 }
 
 export function disposeStats(stats: BatchStats): void {
-  tf.dispose('moments' in stats ? [stats.moments] : [stats.mean, stats.variance]);
+  tf.dispose('table' in stats ? [stats.table] : [stats.mean, stats.variance]);
 }

@@ -3,7 +3,7 @@
  * runs their forward passes. Not a runnable file; see index.ts for the public API and the flat-order contract.
  */
 import { tf } from './tf';
-import { batchNormTrain, disposeStats, fusesActivation, runningUpdate, type Activation, type BatchStats } from './batch-norm';
+import { batchNormTrain, disposeStats, fusesActivation, runningUpdate, type Activation, type BatchNormOptions, type BatchStats } from './batch-norm';
 import { conv4s2, convT4s2 } from './conv';
 import { dcganPlan, validateModelConfig, type ModelConfig } from './model-config';
 import { Rng, STREAM } from './rng';
@@ -266,17 +266,24 @@ export function features(net: Net, x: tf.Tensor, pending: StatUpdate[] | null): 
 
 function runLayers(net: Net, layers: readonly Layer[], x: tf.Tensor, pending: StatUpdate[] | null): tf.Tensor {
   let h = x;
+  // A linear or conv layer's bias, when a BatchNorm follows: added inside it (the same sums; one pass fewer there).
+  let bias: tf.Tensor | undefined;
   for (let i = 0; i < layers.length; i++) {
     const l = layers[i];
+    const biased = (y: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      if (layers[i + 1]?.kind !== 'bn') return tf.add(y, b);
+      bias = b;
+      return y;
+    };
     switch (l.kind) {
       case 'linear':
-        h = tf.add(tf.matMul(h as tf.Tensor2D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor2D), l.b);
+        h = biased(tf.matMul(h as tf.Tensor2D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor2D), l.b);
         break;
       case 'conv':
-        h = tf.add(conv4s2(h as tf.Tensor4D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor4D), l.b);
+        h = biased(conv4s2(h as tf.Tensor4D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor4D), l.b);
         break;
       case 'convT':
-        h = tf.add(convT4s2(h as tf.Tensor4D, l.w as tf.Tensor4D), l.b);
+        h = biased(convT4s2(h as tf.Tensor4D, l.w as tf.Tensor4D), l.b);
         break;
       case 'bn': {
         // BatchNorm → activation as one op where the backend can. The fused op never materialises the activation's
@@ -285,11 +292,12 @@ function runLayers(net: Net, layers: readonly Layer[], x: tf.Tensor, pending: St
         const next = layers[i + 1]?.kind;
         const act: Activation | undefined = !fusesActivation() ? undefined : next === 'relu' ? { kind: 'relu' } : next === 'lrelu' ? { kind: 'lrelu', alpha: LRELU_SLOPE } : undefined;
         if (act && observer) {
-          const seen = batchNormTrain(h, l.gamma, l.beta, BN_EPS);
+          const seen = batchNormTrain(h, l.gamma, l.beta, BN_EPS, { bias });
           disposeStats(seen.stats);
           observer(net, seen.y);
         }
-        h = batchNorm(h, l, pending, act);
+        h = batchNorm(h, l, pending, { act, bias });
+        bias = undefined;
         if (act) i++;
         break;
       }
@@ -315,14 +323,14 @@ function runLayers(net: Net, layers: readonly Layer[], x: tf.Tensor, pending: St
   return h;
 }
 
-function batchNorm(x: tf.Tensor, l: Extract<Layer, { kind: 'bn' }>, pending: StatUpdate[] | null, act?: Activation): tf.Tensor {
+function batchNorm(x: tf.Tensor, l: Extract<Layer, { kind: 'bn' }>, pending: StatUpdate[] | null, opts: BatchNormOptions): tf.Tensor {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const n = axes.reduce((p, a) => p * x.shape[a], 1);
   if (n < 2) {
     throw new Error(`${l.name}: batch norm in training mode needs more than 1 value per channel (got batch ${x.shape[0]})`);
   }
   // Normalized with the biased variance, as PyTorch does; its running variance is the unbiased one.
-  const { y, stats } = batchNormTrain(x, l.gamma, l.beta, BN_EPS, act);
+  const { y, stats } = batchNormTrain(x, l.gamma, l.beta, BN_EPS, opts);
   try {
     if (pending) pending.push(...runningStats(l, stats, n, pending));
   } finally {
