@@ -32,5 +32,6 @@ export { registerWasmTransposeKernel, wasmTransposeKernelRegistered, transposeWa
 export { registerWasmLeakyReluKernel, wasmLeakyReluKernelRegistered, leakyReluWasm } from './wasm-leaky-relu-kernel';
 export { registerWasmTileKernel, wasmTileKernelRegistered, tileWasm } from './wasm-tile-kernel';
 export { BN_ACTIVATION, BN_KERNELS, registerWebgpuBatchNormKernels, hasBatchNormKernels } from './webgpu-batch-norm-kernels';
+export { LOSS_KERNELS, registerWebgpuLossKernels, hasLossKernels } from './webgpu-loss-kernels';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

@@ -24,6 +24,7 @@ import { registerWasmMatMulKernel, setWasmMatMulThreads } from './wasm-matmul-ke
 import { registerWasmReduceKernels } from './wasm-reduce-kernels';
 import { registerWasmTransposeKernel } from './wasm-transpose-kernel';
 import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm-kernels';
+import { registerWebgpuLossKernels } from './webgpu-loss-kernels';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -114,6 +115,7 @@ async function loadWebgpu(): Promise<string> {
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!tf.findBackendFactory('webgpu')) throw new Error('@tensorflow/tfjs-backend-webgpu registered no backend (was it imported before navigator.gpu existed?)');
   registerWebgpuBatchNormKernels();
+  registerWebgpuLossKernels();
   return 'webgpu';
 }
 

@@ -7,20 +7,18 @@
 // BatchNorm was about half of the step's ~700 dispatches, each a GPU round of launch overhead. Here it is 2 forward,
 // 1 per running statistic, 3 backward, and each program reads its tensors in place (channels last, no transposes).
 //
-// Inputs are channels-last tensors [..., C] read as R = size / C rows of C values. Every per-channel reduction is one
-// workgroup of 16 channels × 16 lanes; lane l sums rows l, l + 16, … in order with Kahan's compensation, then the 16
-// lane sums are added as a tree. The compensation matters: BatchNorm's Σ dy·x̂ is a sum of ~10⁵ terms that nearly
-// cancel, where a plain float32 sum loses most of the result's digits (PyTorch on CPU sums in float64, and so do
-// @gan/backend's wasm reductions). The moments are two passes over x (mean, then Σ(x − μ)²), the form the ops they replace compute, so no
-// cancellation of E[x²] − μ² enters. Per-element expressions are written in the order @gan/model's op form rounds
-// them, so the two agree to float32 summation-order rounding (webgpu-batch-norm-kernels.test.ts checks them on
-// whatever adapter exists, and the PyTorch reference suite's webgpu case checks the product's step).
-// The channel sum also replaces webgpu's Sum over every axis but the last (a bias gradient), which tfjs runs as a
-// transpose to channels-first and a row reduction: two dispatches and a copy of the tensor.
-// Tests: node tools/run-tests.mjs libs/model batch-norm
+// Inputs are channels-last tensors [..., C] read as R = size / C rows of C values; every per-channel reduction is
+// ./webgpu-channel-sum's compensated sum. The moments are two passes over x (mean, then Σ(x − μ)²), the form the ops
+// they replace compute, so no cancellation of E[x²] − μ² enters. Per-element expressions are written in the order
+// @gan/model's op form rounds them, so the two agree to float32 summation-order rounding (libs/model's
+// batch-norm.test.ts checks them on whatever adapter exists, and the PyTorch reference suite's webgpu cases check the
+// product's step). The channel sum also replaces webgpu's Sum over every axis but the last (a bias gradient), which
+// tfjs runs as a transpose to channels-first and a row reduction: two dispatches and a copy of the tensor.
+// Tests: node tools/run-tests.mjs libs/model batch-norm; node tools/run-tests.mjs libs/backend webgpu-batch-norm
 import { getKernel, registerKernel, Sum, util, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { overrideKernel } from './kernel-override';
+import { attr, CHANNEL_SUM_UNIFORMS, channelSumLayout, channelSumMain, channelSumUniforms, f32, i32, laneSum, runProgram, touchAll, type KernelArgs } from './webgpu-channel-sum';
 
 /**
  * The activation a BatchNorm kernel may apply after the affine step (attr `act`), so that BatchNorm → ReLU/LeakyReLU,
@@ -63,8 +61,6 @@ export const BN_KERNELS = {
   running: 'GanBatchNormRunning',
 } as const;
 
-const LANES = 16;
-const CHANNELS_PER_GROUP = 16;
 const TABLE_ROWS = 5;
 
 /**
@@ -81,12 +77,6 @@ function dzOf(act: number): string {
   return `(dy[i] * select(${act === BN_ACTIVATION.relu ? '0.0' : 'uniforms.alpha'}, 1.0, ${Z} > 0.0))`;
 }
 
-/**
- * WGSL that statically uses every input: tfjs builds each pipeline's bind group layout from what the shader uses and
- * binds every input, so a variant that leaves one unused would be rejected.
- */
-const touchAll = (names: string[]) => names.map((v) => `_ = ${v}[0];`).join(' ');
-
 type Reduction = 'moments' | 'sumDy' | 'sumDz' | 'sumDzXhat';
 
 /** One workgroup per 16 channels; see the file header for the summation order. */
@@ -96,8 +86,8 @@ class ChannelReduceProgram implements WebGPUProgram {
   shaderKey: string;
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [CHANNELS_PER_GROUP, LANES, 1];
-  uniforms = 'rows : i32, channels : i32, eps : f32, alpha : f32, zero : u32,';
+  workgroupSize: [number, number, number];
+  uniforms = `${CHANNEL_SUM_UNIFORMS} eps : f32, alpha : f32,`;
 
   constructor(private readonly kind: Reduction, private readonly act: number, private readonly biased: boolean, channels: number) {
     this.variableNames = { moments: ['x', 'gamma', 'beta'], sumDy: ['dy'], sumDz: ['dy', 'x', 'table'], sumDzXhat: ['dy', 'x', 'table'] }[kind];
@@ -105,30 +95,12 @@ class ChannelReduceProgram implements WebGPUProgram {
     this.outputShape = kind === 'moments' ? [TABLE_ROWS, channels] : [channels];
     this.shaderKey = `ganBatchNorm_${kind}_${act}_${biased}`;
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(channels / CHANNELS_PER_GROUP), 1, 1];
+    ({ workgroupSize: this.workgroupSize, dispatch: this.dispatch } = channelSumLayout(channels));
   }
 
   getUserCode(): string {
     const xIn = this.biased ? '(x[i] + bias[c])' : 'x[i]';
     const term = { moments: xIn, sumDy: 'dy[i]', sumDz: dzOf(this.act), sumDzXhat: `${dzOf(this.act)} * ${XHAT}` }[this.kind];
-    const laneSum = (expr: string) => `
-        var s = 0.0;
-        var lost = 0.0;
-        if (c < C) {
-          for (var r = lane; r < R; r = r + ${LANES}) {
-            let i = r * C + c;
-            let v = ${expr} - lost;
-            let t = bitcast<f32>(bitcast<u32>(s + v) ^ uniforms.zero);
-            lost = (t - s) - v;
-            s = t;
-          }
-        }
-        part[localIndex] = s - lost;
-        workgroupBarrier();
-        for (var h = ${LANES / 2}u; h > 0u; h = h >> 1u) {
-          if (localId.y < h) { part[localIndex] = part[localIndex] + part[localIndex + h * ${CHANNELS_PER_GROUP}u]; }
-          workgroupBarrier();
-        }`;
     let body: string;
     if (this.kind === 'moments') {
       body = `${laneSum(term)}
@@ -149,17 +121,8 @@ class ChannelReduceProgram implements WebGPUProgram {
       body = `${perChannel}${laneSum(term)}
         if (localId.y == 0u && c < C) { setOutputAtIndex(c, part[localId.x]); }`;
     }
-    return `
-      var<workgroup> part : array<f32, ${CHANNELS_PER_GROUP * LANES}>;
-      ${this.kind === 'sumDz' || this.kind === 'sumDzXhat' ? tableFns(this.biased) : ''}
-      fn main(index : i32) {
-        ${touchAll(this.variableNames)}
-        let R = uniforms.rows;
-        let C = uniforms.channels;
-        let c = i32(workgroupId.x) * ${CHANNELS_PER_GROUP} + i32(localId.x);
-        let lane = i32(localId.y);
-        ${body}
-      }`;
+    const tables = this.kind === 'sumDz' || this.kind === 'sumDzXhat' ? tableFns(this.biased) : '';
+    return tables + channelSumMain(this.variableNames, body);
   }
 }
 
@@ -235,24 +198,13 @@ class RunningProgram implements WebGPUProgram {
   }
 }
 
-const f32 = (x: number) => ({ type: 'float32', data: [x] });
-const i32 = (x: number) => ({ type: 'int32', data: [x] });
-
 function channelsOf(x: TensorInfo, what: string): number {
   const C = x.shape.at(-1);
   if (x.dtype !== 'float32' || !C || x.shape.length < 2) throw new Error(`${what}: want float32 [..., C], got ${x.dtype} [${x.shape}]`);
   return C;
 }
 
-function run(b: WebGPUBackend, program: WebGPUProgram, inputs: TensorInfo[], uniforms: { type: string; data: number[] }[]): TensorInfo {
-  return b.runWebGPUProgram(program, inputs, 'float32', uniforms);
-}
-
-type Args = Parameters<KernelFunc>[0];
-const backendOf = (a: Args) => a.backend as unknown as WebGPUBackend;
-const attr = (a: Args, name: string) => (a.attrs as Record<string, number> | undefined)?.[name] ?? 0;
-
-function activationOf(a: Args): number {
+function activationOf(a: KernelArgs): number {
   const act = attr(a, 'act');
   if (act !== BN_ACTIVATION.none && act !== BN_ACTIVATION.relu && act !== BN_ACTIVATION.leakyRelu) throw new Error(`BatchNorm kernels: unknown act ${act}`);
   return act;
@@ -267,8 +219,8 @@ const reduce = (kind: Reduction): KernelFunc => (a) => {
   const inputs = { moments: [t.x, t.gamma, t.beta], sumDy: [t.dy], sumDz: [t.dy, t.x, t.table], sumDzXhat: [t.dy, t.x, t.table] }[kind];
   if (kind === 'moments' && biased) inputs.push(t.bias);
   const act = kind === 'moments' || kind === 'sumDy' ? BN_ACTIVATION.none : activationOf(a);
-  const uniforms = [i32(rows), i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), { type: 'uint32', data: [0] }];
-  return run(backendOf(a), new ChannelReduceProgram(kind, act, biased, C), inputs, uniforms);
+  const uniforms = [...channelSumUniforms(rows, C), f32(attr(a, 'eps')), f32(attr(a, 'alpha'))];
+  return runProgram(a, new ChannelReduceProgram(kind, act, biased, C), inputs, uniforms);
 };
 
 const elementwise = (kind: Elementwise): KernelFunc => (a) => {
@@ -278,7 +230,7 @@ const elementwise = (kind: Elementwise): KernelFunc => (a) => {
   const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
   const inputs = kind === 'normalize' ? [t.x, t.table] : [t.dy, t.x, t.table, t.dGamma, t.dBeta];
   const uniforms = [i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), f32(-1 / rows)];
-  return run(backendOf(a), new ElementwiseProgram(kind, activationOf(a), attr(a, 'biased') === 1, lead.shape), inputs, uniforms);
+  return runProgram(a, new ElementwiseProgram(kind, activationOf(a), attr(a, 'biased') === 1, lead.shape), inputs, uniforms);
 };
 
 const running: KernelFunc = (a) => {
@@ -286,7 +238,7 @@ const running: KernelFunc = (a) => {
   const C = r.shape[0];
   const m = attr(a, 'momentum');
   const uniforms = [i32(attr(a, 'row')), f32(attr(a, 'scale')), f32(m), f32(1 - m)];
-  return run(backendOf(a), new RunningProgram(C), [table, r], uniforms);
+  return runProgram(a, new RunningProgram(C), [table, r], uniforms);
 };
 
 const KERNELS: [string, KernelFunc][] = [

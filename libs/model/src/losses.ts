@@ -10,9 +10,12 @@
  *   - 'wgan-gp' (Gulrajani et al.): as 'wgan', with the Lipschitz constraint as a gradient penalty on D's loss
  *     instead of clipping; the penalty needs D's input gradient, so it lives in ./gradient-penalty, not here.
  * `t` is the real label (1 − one-sided label smoothing) and only exists for the two BCE objectives.
+ * Where the backend has @gan/backend's loss kernels (webgpu), the BCE and the mean sigmoid score run as those: one
+ * dispatch each, and the BCE's gradient as one in its closed form (σ(x) − t)/n.
  * Not a runnable file; tested in steps.test.ts (values), gradients.test.ts (finite differences) and against PyTorch in
  * test/torch-reference.test.ts.
  */
+import { hasLossKernels, LOSS_KERNELS } from '@gan/backend';
 import { tf } from './tf';
 
 export const GAN_LOSSES = ['non-saturating', 'minimax', 'hinge', 'wgan', 'wgan-gp'] as const;
@@ -35,6 +38,17 @@ export function checkLoss(loss: unknown, fn: string): asserts loss is GanLoss {
  * takes log(0): BCE = softplus(x) − t·x (= −t·log σ(x) − (1−t)·log(1−σ(x))).
  */
 export function bceWithLogits(logits: tf.Tensor, target: number): tf.Scalar {
+  if (hasLossKernels(tf.getBackend())) {
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const x = args[0] as tf.Tensor;
+      (args[1] as tf.GradSaveFunc)([x]);
+      return {
+        value: tf.reshape(tf.engine().runKernel(LOSS_KERNELS.bceMean, { x }, { target }) as tf.Tensor, []),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], [xs]: tf.Tensor[]) => tf.engine().runKernel(LOSS_KERNELS.bceMeanGrad, { x: xs, dy: dy as tf.Tensor }, { target }) as tf.Tensor,
+      };
+    });
+    return op(logits) as tf.Scalar;
+  }
   const sp = tf.softplus(logits);
   return tf.mean(target === 0 ? sp : tf.sub(sp, tf.mul(logits, tf.scalar(target))));
 }
@@ -73,5 +87,8 @@ export function gLoss(loss: GanLoss, lf: tf.Tensor): tf.Scalar {
  * for hinge and the wgans, whose D is a critic with no sigmoid.
  */
 export function meanScore(loss: GanLoss, logits: tf.Tensor): tf.Scalar {
+  if (isBceLoss(loss) && hasLossKernels(tf.getBackend())) {
+    return tf.reshape(tf.engine().runKernel(LOSS_KERNELS.sigmoidMean, { x: logits }) as tf.Tensor, []) as tf.Scalar;
+  }
   return tf.mean(isBceLoss(loss) ? tf.sigmoid(logits) : logits);
 }
