@@ -6,33 +6,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './index';
+import { cancellingColumns, lcg } from './reduction-test-data';
 import { wasmReduceKernelsRegistered } from './wasm-reduce-kernels';
-
-/** Deterministic values in [-1, 1) (an LCG, independent of tfjs's RNG). */
-function lcg(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-/**
- * [R, C] values whose per-column sums nearly cancel, like BatchNorm's Σ dy·x̂: each column is shifted to mean ≈ 0
- * and given a large common offset on half of its rows that the other half takes back.
- */
-function cancellingColumns(rows: number, cols: number, seed: number): Float32Array {
-  const v = lcg(rows * cols, seed);
-  for (let c = 0; c < cols; c++) {
-    let m = 0;
-    for (let r = 0; r < rows; r++) m += v[r * cols + c];
-    m /= rows;
-    for (let r = 0; r < rows; r++) v[r * cols + c] = Math.fround(v[r * cols + c] - m + (r < rows / 2 ? 3 : -3));
-  }
-  return v;
-}
 
 /** Float64 column sums of [R, C]. */
 function exactColumnSums(v: Float32Array, rows: number, cols: number): Float64Array {

@@ -7,6 +7,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './index';
+import { cancellingColumns, lcg } from './reduction-test-data';
 
 let missing: string | null = null;
 
@@ -17,29 +18,6 @@ before(async () => {
     missing = `no webgpu here: ${(e as Error).message.split('\n')[0]}`;
   }
 });
-
-/** Deterministic values in [-1, 1) (an LCG, independent of tfjs's RNG). */
-function lcg(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
-/** [R, C] columns of mean ≈ 0 with +3 on the first half of the rows and −3 on the rest: the sums nearly cancel. */
-function cancellingColumns(rows: number, cols: number, seed: number): Float32Array {
-  const v = lcg(rows * cols, seed);
-  for (let c = 0; c < cols; c++) {
-    let m = 0;
-    for (let r = 0; r < rows; r++) m += v[r * cols + c];
-    m /= rows;
-    for (let r = 0; r < rows; r++) v[r * cols + c] = Math.fround(v[r * cols + c] - m + (r < rows / 2 ? 3 : -3));
-  }
-  return v;
-}
 
 function worst(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let w = 0;
