@@ -94,7 +94,14 @@ test('an explicit backend that fails to load throws one line naming it and the c
   await assert.rejects(initBackend('tensorflow'), /backend 'tensorflow' failed to load: .*tfjs-node/);
   const webgpu = await initBackend('webgpu').then(() => null, (e: Error) => e);
   if (webgpu) assert.match(webgpu.message, /^backend 'webgpu' failed to load: [^\n]+$/);
-  else t.diagnostic('webgpu loaded: this machine has a WebGPU adapter');
+  else {
+    t.diagnostic('webgpu loaded: this machine has a WebGPU adapter');
+    // The device gets the adapter's storage-buffer limit, not WebGPU's default 8 that tfjs asks for.
+    const device = (tf.backend() as unknown as { device: { limits: { maxStorageBuffersPerShaderStage: number } } }).device;
+    const webgpuPackage = (await import('webgpu')) as unknown as { create(flags: string[]): { requestAdapter(): Promise<{ limits: { maxStorageBuffersPerShaderStage: number } } | null> } };
+    const adapter = await webgpuPackage.create([]).requestAdapter();
+    assert.equal(device.limits.maxStorageBuffersPerShaderStage, adapter?.limits.maxStorageBuffersPerShaderStage);
+  }
   await tf.setBackend('wasm');
 });
 

@@ -94,6 +94,36 @@ async function loadTensorflow(): Promise<string> {
   throw new Error(errors.join('; '));
 }
 
+/** What an adapter is asked here (WebGPU's GPUAdapter, in part). */
+interface Adapter {
+  limits: { maxStorageBuffersPerShaderStage: number };
+  requestDevice(descriptor?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
+}
+
+/**
+ * Makes the devices of `gpu`'s adapters get as many storage buffers per shader stage as the adapter offers (`gpu`
+ * itself is changed: tfjs-backend-webgpu takes it from navigator.gpu). tfjs asks for WebGPU's default, 8, and its
+ * Concat then joins 7 inputs per dispatch: packing a DCGAN net's flat gradient took 4 dispatches (lavapipe offers 16).
+ */
+function askFullStorageLimit(gpu: GPU): GPU {
+  const requestAdapter = gpu.requestAdapter.bind(gpu);
+  Object.defineProperty(gpu, 'requestAdapter', {
+    configurable: true,
+    value: async (options?: object) => {
+      const adapter = (await requestAdapter(options)) as Adapter | null;
+      if (!adapter) return adapter;
+      const requestDevice = adapter.requestDevice.bind(adapter);
+      const maxStorageBuffersPerShaderStage = adapter.limits.maxStorageBuffersPerShaderStage;
+      Object.defineProperty(adapter, 'requestDevice', {
+        configurable: true,
+        value: (d?: { requiredLimits?: Record<string, number> }) => requestDevice({ ...d, requiredLimits: { ...d?.requiredLimits, maxStorageBuffersPerShaderStage } }),
+      });
+      return adapter;
+    },
+  });
+  return gpu;
+}
+
 async function loadWebgpu(): Promise<string> {
   let webgpu: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
@@ -109,7 +139,7 @@ async function loadWebgpu(): Promise<string> {
   Object.assign(globalThis, webgpu.globals);
   if (!g.navigator?.gpu) {
     // Node 20 has no navigator; later Node versions define a getter-only one, hence defineProperty.
-    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(g.navigator ?? {}), gpu: askFullStorageLimit(gpu) }, configurable: true, writable: true });
   }
   // tfjs-backend-webgpu registers its factory at import time only if navigator.gpu exists, so import it now.
   await import('@tensorflow/tfjs-backend-webgpu');
