@@ -17,6 +17,7 @@
 import { getGradient, registerGradient, version_core } from '@tensorflow/tfjs-core';
 import { leakyReluGradConfig } from './leaky-relu-gradient';
 import { meanGradConfig, sumGradConfig } from './reduce-gradients';
+import { biasActivationGradGradConfig } from './bias-activation-gradient';
 
 let pending: Promise<void> | null = null;
 
@@ -53,10 +54,10 @@ async function load(): Promise<void> {
 
 /**
  * Puts @gan/backend's own gradient definitions (LeakyRelu's, ./leaky-relu-gradient; Sum's and Mean's,
- * ./reduce-gradients) back on top of tfjs-core's. Importing @tensorflow/tfjs (as @tensorflow/tfjs-node does, even when its native binding then fails
+ * ./reduce-gradients; the fused bias + activation gradient's, ./bias-activation-gradient) back on top of tfjs-core's. Importing @tensorflow/tfjs (as @tensorflow/tfjs-node does, even when its native binding then fails
  * to load) registers all of tfjs-core's gradients again, over ours; initBackend calls this after every backend it
  * tried. Idempotent.
  */
 export function registerOwnGradients(): void {
-  for (const config of [leakyReluGradConfig, sumGradConfig, meanGradConfig]) registerGradient(config);
+  for (const config of [leakyReluGradConfig, sumGradConfig, meanGradConfig, biasActivationGradGradConfig]) registerGradient(config);
 }

@@ -31,7 +31,9 @@ export { registerWasmIdentityKernel, wasmIdentityKernelRegistered, identityWasm 
 export { registerWasmTransposeKernel, wasmTransposeKernelRegistered, transposeWasm } from './wasm-transpose-kernel';
 export { registerWasmLeakyReluKernel, wasmLeakyReluKernelRegistered, leakyReluWasm } from './wasm-leaky-relu-kernel';
 export { registerWasmTileKernel, wasmTileKernelRegistered, tileWasm } from './wasm-tile-kernel';
-export { BN_ACTIVATION, BN_KERNELS, registerWebgpuBatchNormKernels, hasBatchNormKernels } from './webgpu-batch-norm-kernels';
+export { BN_KERNELS, registerWebgpuBatchNormKernels, hasBatchNormKernels } from './webgpu-batch-norm-kernels';
+export { KERNEL_ACTIVATION } from './webgpu-activation';
+export { BIAS_ACTIVATION_KERNELS, registerWebgpuBiasActivationKernels, hasBiasActivationKernels } from './webgpu-bias-activation-kernels';
 export { LOSS_KERNELS, registerWebgpuLossKernels, hasLossKernels } from './webgpu-loss-kernels';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

@@ -25,6 +25,7 @@ import { registerWasmReduceKernels } from './wasm-reduce-kernels';
 import { registerWasmTransposeKernel } from './wasm-transpose-kernel';
 import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm-kernels';
 import { registerWebgpuLossKernels } from './webgpu-loss-kernels';
+import { registerWebgpuBiasActivationKernels } from './webgpu-bias-activation-kernels';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -146,6 +147,7 @@ async function loadWebgpu(): Promise<string> {
   if (!tf.findBackendFactory('webgpu')) throw new Error('@tensorflow/tfjs-backend-webgpu registered no backend (was it imported before navigator.gpu existed?)');
   registerWebgpuBatchNormKernels();
   registerWebgpuLossKernels();
+  registerWebgpuBiasActivationKernels();
   return 'webgpu';
 }
 

@@ -18,21 +18,17 @@
 import { getKernel, registerKernel, Sum, util, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { overrideKernel } from './kernel-override';
+import { activated, activationGrad, KERNEL_ACTIVATION } from './webgpu-activation';
 import { attr, CHANNEL_SUM_UNIFORMS, channelSumLayout, channelSumMain, channelSumUniforms, f32, i32, laneSum, runProgram, touchAll, type KernelArgs } from './webgpu-channel-sum';
-
-/**
- * The activation a BatchNorm kernel may apply after the affine step (attr `act`), so that BatchNorm → ReLU/LeakyReLU,
- * the DCGAN's every hidden layer, is one pass forward and the activation's gradient folds into the backward ones.
- * 0: none; 1: ReLU; 2: LeakyReLU with attr `alpha`. The gradient takes the slope at z = 0 from the negative side, as
- * PyTorch's relu and leaky_relu backward passes (and tfjs's step-based ones) do.
- */
-export const BN_ACTIVATION = { none: 0, relu: 1, leakyRelu: 2 } as const;
 
 /**
  * Kernel names, for tf.engine().runKernel (inputs and attrs as in each kernel's doc below). The forward pass makes a
  * per-channel table [5, C] (rows: mean, biased variance, γ, β, bias) that every later kernel reads instead of five
  * inputs: a WebGPU shader may bind only 8 storage buffers, and the input gradient would need 9.
  * Attr `biased` (1 or 0): the BatchNorm input is x + bias (the linear or conv layer's bias before it), else x.
+ * Attr `act`: none, ReLU or LeakyReLU (./webgpu-activation's codes) applied after the affine step, so that
+ * BatchNorm → activation, the DCGAN's every hidden layer, is one pass forward and the activation's gradient folds
+ * into the backward ones.
  */
 export const BN_KERNELS = {
   /**
@@ -72,10 +68,7 @@ const tableFns = (biased: boolean) => `
       fn xAt(i : i32, c : i32) -> f32 { return ${biased ? 'x[i] + tableAt(4, c)' : 'x[i]'}; }`;
 const XHAT = '((xAt(i, c) - mean) * rstd)';
 const Z = `(${XHAT} * tableAt(2, c) + tableAt(3, c))`;
-function dzOf(act: number): string {
-  if (act === BN_ACTIVATION.none) return 'dy[i]';
-  return `(dy[i] * select(${act === BN_ACTIVATION.relu ? '0.0' : 'uniforms.alpha'}, 1.0, ${Z} > 0.0))`;
-}
+const dzOf = (act: number) => activationGrad(act, Z, 'dy[i]');
 
 type Reduction = 'moments' | 'sumDy' | 'sumDz' | 'sumDzXhat';
 
@@ -148,11 +141,9 @@ class ElementwiseProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
-    // The forward activations as tfjs's webgpu Relu and LeakyRelu compute them.
-    const activated = ['z', 'select(z, 0.0, z < 0.0)', 'select(z, uniforms.alpha * z, z < 0.0)'][this.act];
     const value =
       this.kind === 'normalize'
-        ? activated
+        ? activated(this.act, 'z')
         : `(${dzOf(this.act)} * k + ${XHAT} * (k * (dGamma[c] * uniforms.negInvN))) + k * (dBeta[c] * uniforms.negInvN)`;
     return `
       ${tableFns(this.biased)}
@@ -206,7 +197,9 @@ function channelsOf(x: TensorInfo, what: string): number {
 
 function activationOf(a: KernelArgs): number {
   const act = attr(a, 'act');
-  if (act !== BN_ACTIVATION.none && act !== BN_ACTIVATION.relu && act !== BN_ACTIVATION.leakyRelu) throw new Error(`BatchNorm kernels: unknown act ${act}`);
+  if (act !== KERNEL_ACTIVATION.none && act !== KERNEL_ACTIVATION.relu && act !== KERNEL_ACTIVATION.leakyRelu) {
+    throw new Error(`BatchNorm kernels: act must be none, ReLU or LeakyReLU, got code ${act}`);
+  }
   return act;
 }
 
@@ -218,7 +211,7 @@ const reduce = (kind: Reduction): KernelFunc => (a) => {
   const biased = kind === 'moments' ? t.bias != null : kind !== 'sumDy' && attr(a, 'biased') === 1;
   const inputs = { moments: [t.x, t.gamma, t.beta], sumDy: [t.dy], sumDz: [t.dy, t.x, t.table], sumDzXhat: [t.dy, t.x, t.table] }[kind];
   if (kind === 'moments' && biased) inputs.push(t.bias);
-  const act = kind === 'moments' || kind === 'sumDy' ? BN_ACTIVATION.none : activationOf(a);
+  const act = kind === 'moments' || kind === 'sumDy' ? KERNEL_ACTIVATION.none : activationOf(a);
   const uniforms = [...channelSumUniforms(rows, C), f32(attr(a, 'eps')), f32(attr(a, 'alpha'))];
   return runProgram(a, new ChannelReduceProgram(kind, act, biased, C), inputs, uniforms);
 };

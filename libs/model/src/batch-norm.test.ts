@@ -8,7 +8,8 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '@gan/backend';
 import { tf } from './tf';
-import { batchNormTrain, disposeStats, fusesActivation, runningUpdate, type Activation, type BatchStats } from './batch-norm';
+import { batchNormTrain, disposeStats, fusesActivation, runningUpdate, type BatchStats } from './batch-norm';
+import type { Activation } from './bias-activation';
 
 before(async () => {
   await initBackend('cpu');
@@ -75,7 +76,7 @@ async function everything(shape: number[], seed: number, act?: Activation, withB
   const inside = act && fusesActivation();
   const bn = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, o?: tf.Tensor) => {
     const r = batchNormTrain(a, g, b, 1e-5, { act: inside ? act : undefined, bias: o });
-    const y = !act || inside ? r.y : act.kind === 'relu' ? tf.relu(r.y) : tf.leakyRelu(r.y, act.alpha);
+    const y = !act || inside ? r.y : act.kind === 'relu' ? tf.relu(r.y) : act.kind === 'lrelu' ? tf.leakyRelu(r.y, act.alpha) : tf.tanh(r.y);
     return { y, stats: r.stats };
   };
   let stats!: BatchStats;

@@ -12,7 +12,8 @@
  * two dispatches forward, three backward, one per running statistic, instead of one per op; there the ReLU or
  * LeakyReLU that follows can run inside them too (see `fusesActivation`).
  */
-import { BN_ACTIVATION, BN_KERNELS, hasBatchNormKernels } from '@gan/backend';
+import { BN_KERNELS, hasBatchNormKernels } from '@gan/backend';
+import { activationAttrs, type Activation } from './bias-activation';
 import { tf } from './tf';
 
 /**
@@ -25,11 +26,8 @@ export type BatchStats = { mean: tf.Tensor1D; variance: tf.Tensor1D } | { table:
 const kernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}): tf.Tensor =>
   tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
 
-/** An activation applied to BatchNorm's output inside it: ReLU, or LeakyReLU with negative slope `alpha`. */
-export type Activation = { kind: 'relu' } | { kind: 'lrelu'; alpha: number };
-
 export interface BatchNormOptions {
-  /** Applied to the output inside the op; only where fusesActivation(). */
+  /** Applied to the output inside the op (ReLU or LeakyReLU); only where fusesActivation(). */
   act?: Activation;
   /** [C], added to x first: the bias of the linear or conv layer before, differentiable. */
   bias?: tf.Tensor;
@@ -84,12 +82,7 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
 }
 
 function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, { act, bias }: BatchNormOptions): { y: tf.Tensor; stats: BatchStats } {
-  const attrs = {
-    eps,
-    act: !act ? BN_ACTIVATION.none : act.kind === 'relu' ? BN_ACTIVATION.relu : BN_ACTIVATION.leakyRelu,
-    alpha: act?.kind === 'lrelu' ? act.alpha : 0,
-    biased: bias ? 1 : 0,
-  };
+  const attrs = { eps, ...activationAttrs(act), biased: bias ? 1 : 0 };
   let table!: tf.Tensor2D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xIn, g, b, c] = args.filter((a): a is tf.Tensor => a instanceof tf.Tensor);

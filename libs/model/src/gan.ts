@@ -3,7 +3,8 @@
  * runs their forward passes. Not a runnable file; see index.ts for the public API and the flat-order contract.
  */
 import { tf } from './tf';
-import { batchNormTrain, disposeStats, fusesActivation, runningUpdate, type Activation, type BatchNormOptions, type BatchStats } from './batch-norm';
+import { batchNormTrain, disposeStats, fusesActivation, runningUpdate, type BatchNormOptions, type BatchStats } from './batch-norm';
+import { biasActivation, fusesBiasActivation, type Activation } from './bias-activation';
 import { conv4s2, convT4s2 } from './conv';
 import { dcganPlan, validateModelConfig, type ModelConfig } from './model-config';
 import { Rng, STREAM } from './rng';
@@ -264,33 +265,43 @@ export function features(net: Net, x: tf.Tensor, pending: StatUpdate[] | null): 
   return runLayers(net, net.layers.slice(0, -1), x, pending);
 }
 
+/** The activation a layer of `kind` applies, for the fused ops; undefined for other layers. */
+function activationOf(kind: Layer['kind'] | undefined): Activation | undefined {
+  return kind === 'relu' ? { kind: 'relu' } : kind === 'lrelu' ? { kind: 'lrelu', alpha: LRELU_SLOPE } : kind === 'tanh' ? { kind: 'tanh' } : undefined;
+}
+
 function runLayers(net: Net, layers: readonly Layer[], x: tf.Tensor, pending: StatUpdate[] | null): tf.Tensor {
   let h = x;
   // A linear or conv layer's bias, when a BatchNorm follows: added inside it (the same sums; one pass fewer there).
   let bias: tf.Tensor | undefined;
   for (let i = 0; i < layers.length; i++) {
     const l = layers[i];
-    const biased = (y: tf.Tensor, b: tf.Tensor): tf.Tensor => {
-      if (layers[i + 1]?.kind !== 'bn') return tf.add(y, b);
-      bias = b;
-      return y;
-    };
+    const next = layers[i + 1]?.kind;
     switch (l.kind) {
       case 'linear':
-        h = biased(tf.matMul(h as tf.Tensor2D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor2D), l.b);
-        break;
       case 'conv':
-        h = biased(conv4s2(h as tf.Tensor4D, (l.sn ? spectralWeight(l.w, l.sn, pending) : l.w) as tf.Tensor4D), l.b);
+      case 'convT': {
+        const w = l.kind !== 'convT' && l.sn ? spectralWeight(l.w, l.sn, pending) : l.w;
+        const y = l.kind === 'linear' ? tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D) : l.kind === 'conv' ? conv4s2(h as tf.Tensor4D, w as tf.Tensor4D) : convT4s2(h as tf.Tensor4D, w as tf.Tensor4D);
+        const act = activationOf(next);
+        if (next === 'bn') {
+          h = y;
+          bias = l.b;
+        } else if (act && fusesBiasActivation()) {
+          // Bias add → activation as one op. An observer is shown the activation's input, the same float32 add.
+          if (observer && act.kind !== 'tanh') observer(net, tf.add(y, l.b));
+          h = biasActivation(y, l.b, act);
+          i++;
+        } else {
+          h = tf.add(y, l.b);
+        }
         break;
-      case 'convT':
-        h = biased(convT4s2(h as tf.Tensor4D, l.w as tf.Tensor4D), l.b);
-        break;
+      }
       case 'bn': {
         // BatchNorm → activation as one op where the backend can. The fused op never materialises the activation's
         // input, so an observer is shown the same BatchNorm computed without the activation (same kernels, so the
         // same values the fused op's mask is taken from).
-        const next = layers[i + 1]?.kind;
-        const act: Activation | undefined = !fusesActivation() ? undefined : next === 'relu' ? { kind: 'relu' } : next === 'lrelu' ? { kind: 'lrelu', alpha: LRELU_SLOPE } : undefined;
+        const act = fusesActivation() && (next === 'relu' || next === 'lrelu') ? activationOf(next) : undefined;
         if (act && observer) {
           const seen = batchNormTrain(h, l.gamma, l.beta, BN_EPS, { bias });
           disposeStats(seen.stats);
