@@ -140,7 +140,6 @@ interface Case {
 const base = { batch: 8, steps: 3, loss: 'non-saturating' as GanLoss, labelSmoothing: 0, dataSeed: 1 };
 const CASES: Case[] = [
   { ...base, name: 'the document DCGAN 3x64x64, batch 4, wasm', backend: 'wasm', model: DEFAULT, batch: 4 },
-  { ...base, name: 'the document DCGAN 3x64x64, batch 4, cpu', backend: 'cpu', model: DEFAULT, batch: 4, steps: 1 },
   { ...base, name: 'grayscale 32x32, wasm', backend: 'wasm', model: GRAY32 },
   { ...base, name: 'grayscale 32x32, cpu', backend: 'cpu', model: GRAY32 },
   { ...base, name: '28x28 (s0 = 7), wasm', backend: 'wasm', model: { ...GRAY32, imageSize: 28 } },
@@ -165,7 +164,9 @@ const CASES: Case[] = [
   // Unrolled GAN (first-order): D deep-copied with its optimiser's state; the copy's BatchNorm statistics are its own.
   { ...base, name: 'MLP, unrolled 3, cpu', backend: 'cpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64, unrolled: 3 },
   { ...base, name: 'unrolled 2 (BatchNorm D), wasm', backend: 'wasm', model: GRAY32, unrolled: 2 },
-  // The GPU backend (on CI's lavapipe, a software Vulkan driver; skipped without an adapter).
+  // The GPU backend (on CI's lavapipe, a software Vulkan driver; skipped without an adapter). The document's DCGAN
+  // runs here and on wasm; on cpu (71 s a step in CI) the 32×32 case checks the step and test/layer-shapes every
+  // layer of the document's DCGAN at its exact shapes.
   { ...base, name: 'the document DCGAN 3x64x64, batch 4, webgpu', backend: 'webgpu', model: DEFAULT, batch: 4, steps: 1 },
   { ...base, name: 'grayscale 32x32, webgpu', backend: 'webgpu', model: GRAY32 },
   { ...base, name: 'MLP, webgpu', backend: 'webgpu', model: { ...DEFAULT, model: 'mlp', nz: 8, mlpHidden: 128 }, batch: 64 },
