@@ -7,8 +7,9 @@
  * checks them on whatever adapter exists).
  *
  * Where each count is taken, and why there:
- * - dispatches: recordAndSubmit, which records exactly one dispatchWorkgroups per program (runWebGPUProgram calls
- *   it unless WEBGPU_ENGINE_COMPILE_ONLY); ops that tfjs forwards to its CPU kernels (small inputs) dispatch nothing.
+ * - dispatches: GPUComputePassEncoder's dispatchWorkgroups, which every program calls once, tfjs's (through
+ *   recordAndSubmit) and @gan/backend's several-output ones (which bypass recordAndSubmit); ops that tfjs forwards to
+ *   its CPU kernels (small inputs) dispatch nothing.
  * - read-backs: getBufferData, the only path of read()/data() that goes to the GPU (copy to a staging buffer,
  *   submit, await mapAsync), and readSync when the tensor has no host copy (it needs OffscreenCanvas, so under
  *   Node it throws; counting it shows who tried). read() of a tensor already on the host costs nothing: not counted.
@@ -37,14 +38,17 @@ interface TensorData {
 /** The members of tfjs-backend-webgpu's WebGPUBackend that are wrapped (present since 4.x). */
 interface WebGpuBackendLike {
   tensorMap: { get(dataId: object): TensorData | undefined };
-  recordAndSubmit(...args: unknown[]): unknown;
   getBufferData(buffer: { size: number }): Promise<unknown>;
   readSync(dataId: object): unknown;
   uploadToGPU(dataId: object): void;
   submitQueue(): void;
 }
 
-const WRAPPED = ['recordAndSubmit', 'getBufferData', 'readSync', 'uploadToGPU', 'submitQueue'] as const;
+const WRAPPED = ['getBufferData', 'readSync', 'uploadToGPU', 'submitQueue'] as const;
+
+interface PassEncoderPrototype {
+  dispatchWorkgroups(...args: unknown[]): unknown;
+}
 
 export function zeroCounts(): StepCounts {
   return { dispatches: 0, readbacks: 0, bytesRead: 0, uploads: 0, bytesUploaded: 0, submits: 0 };
@@ -65,16 +69,18 @@ export function diffCounts(a: StepCounts, b: StepCounts): StepCounts {
 export function countWebgpu(backend: object): { totals: StepCounts; stop(): void } {
   const b = backend as WebGpuBackendLike;
   const missing = WRAPPED.filter((m) => typeof (b as unknown as Record<string, unknown>)[m] !== 'function');
-  if (missing.length || typeof b.tensorMap?.get !== 'function') {
-    throw new Error(`webgpu counters: the backend has no ${[...missing, 'tensorMap'].join(', ')} (tfjs-backend-webgpu changed?)`);
+  const pass = (globalThis as { GPUComputePassEncoder?: { prototype: PassEncoderPrototype } }).GPUComputePassEncoder?.prototype;
+  if (missing.length || typeof b.tensorMap?.get !== 'function' || typeof pass?.dispatchWorkgroups !== 'function') {
+    throw new Error(`webgpu counters: no ${[...missing, 'tensorMap', 'GPUComputePassEncoder'].join(', ')} (tfjs-backend-webgpu or webgpu changed?)`);
   }
   const totals = zeroCounts();
   // Own properties shadow the prototype's methods; deleting them in stop() restores the originals exactly.
   const own = b as unknown as Record<string, unknown>;
   const proto = Object.getPrototypeOf(b) as WebGpuBackendLike;
-  own.recordAndSubmit = function (this: WebGpuBackendLike, ...args: unknown[]) {
+  const dispatch = pass.dispatchWorkgroups;
+  pass.dispatchWorkgroups = function (this: unknown, ...args: unknown[]) {
     totals.dispatches += 1;
-    return proto.recordAndSubmit.apply(this, args);
+    return dispatch.apply(this, args);
   };
   own.getBufferData = function (this: WebGpuBackendLike, buffer: { size: number }) {
     totals.readbacks += 1;
@@ -105,6 +111,7 @@ export function countWebgpu(backend: object): { totals: StepCounts; stop(): void
     totals,
     stop() {
       for (const m of WRAPPED) delete own[m];
+      pass.dispatchWorkgroups = dispatch;
     },
   };
 }

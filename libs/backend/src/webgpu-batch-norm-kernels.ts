@@ -5,7 +5,9 @@
 // reductions for the moments, then subtract, square, add, rsqrt, two multiplies, add), seven for the running
 // statistics and a dozen backward; the DCGAN step runs seventeen forward passes and thirteen backward ones, so
 // BatchNorm was about half of the step's ~700 dispatches, each a GPU round of launch overhead. Here it is 2 forward,
-// 1 per running statistic, 3 backward, and each program reads its tensors in place (channels last, no transposes).
+// 1 for both running statistics, 2 backward (the sums, then the input gradient), and each program reads its tensors
+// in place (channels last, no transposes). The programs that make two or three per-channel results at once run
+// through ./webgpu-multi-output.
 //
 // Inputs are channels-last tensors [..., C] read as R = size / C rows of C values; every per-channel reduction is
 // ./webgpu-channel-sum's compensated sum. The moments are two passes over x (mean, then Σ(x − μ)²), the form the ops
@@ -19,7 +21,8 @@ import { getKernel, registerKernel, Sum, util, type KernelFunc, type SumAttrs, t
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { overrideKernel } from './kernel-override';
 import { activated, activationGrad, KERNEL_ACTIVATION } from './webgpu-activation';
-import { attr, CHANNEL_SUM_UNIFORMS, channelSumLayout, channelSumMain, channelSumUniforms, f32, i32, laneSum, runProgram, touchAll, type KernelArgs } from './webgpu-channel-sum';
+import { attr, CHANNEL_SUM_UNIFORMS, channelSumLayout, channelSumMain, channelSumUniforms, f32, i32, laneSum, laneSums, PerElementProgram, runProgram, touchAll, type KernelArgs } from './webgpu-channel-sum';
+import { runMultiOutput, type MultiOutputProgram } from './webgpu-multi-output';
 
 /**
  * Kernel names, for tf.engine().runKernel (inputs and attrs as in each kernel's doc below). The forward pass makes a
@@ -40,19 +43,22 @@ export const BN_KERNELS = {
   normalize: 'GanBatchNormNormalize',
   /** {dy [..., C]} → [C]: Σ dy over every axis but the last. */
   sumDy: 'GanBatchNormSumDy',
-  /** {dy, x, table}, {eps, act, alpha, biased} → [C]: Σ dz (dβ), dz = dy·act′(z) (dz = dy without an activation). */
-  sumDz: 'GanBatchNormSumDz',
-  /** The same inputs and attrs → [C]: Σ dz·x̂ (dγ). */
-  sumDzXhat: 'GanBatchNormSumDzXhat',
   /**
-   * The same inputs and {dGamma, dBeta} [C] → dx = dz·k + x̂·(k·dγ·(−1/n)) + k·dβ·(−1/n), k = γ·(σ² + ε)^−½,
-   * n = rows: the closed-form input gradient of batch-statistics BatchNorm (also the bias's, summed over rows).
+   * {dy, x, table}, {eps, act, alpha, biased} → [dβ, dγ] (biased 0) or [dβ, dγ, d bias] (biased 1), [C] each, from one
+   * pass: dβ = Σ dz, dz = dy·act′(z) (dy without an activation), dγ = Σ dz·x̂, and the gradient of the bias before
+   * BatchNorm, Σ dx over the rows of inputGrad's dx, summed term by term: k·Σ dz + (k·dγ·(−1/n))·Σ x̂ + n·(k·dβ·(−1/n))
+   * (zero but for rounding: BatchNorm subtracts the bias again; PyTorch's value is rounding too).
+   */
+  backwardSums: 'GanBatchNormBackwardSums',
+  /**
+   * {dy, x, table, dGamma [C], dBeta [C]}, {eps, act, alpha, biased} → dx = dz·k + x̂·(k·dγ·(−1/n)) + k·dβ·(−1/n),
+   * k = γ·(σ² + ε)^−½, n = rows: the closed-form input gradient of batch-statistics BatchNorm.
    */
   inputGrad: 'GanBatchNormInputGrad',
   /**
-   * {table [5, C], running [C]}, {row: 0 | 1, scale, momentum} → running·(1 − m) + (table[row]·scale)·m (1 − m
-   * rounded to float32 first, as a tensor of it would be): the running mean (row 0, scale 1) or running variance
-   * (row 1, scale n/(n − 1), the unbiased variance).
+   * {table [5, C], mean [C], variance [C]}, {n, momentum} → [mean′, variance′]: running·(1 − m) + batch·m (1 − m
+   * rounded to float32 first, as a tensor of it would be) for the running mean and, from the unbiased batch variance
+   * (biased·n/(n − 1), n = rows), the running variance.
    */
   running: 'GanBatchNormRunning',
 } as const;
@@ -70,7 +76,7 @@ const XHAT = '((xAt(i, c) - mean) * rstd)';
 const Z = `(${XHAT} * tableAt(2, c) + tableAt(3, c))`;
 const dzOf = (act: number) => activationGrad(act, Z, 'dy[i]');
 
-type Reduction = 'moments' | 'sumDy' | 'sumDz' | 'sumDzXhat';
+type Reduction = 'moments' | 'sumDy';
 
 /** One workgroup per 16 channels; see the file header for the summation order. */
 class ChannelReduceProgram implements WebGPUProgram {
@@ -80,64 +86,84 @@ class ChannelReduceProgram implements WebGPUProgram {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
-  uniforms = `${CHANNEL_SUM_UNIFORMS} eps : f32, alpha : f32,`;
+  uniforms = CHANNEL_SUM_UNIFORMS;
 
-  constructor(private readonly kind: Reduction, private readonly act: number, private readonly biased: boolean, channels: number) {
-    this.variableNames = { moments: ['x', 'gamma', 'beta'], sumDy: ['dy'], sumDz: ['dy', 'x', 'table'], sumDzXhat: ['dy', 'x', 'table'] }[kind];
+  constructor(private readonly kind: Reduction, private readonly biased: boolean, channels: number) {
+    this.variableNames = kind === 'moments' ? ['x', 'gamma', 'beta'] : ['dy'];
     if (kind === 'moments' && biased) this.variableNames.push('bias');
     this.outputShape = kind === 'moments' ? [TABLE_ROWS, channels] : [channels];
-    this.shaderKey = `ganBatchNorm_${kind}_${act}_${biased}`;
+    this.shaderKey = `ganBatchNorm_${kind}_${biased}`;
     this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
     ({ workgroupSize: this.workgroupSize, dispatch: this.dispatch } = channelSumLayout(channels));
   }
 
   getUserCode(): string {
+    if (this.kind === 'sumDy') {
+      return channelSumMain(this.variableNames, `${laneSum('dy[i]')}
+        if (localId.y == 0u && c < C) { setOutputAtIndex(c, part0[localId.x]); }`);
+    }
     const xIn = this.biased ? '(x[i] + bias[c])' : 'x[i]';
-    const term = { moments: xIn, sumDy: 'dy[i]', sumDz: dzOf(this.act), sumDzXhat: `${dzOf(this.act)} * ${XHAT}` }[this.kind];
-    let body: string;
-    if (this.kind === 'moments') {
-      body = `${laneSum(term)}
-        let mean = part[localId.x] / f32(R);
+    return channelSumMain(this.variableNames, `${laneSum(xIn)}
+        let mean = part0[localId.x] / f32(R);
         workgroupBarrier();
         {${laneSum(`(${xIn} - mean) * (${xIn} - mean)`)}
           if (localId.y == 0u && c < C) {
             setOutputAtIndex(c, mean);
-            setOutputAtIndex(C + c, part[localId.x] / f32(R));
+            setOutputAtIndex(C + c, part0[localId.x] / f32(R));
             setOutputAtIndex(2 * C + c, gamma[c]);
             setOutputAtIndex(3 * C + c, beta[c]);
             setOutputAtIndex(4 * C + c, ${this.biased ? 'bias[c]' : '0.0'});
           }
-        }`;
-    } else {
-      const perChannel =
-        this.kind === 'sumDy' ? '' : 'var mean = 0.0; var rstd = 0.0; if (c < C) { mean = tableAt(0, c); rstd = inverseSqrt(tableAt(1, c) + uniforms.eps); }';
-      body = `${perChannel}${laneSum(term)}
-        if (localId.y == 0u && c < C) { setOutputAtIndex(c, part[localId.x]); }`;
-    }
-    const tables = this.kind === 'sumDz' || this.kind === 'sumDzXhat' ? tableFns(this.biased) : '';
-    return tables + channelSumMain(this.variableNames, body);
+        }`);
   }
 }
 
-type Elementwise = 'normalize' | 'inputGrad';
-
-/** One thread per element of x. */
-class ElementwiseProgram implements WebGPUProgram {
-  variableNames: string[];
-  outputShape: number[];
+/** BN_KERNELS.backwardSums: the channel sums of ./webgpu-channel-sum, two or three at once. */
+class BackwardSumsProgram implements MultiOutputProgram {
+  inputNames = ['dy', 'x', 'table'];
+  outputNames: string[];
+  outputShapes: number[][];
+  uniforms = `${CHANNEL_SUM_UNIFORMS} eps : f32, alpha : f32, negInvN : f32,`;
   shaderKey: string;
-  dispatchLayout: { x: number[] };
+  workgroupSize: [number, number, number];
   dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
+
+  constructor(private readonly act: number, private readonly biased: boolean, channels: number) {
+    this.outputNames = biased ? ['dBeta', 'dGamma', 'dBias'] : ['dBeta', 'dGamma'];
+    this.outputShapes = this.outputNames.map(() => [channels]);
+    this.shaderKey = `ganBatchNorm_backwardSums_${act}_${biased}`;
+    ({ workgroupSize: this.workgroupSize, dispatch: this.dispatch } = channelSumLayout(channels));
+  }
+
+  getUserCode(): string {
+    const sums = this.biased ? ['dz', 'dz * xh', 'xh'] : ['dz', 'dz * xh'];
+    const dBias = `
+            let k = tableAt(2, c) * rstd;
+            let n = f32(R);
+            dBias[c] = (k * part0[localId.x] + (k * (part1[localId.x] * uniforms.negInvN)) * part2[localId.x]) + n * (k * (part0[localId.x] * uniforms.negInvN));`;
+    return `${tableFns(this.biased)}
+      ${channelSumMain([...this.inputNames, ...this.outputNames], `
+        var mean = 0.0;
+        var rstd = 0.0;
+        if (c < C) { mean = tableAt(0, c); rstd = inverseSqrt(tableAt(1, c) + uniforms.eps); }
+        ${laneSums(sums, `let xh = ${XHAT}; let dz = ${dzOf(this.act)};`)}
+        if (localId.y == 0u && c < C) {
+          dBeta[c] = part0[localId.x];
+          dGamma[c] = part1[localId.x];${this.biased ? dBias : ''}
+        }`, sums.length)}`;
+  }
+}
+
+/** BN_KERNELS.normalize and inputGrad. */
+class ElementwiseProgram extends PerElementProgram implements WebGPUProgram {
+  variableNames: string[];
+  shaderKey: string;
   uniforms = 'channels : i32, eps : f32, alpha : f32, negInvN : f32,';
 
   constructor(private readonly kind: Elementwise, private readonly act: number, private readonly biased: boolean, shape: number[]) {
+    super(shape);
     this.variableNames = kind === 'normalize' ? ['x', 'table'] : ['dy', 'x', 'table', 'dGamma', 'dBeta'];
-    this.outputShape = shape;
     this.shaderKey = `ganBatchNorm_${kind}_${act}_${biased}`;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
   }
 
   getUserCode(): string {
@@ -162,28 +188,31 @@ class ElementwiseProgram implements WebGPUProgram {
   }
 }
 
-/** One thread per channel. */
-class RunningProgram implements WebGPUProgram {
-  variableNames = ['table', 'running'];
-  outputShape: number[];
+type Elementwise = 'normalize' | 'inputGrad';
+
+/** BN_KERNELS.running: one thread per channel. */
+class RunningProgram implements MultiOutputProgram {
+  inputNames = ['table', 'mean', 'variance'];
+  outputNames = ['newMean', 'newVariance'];
+  outputShapes: number[][];
+  uniforms = 'channels : i32, scale : f32, momentum : f32, keep : f32,';
   shaderKey = 'ganBatchNorm_running';
-  dispatchLayout = { x: [0] };
-  dispatch: [number, number, number];
   workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
-  uniforms = 'row : i32, scale : f32, momentum : f32, keep : f32,';
+  dispatch: [number, number, number];
 
   constructor(channels: number) {
-    this.outputShape = [channels];
+    this.outputShapes = [[channels], [channels]];
     this.dispatch = [Math.ceil(channels / this.workgroupSize[0]), 1, 1];
   }
 
   getUserCode(): string {
     return `
-      fn main(index : i32) {
-        if (index < uniforms.size) {
-          let batch = table[uniforms.row * uniforms.size + index];
-          setOutputAtIndex(index, running[index] * uniforms.keep + (batch * uniforms.scale) * uniforms.momentum);
+      fn main(c : i32) {
+        let C = uniforms.channels;
+        if (c < C) {
+          let m = uniforms.momentum;
+          newMean[c] = mean[c] * uniforms.keep + table[c] * m;
+          newVariance[c] = variance[c] * uniforms.keep + (table[C + c] * uniforms.scale) * m;
         }
       }`;
   }
@@ -203,42 +232,49 @@ function activationOf(a: KernelArgs): number {
   return act;
 }
 
+const rowsOf = (x: TensorInfo, C: number) => x.shape.reduce((p, d) => p * d, 1) / C;
+
 const reduce = (kind: Reduction): KernelFunc => (a) => {
   const t = a.inputs as Record<string, TensorInfo>;
   const lead = kind === 'moments' ? t.x : t.dy;
   const C = channelsOf(lead, BN_KERNELS[kind]);
-  const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
-  const biased = kind === 'moments' ? t.bias != null : kind !== 'sumDy' && attr(a, 'biased') === 1;
-  const inputs = { moments: [t.x, t.gamma, t.beta], sumDy: [t.dy], sumDz: [t.dy, t.x, t.table], sumDzXhat: [t.dy, t.x, t.table] }[kind];
-  if (kind === 'moments' && biased) inputs.push(t.bias);
-  const act = kind === 'moments' || kind === 'sumDy' ? KERNEL_ACTIVATION.none : activationOf(a);
-  const uniforms = [...channelSumUniforms(rows, C), f32(attr(a, 'eps')), f32(attr(a, 'alpha'))];
-  return runProgram(a, new ChannelReduceProgram(kind, act, biased, C), inputs, uniforms);
+  const biased = kind === 'moments' && t.bias != null;
+  const inputs = kind === 'moments' ? [t.x, t.gamma, t.beta, ...(biased ? [t.bias] : [])] : [t.dy];
+  return runProgram(a, new ChannelReduceProgram(kind, biased, C), inputs, channelSumUniforms(rowsOf(lead, C), C));
+};
+
+const backwardSums: KernelFunc = (a) => {
+  const { dy, x, table } = a.inputs as Record<string, TensorInfo>;
+  const C = channelsOf(dy, BN_KERNELS.backwardSums);
+  const rows = rowsOf(dy, C);
+  const uniforms = [...channelSumUniforms(rows, C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), f32(-1 / rows)];
+  return runMultiOutput(a.backend, new BackwardSumsProgram(activationOf(a), attr(a, 'biased') === 1, C), [dy, x, table], uniforms);
 };
 
 const elementwise = (kind: Elementwise): KernelFunc => (a) => {
   const t = a.inputs as Record<string, TensorInfo>;
   const lead = kind === 'normalize' ? t.x : t.dy;
   const C = channelsOf(lead, BN_KERNELS[kind]);
-  const rows = lead.shape.reduce((p, d) => p * d, 1) / C;
   const inputs = kind === 'normalize' ? [t.x, t.table] : [t.dy, t.x, t.table, t.dGamma, t.dBeta];
-  const uniforms = [i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), f32(-1 / rows)];
+  const uniforms = [i32(C), f32(attr(a, 'eps')), f32(attr(a, 'alpha')), f32(-1 / rowsOf(lead, C))];
   return runProgram(a, new ElementwiseProgram(kind, activationOf(a), attr(a, 'biased') === 1, lead.shape), inputs, uniforms);
 };
 
 const running: KernelFunc = (a) => {
-  const { table, running: r } = a.inputs as Record<string, TensorInfo>;
-  const C = r.shape[0];
+  const { table, mean, variance } = a.inputs as Record<string, TensorInfo>;
+  const C = mean.shape[0];
+  const n = attr(a, 'n');
   const m = attr(a, 'momentum');
-  const uniforms = [i32(attr(a, 'row')), f32(attr(a, 'scale')), f32(m), f32(1 - m)];
-  return runProgram(a, new RunningProgram(C), [table, r], uniforms);
+  if (table.shape[1] !== C || variance.shape[0] !== C || !(n > 1)) {
+    throw new Error(`${BN_KERNELS.running}: want table [5, C], mean and variance [C], n > 1; got [${table.shape}], [${mean.shape}], [${variance.shape}], n ${n}`);
+  }
+  return runMultiOutput(a.backend, new RunningProgram(C), [table, mean, variance], [i32(C), f32(n / (n - 1)), f32(m), f32(1 - m)]);
 };
 
 const KERNELS: [string, KernelFunc][] = [
   [BN_KERNELS.moments, reduce('moments')],
   [BN_KERNELS.sumDy, reduce('sumDy')],
-  [BN_KERNELS.sumDz, reduce('sumDz')],
-  [BN_KERNELS.sumDzXhat, reduce('sumDzXhat')],
+  [BN_KERNELS.backwardSums, backwardSums],
   [BN_KERNELS.normalize, elementwise('normalize')],
   [BN_KERNELS.inputGrad, elementwise('inputGrad')],
   [BN_KERNELS.running, running],

@@ -9,7 +9,7 @@
 import { getKernel, registerKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { ACTIVATION_FNS, activated, activationGrad, KERNEL_ACTIVATION } from './webgpu-activation';
-import { attr, f32, i32, runProgram, touchAll, type KernelArgs } from './webgpu-channel-sum';
+import { attr, f32, i32, PerElementProgram, runProgram, touchAll, type KernelArgs } from './webgpu-channel-sum';
 
 /** Kernel names, for tf.engine().runKernel. Attr `act`: ReLU, LeakyReLU (with `alpha`) or tanh (KERNEL_ACTIVATION). */
 export const BIAS_ACTIVATION_KERNELS = {
@@ -20,22 +20,15 @@ export const BIAS_ACTIVATION_KERNELS = {
 } as const;
 
 /** One thread per element of x. */
-class BiasActivationProgram implements WebGPUProgram {
+class BiasActivationProgram extends PerElementProgram implements WebGPUProgram {
   variableNames: string[];
-  outputShape: number[];
   shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
   uniforms = 'channels : i32, alpha : f32,';
 
   constructor(private readonly gradient: boolean, private readonly act: number, shape: number[]) {
+    super(shape);
     this.variableNames = gradient ? ['dy', 'x', 'bias'] : ['x', 'bias'];
-    this.outputShape = shape;
     this.shaderKey = `ganBiasActivation_${gradient}_${act}`;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
   }
 
   getUserCode(): string {

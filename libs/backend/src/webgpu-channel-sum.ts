@@ -20,12 +20,13 @@ export const CHANNEL_SUM_UNIFORMS = 'rows : i32, channels : i32, zero : u32,';
 export const channelSumUniforms = (rows: number, channels: number) => [i32(rows), i32(channels), { type: 'uint32', data: [0] }];
 
 /**
- * WGSL for the start of a channel-sum program: the workgroup's scratch and `main` with R, C, c (this thread's
- * channel) and lane in scope, then `body`.
+ * WGSL for the start of a channel-sum program: the workgroup's scratch for `sums` sums at once (part0, part1, …) and
+ * `main` with R, C, c (this thread's channel) and lane in scope, then `body`.
  */
-export function channelSumMain(variableNames: string[], body: string): string {
+export function channelSumMain(variableNames: string[], body: string, sums = 1): string {
+  const scratch = Array.from({ length: sums }, (_, k) => `var<workgroup> part${k} : array<f32, ${CHANNELS_PER_GROUP * LANES}>;`);
   return `
-      var<workgroup> part : array<f32, ${CHANNELS_PER_GROUP * LANES}>;
+      ${scratch.join('\n      ')}
       fn main(index : i32) {
         ${touchAll(variableNames)}
         let R = uniforms.rows;
@@ -37,29 +38,33 @@ export function channelSumMain(variableNames: string[], body: string): string {
 }
 
 /**
- * WGSL (inside channelSumMain) that sums `expr` over the rows of channel c, with i = r·C + c in scope for it; after
- * it every thread of the workgroup reads the channel's sum as part[localId.x]. Every thread must reach it (barriers).
+ * WGSL (inside channelSumMain with as many sums) that sums each of `exprs` over the rows of channel c, in one pass,
+ * with i = r·C + c and whatever `perRow` declares (statements run once per row) in scope for them; after it every
+ * thread of the workgroup reads the channel's k-th sum as part{k}[localId.x]. Every thread must reach it (barriers).
  */
-export function laneSum(expr: string): string {
+export function laneSums(exprs: string[], perRow = ''): string {
+  const each = (f: (k: number) => string) => exprs.map((_, k) => f(k)).join('\n            ');
   return `
-        var s = 0.0;
-        var lost = 0.0;
+        ${exprs.map((_, k) => `var s${k} = 0.0; var lost${k} = 0.0;`).join(' ')}
         if (c < C) {
           for (var r = lane; r < R; r = r + ${LANES}) {
             let i = r * C + c;
-            let v = ${expr} - lost;
-            let t = bitcast<f32>(bitcast<u32>(s + v) ^ uniforms.zero);
-            lost = (t - s) - v;
-            s = t;
+            ${perRow}
+            ${each((k) => `{ let v = ${exprs[k]} - lost${k}; let t = bitcast<f32>(bitcast<u32>(s${k} + v) ^ uniforms.zero); lost${k} = (t - s${k}) - v; s${k} = t; }`)}
           }
         }
-        part[localIndex] = s - lost;
+        ${each((k) => `part${k}[localIndex] = s${k} - lost${k};`)}
         workgroupBarrier();
         for (var h = ${LANES / 2}u; h > 0u; h = h >> 1u) {
-          if (localId.y < h) { part[localIndex] = part[localIndex] + part[localIndex + h * ${CHANNELS_PER_GROUP}u]; }
+          if (localId.y < h) {
+            ${each((k) => `part${k}[localIndex] = part${k}[localIndex] + part${k}[localIndex + h * ${CHANNELS_PER_GROUP}u];`)}
+          }
           workgroupBarrier();
         }`;
 }
+
+/** laneSums of one expression: the sum is part0[localId.x]. */
+export const laneSum = (expr: string): string => laneSums([expr]);
 
 /** The workgroup size and dispatch of a channel-sum program over `channels`. */
 export function channelSumLayout(channels: number): { workgroupSize: [number, number, number]; dispatch: [number, number, number] } {
@@ -71,6 +76,24 @@ export function channelSumLayout(channels: number): { workgroupSize: [number, nu
  * binds every input, so a variant that leaves one unused would be rejected.
  */
 export const touchAll = (names: string[]) => names.map((v) => `_ = ${v}[0];`).join(' ');
+
+/**
+ * The fields of a program with one thread per output element (a flat dispatch of 64-thread workgroups; `size`
+ * makes tfjs pass the element count as uniforms.size): subclasses add variableNames, shaderKey, uniforms and the code.
+ */
+export abstract class PerElementProgram implements Pick<WebGPUProgram, 'outputShape' | 'dispatchLayout' | 'dispatch' | 'workgroupSize' | 'size'> {
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+
+  constructor(shape: number[]) {
+    this.outputShape = shape;
+    this.dispatchLayout = { x: shape.map((_, i) => i) };
+    this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
+  }
+}
 
 export const f32 = (x: number) => ({ type: 'float32', data: [x] });
 export const i32 = (x: number) => ({ type: 'int32', data: [x] });

@@ -10,7 +10,7 @@
 // Tests: node tools/run-tests.mjs libs/model losses
 import { getKernel, registerKernel, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { attr, CHANNEL_SUM_UNIFORMS, channelSumLayout, channelSumMain, channelSumUniforms, f32, laneSum, runProgram, touchAll } from './webgpu-channel-sum';
+import { attr, CHANNEL_SUM_UNIFORMS, channelSumLayout, channelSumMain, channelSumUniforms, f32, laneSum, PerElementProgram, runProgram, touchAll } from './webgpu-channel-sum';
 
 /** Kernel names, for tf.engine().runKernel. */
 export const LOSS_KERNELS = {
@@ -51,26 +51,15 @@ class MeanProgram implements WebGPUProgram {
   getUserCode(): string {
     const term = this.kind === 'bce' ? 'softplusOf(x[i]) - uniforms.label * x[i]' : 'sigmoidOf(x[i])';
     return ACTIVATIONS + channelSumMain(this.variableNames, `${laneSum(term)}
-        if (localIndex == 0u) { setOutputAtIndex(0, part[0] / f32(R)); }`);
+        if (localIndex == 0u) { setOutputAtIndex(0, part0[0] / f32(R)); }`);
   }
 }
 
 /** One thread per value of x. */
-class BceGradProgram implements WebGPUProgram {
+class BceGradProgram extends PerElementProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
-  outputShape: number[];
   shaderKey = 'ganLoss_bceGrad';
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
   uniforms = 'label : f32, invN : f32,';
-
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(shape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]), 1, 1];
-  }
 
   getUserCode(): string {
     return `${ACTIVATIONS}

@@ -71,6 +71,7 @@ async function everything(shape: number[], seed: number, act?: Activation, withB
   const beta = tf.randomNormal([c], 0, 0.3, 'float32', seed + 2);
   const w = tf.randomNormal(shape, 0, 1, 'float32', seed + 3);
   const running = tf.randomUniform([c], 0.5, 1.5, 'float32', seed + 4);
+  const runningVar = tf.randomUniform([c], 0.5, 1.5, 'float32', seed + 6);
   // A bias as large as the data's spread, so that x + bias − μ is not x − μ to rounding.
   const bias = tf.randomNormal([c], 0, 3, 'float32', seed + 5);
   const inside = act && fusesActivation();
@@ -90,14 +91,13 @@ async function everything(shape: number[], seed: number, act?: Activation, withB
     disposeStats(r.stats);
     return r.y;
   });
-  const mean = runningUpdate(stats, 'mean', running, n, 0.1);
-  const variance = runningUpdate(stats, 'var', running, n, 0.1);
+  const { mean, variance } = runningUpdate(stats, { mean: running, variance: runningVar }, n, 0.1);
   const out: Record<string, tf.Tensor> = { y, dx: grads[0], dgamma: grads[1], dbeta: grads[2], dbias: grads[3] ?? tf.zeros([1]), mean, variance, loss: value };
   const read: Record<string, Float32Array> = { kernels: new Float32Array(['table' in stats ? 1 : 0]), zeros: new Float32Array(1) };
   for (const [k, t] of Object.entries(out)) read[k] = (await t.data()) as Float32Array;
   read.zeros[0] = read.y.filter((v) => v === 0).length;
   disposeStats(stats);
-  tf.dispose([x, gamma, beta, w, running, bias, ...Object.values(out)]);
+  tf.dispose([x, gamma, beta, w, running, runningVar, bias, ...Object.values(out)]);
   return read;
 }
 

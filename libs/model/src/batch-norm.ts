@@ -9,8 +9,8 @@
  *   dβ = Σ dy, dγ = Σ dy·x̂, dx = γ·r·(dy − dβ/n − x̂·dγ/n) = dy·(γr) + x̂·(−γr·dγ/n) + (−γr·dβ/n),
  * takes four passes and two reductions (sums over every axis but the last, n values per channel).
  * Where the backend has @gan/backend's training BatchNorm kernels (webgpu), the same formulas run as those kernels:
- * two dispatches forward, three backward, one per running statistic, instead of one per op; there the ReLU or
- * LeakyReLU that follows can run inside them too (see `fusesActivation`).
+ * two dispatches forward, two backward (three sums in one, then dx), one for both running statistics, instead of one
+ * per op; there the ReLU or LeakyReLU that follows can run inside them too (see `fusesActivation`).
  */
 import { BN_KERNELS, hasBatchNormKernels } from '@gan/backend';
 import { activationAttrs, type Activation } from './bias-activation';
@@ -25,6 +25,10 @@ export type BatchStats = { mean: tf.Tensor1D; variance: tf.Tensor1D } | { table:
 
 const kernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}): tf.Tensor =>
   tf.engine().runKernel(name, inputs, attrs) as tf.Tensor;
+
+/** A kernel with several outputs. */
+const kernels = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}): tf.Tensor[] =>
+  tf.engine().runKernel(name, inputs, attrs) as unknown as tf.Tensor[];
 
 export interface BatchNormOptions {
   /** Applied to the output inside the op (ReLU or LeakyReLU); only where fusesActivation(). */
@@ -95,11 +99,10 @@ function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [xs, t] = saved;
         const common = { dy: dy as tf.Tensor, x: xs, table: t };
-        const dBeta = kernel(BN_KERNELS.sumDz, common, attrs);
-        const dGamma = kernel(BN_KERNELS.sumDzXhat, common, attrs);
+        // With a bias, d(x + bias)/d bias is dx summed over the rows, which the same pass sums (see BN_KERNELS).
+        const [dBeta, dGamma, dBias] = kernels(BN_KERNELS.backwardSums, common, attrs);
         const dx = kernel(BN_KERNELS.inputGrad, { ...common, dGamma, dBeta }, attrs);
-        // d(x + bias)/d bias sums dx over the rows: what tfjs's Add gradient computes (the same Sum kernel).
-        return bias ? [dx, dGamma, dBeta, tf.sum(dx, dx.shape.slice(0, -1).map((_, i) => i))] : [dx, dGamma, dBeta];
+        return bias ? [dx, dGamma, dBeta, dBias] : [dx, dGamma, dBeta];
       },
     };
   });
@@ -108,15 +111,16 @@ function batchNormByKernels(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps
 }
 
 /**
- * The running mean (`which` 'mean') or variance ('var', from the unbiased batch variance: biased · n/(n − 1)) after
- * one pass with `momentum`, as PyTorch updates it: running·(1 − momentum) + batch·momentum. `n`: values per channel.
+ * The running mean and variance after one pass with `momentum`, as PyTorch updates them: running·(1 − momentum) +
+ * batch·momentum, the variance's batch value the unbiased one (biased · n/(n − 1)). `n`: values per channel.
  */
-export function runningUpdate(stats: BatchStats, which: 'mean' | 'var', running: tf.Tensor, n: number, momentum: number): tf.Tensor {
+export function runningUpdate(stats: BatchStats, running: { mean: tf.Tensor; variance: tf.Tensor }, n: number, momentum: number): { mean: tf.Tensor; variance: tf.Tensor } {
   if ('table' in stats) {
-    return kernel(BN_KERNELS.running, { table: stats.table, running }, { row: which === 'mean' ? 0 : 1, scale: which === 'mean' ? 1 : n / (n - 1), momentum });
+    const [mean, variance] = kernels(BN_KERNELS.running, { table: stats.table, mean: running.mean, variance: running.variance }, { n, momentum });
+    return { mean, variance };
   }
-  const batch = which === 'mean' ? stats.mean : tf.mul(stats.variance, tf.scalar(n / (n - 1)));
-  return tf.add(tf.mul(running, tf.scalar(1 - momentum)), tf.mul(batch, tf.scalar(momentum)));
+  const update = (r: tf.Tensor, batch: tf.Tensor) => tf.add(tf.mul(r, tf.scalar(1 - momentum)), tf.mul(batch, tf.scalar(momentum)));
+  return { mean: update(running.mean, stats.mean), variance: update(running.variance, tf.mul(stats.variance, tf.scalar(n / (n - 1)))) };
 }
 
 export function disposeStats(stats: BatchStats): void {

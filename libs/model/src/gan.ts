@@ -355,9 +355,8 @@ function runningStats(l: Extract<Layer, { kind: 'bn' }>, stats: BatchStats, n: n
   // Chain on an update still pending from an earlier pass in the same step (D sees real then fake), so two
   // passes compose exactly like PyTorch's two in-place updates.
   const base = (t: tf.Variable): tf.Tensor => pending.findLast((u) => u.target === t)?.value ?? t;
-  const newMean = tf.keep(runningUpdate(stats, 'mean', base(l.mean), n, BN_MOMENTUM));
-  const newVar = tf.keep(runningUpdate(stats, 'var', base(l.var), n, BN_MOMENTUM));
-  return [{ target: l.mean, value: newMean }, { target: l.var, value: newVar }];
+  const next = runningUpdate(stats, { mean: base(l.mean), variance: base(l.var) }, n, BN_MOMENTUM);
+  return [{ target: l.mean, value: tf.keep(next.mean) }, { target: l.var, value: tf.keep(next.variance) }];
 }
 
 /** Writes pending running stats (or just frees them when `apply` is false). */
