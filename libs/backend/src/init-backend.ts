@@ -1,7 +1,8 @@
 // Chooses and starts the TF.js compute backend for this process, on the one shared @tensorflow/tfjs-core instance.
 //
 // 'auto' tries, in order: tensorflow (tfjs-node-gpu, then tfjs-node: native libtensorflow, optional dependencies
-// that need internet to install), webgpu (Dawn through the npm `webgpu` package, only when an adapter appears),
+// that need internet to install), webgpu (Dawn through the npm `webgpu` package, only when an adapter appears; with
+// our WGSL kernels: training BatchNorm, bias + activation, the BCE loss, channel sums, a tiled conv filter gradient),
 // wasm (XNNPACK + SIMD, with our conv-gradient kernels and float64-accumulating Sum/Mean), cpu (plain JS; far too slow for conv training, so it is
 // only the last resort). An explicitly named backend that fails to load is an error, never a silent fallback.
 //
@@ -26,6 +27,7 @@ import { registerWasmTransposeKernel } from './wasm-transpose-kernel';
 import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm-kernels';
 import { registerWebgpuLossKernels } from './webgpu-loss-kernels';
 import { registerWebgpuBiasActivationKernels } from './webgpu-bias-activation-kernels';
+import { registerWebgpuConvKernels } from './webgpu-conv-filter-gradient';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -148,6 +150,7 @@ async function loadWebgpu(): Promise<string> {
   registerWebgpuBatchNormKernels();
   registerWebgpuLossKernels();
   registerWebgpuBiasActivationKernels();
+  registerWebgpuConvKernels();
   return 'webgpu';
 }
 
