@@ -35,6 +35,6 @@ export { BN_KERNELS, registerWebgpuBatchNormKernels, hasBatchNormKernels } from 
 export { KERNEL_ACTIVATION } from './webgpu-activation';
 export { BIAS_ACTIVATION_KERNELS, registerWebgpuBiasActivationKernels, hasBiasActivationKernels } from './webgpu-bias-activation-kernels';
 export { LOSS_KERNELS, registerWebgpuLossKernels, hasLossKernels } from './webgpu-loss-kernels';
-export { registerWebgpuConvKernels } from './webgpu-conv-filter-gradient';
+export { registerWebgpuConvFilterGradient } from './webgpu-conv-filter-gradient';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';

@@ -27,7 +27,7 @@ import { registerWasmTransposeKernel } from './wasm-transpose-kernel';
 import { registerWebgpuBatchNormKernels } from './webgpu-batch-norm-kernels';
 import { registerWebgpuLossKernels } from './webgpu-loss-kernels';
 import { registerWebgpuBiasActivationKernels } from './webgpu-bias-activation-kernels';
-import { registerWebgpuConvKernels } from './webgpu-conv-filter-gradient';
+import { registerWebgpuConvFilterGradient } from './webgpu-conv-filter-gradient';
 import { withWasmThreads } from './wasm-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -150,7 +150,7 @@ async function loadWebgpu(): Promise<string> {
   registerWebgpuBatchNormKernels();
   registerWebgpuLossKernels();
   registerWebgpuBiasActivationKernels();
-  registerWebgpuConvKernels();
+  registerWebgpuConvFilterGradient();
   return 'webgpu';
 }
 

@@ -6,17 +6,13 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from './index';
 import { cancellingColumns, lcg } from './reduction-test-data';
+import { startWebgpu } from './webgpu-test-support';
 
 let missing: string | null = null;
 
 before(async () => {
-  try {
-    await initBackend('webgpu');
-  } catch (e) {
-    missing = `no webgpu here: ${(e as Error).message.split('\n')[0]}`;
-  }
+  missing = await startWebgpu();
 });
 
 function worst(got: ArrayLike<number>, want: ArrayLike<number>): number {

@@ -5,18 +5,14 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from './index';
 import { splitKSlices } from './webgpu-conv-filter-gradient';
 import { lcg } from './reduction-test-data';
+import { startWebgpu, toNhwc, worstRelative } from './webgpu-test-support';
 
 let missing: string | null = null;
 
 before(async () => {
-  try {
-    await initBackend('webgpu');
-  } catch (e) {
-    missing = `no webgpu here: ${(e as Error).message.split('\n')[0]}`;
-  }
+  missing = await startWebgpu();
 });
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
@@ -40,14 +36,6 @@ function reference(x: Float32Array, xs: number[], dy: Float32Array, ds: number[]
             }
           }
   return dw;
-}
-
-function worstRelative(got: ArrayLike<number>, want: Float64Array): number {
-  let scale = 0;
-  let e = 0;
-  for (let i = 0; i < want.length; i++) scale = Math.max(scale, Math.abs(want[i]));
-  for (let i = 0; i < want.length; i++) e = Math.max(e, Math.abs(got[i] - want[i]));
-  return e / scale;
 }
 
 test('webgpu Conv2DBackpropFilter equals the definition (partial tiles, strides 1 and 2, every padding form)', async (t) => {
@@ -91,11 +79,6 @@ test('webgpu Conv2DBackpropFilter on NCHW data is tfjs\'s own kernel, and right'
   const dw = tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, { strides: 2, pad: 1, dataFormat: 'NCHW', filterShape: [k, k, C, co] }) as tf.Tensor;
   const got = await dw.data();
   tf.dispose([x, dy, dw]);
-  // The same values in NHWC for the reference.
-  const nhwc = (v: Float32Array, c: number, h: number, w: number) => Float32Array.from({ length: v.length }, (_, i) => {
-    const ch = i % c, px = Math.floor(i / c) % w, py = Math.floor(i / (c * w)) % h, b = Math.floor(i / (c * w * h));
-    return v[((b * c + ch) * h + py) * w + px];
-  });
-  const e = worstRelative(got, reference(nhwc(xv, C, H, W), [B, H, W, C], nhwc(dv, co, 4, 4), [B, 4, 4, co], k, 2, 1, 1));
+  const e = worstRelative(got, reference(toNhwc(xv, [B, C, H, W]), [B, H, W, C], toNhwc(dv, [B, co, 4, 4]), [B, 4, 4, co], k, 2, 1, 1));
   assert.ok(e < 1e-5, `NCHW: max error ${e}`);
 });

@@ -6,9 +6,7 @@
 // batch 64 (0.5-0.7 TFLOP/s, where a WebGPU matmul reached 12). The filter gradient is a matrix product,
 //   dW[m, n] = Σ_k A[k, m]·B[k, n],  m = (kh, kw, ci), n = co, k = (b, oy, ox),
 //   A[k, m] = x[b, oy·sh + kh − pt, ox·sw + kw − pl, ci] (0 outside x),  B[k, n] = dy[b, oy, ox, co],
-// and here it runs as one: each workgroup of 16×16 threads owns a 64×64 tile of dW, stages 16 values of k at a time of
-// A's and B's tiles in workgroup memory (A read straight from x: no im2col tensor) and each thread accumulates a 4×4
-// block in registers, so every value read from memory feeds 64 multiply-adds instead of 1. Where dW has few tiles
+// and here it runs as one, ./webgpu-tiled-gemm's (A read straight from x: no im2col tensor). Where dW has few tiles
 // (the first layers: 48 × 64 is one tile) the k range is split over more workgroups (split-K, up to SPLIT_TARGET
 // workgroups in all), each writing its partial tile, and a second dispatch adds the partials in slice order: a GPU
 // fills only with many workgroups, and one that walked all of k alone would take ~1000 rounds.
@@ -18,13 +16,7 @@ import { backend_util, Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, typ
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { overrideKernel } from './kernel-override';
 import { i32, PerElementProgram, runProgram, touchAll, type KernelArgs } from './webgpu-channel-sum';
-
-/** Tile edge in dW's rows (m) and columns (n), and the k values staged per round. */
-const TILE = 64;
-const TILE_K = 16;
-/** Threads per workgroup side; each owns TILE / THREADS = 4 rows and 4 columns of the tile. */
-const THREADS = 16;
-const PER_THREAD = TILE / THREADS;
+import { TILE, TILE_K, TiledGemmProgram, tiledGemmMain } from './webgpu-tiled-gemm';
 
 /** Workgroups split-K aims for when dW has fewer tiles (an H200 has 132 SMs), and the fewest k values per slice. */
 const SPLIT_TARGET = 128;
@@ -39,26 +31,16 @@ export function splitKSlices(m: number, n: number, k: number): number {
 }
 
 /** dW, or with `slices` > 1 its partial sums [slices, ...dW's shape], slice z over k in [z·sliceK, (z + 1)·sliceK). */
-class FilterGradientProgram implements WebGPUProgram {
+class FilterGradientProgram extends TiledGemmProgram implements WebGPUProgram {
   variableNames = ['x', 'dy'];
-  outputShape: number[];
   shaderKey = 'ganConvFilterGradient';
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [THREADS, THREADS, 1];
-  uniforms = UNIFORMS.map((u) => `${u} : i32,`).join(' ');
 
   constructor(filterShape: number[], m: number, n: number, slices: number) {
-    this.outputShape = slices > 1 ? [slices, ...filterShape] : filterShape;
-    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    this.dispatch = [Math.ceil(n / TILE), Math.ceil(m / TILE), slices];
+    super(slices > 1 ? [slices, ...filterShape] : filterShape, m, n, slices, UNIFORMS);
   }
 
   getUserCode(): string {
-    const unroll = (f: (i: number) => string) => Array.from({ length: PER_THREAD }, (_, i) => f(i)).join(' ');
     return `
-      var<workgroup> tileA : array<f32, ${TILE_K * TILE}>;
-      var<workgroup> tileB : array<f32, ${TILE_K * TILE}>;
       var<workgroup> sliceOfGroup : i32;
 
       // A[k, m]: the x value that filter tap m meets at output position k (0 in the padding).
@@ -80,44 +62,15 @@ class FilterGradientProgram implements WebGPUProgram {
         return dy[k * uniforms.n + n];
       }
 
-      fn main(index : i32) {
-        ${touchAll(this.variableNames)}
-        let tx = i32(localId.x);
-        let ty = i32(localId.y);
-        let t = ty * ${THREADS} + tx;
-        let n0 = i32(workgroupId.x) * ${TILE};
-        let m0 = i32(workgroupId.y) * ${TILE};
-        // Through workgroup memory: the loop below has barriers, and the compiler takes tfjs's copy of the workgroup id
+      fn store(m : i32, n : i32, v : f32) { setOutputAtIndex((sliceOfGroup * uniforms.m + m) * uniforms.n + n, v); }
+      ${tiledGemmMain(
+        { kStart: 'slice * uniforms.sliceK', kEnd: 'min(uniforms.k, (slice + 1) * uniforms.sliceK)', kContiguousA: false, kContiguousB: false },
+        // Through workgroup memory: the k loop has barriers, and the compiler takes tfjs's copy of the workgroup id
         // (a private variable) for non-uniform.
+        `${touchAll(this.variableNames)}
         if (localIndex == 0u) { sliceOfGroup = i32(workgroupId.z); }
-        let slice = workgroupUniformLoad(&sliceOfGroup);
-        let kEnd = min(uniforms.k, (slice + 1) * uniforms.sliceK);
-        var acc : array<array<f32, ${PER_THREAD}>, ${PER_THREAD}>;
-        for (var k0 = slice * uniforms.sliceK; k0 < kEnd; k0 = k0 + ${TILE_K}) {
-          for (var l = 0; l < ${(TILE_K * TILE) / (THREADS * THREADS)}; l = l + 1) {
-            let e = l * ${THREADS * THREADS} + t;
-            // Past kEnd is the next slice's: read as 0.
-            let kk = select(uniforms.k, k0 + e / ${TILE}, k0 + e / ${TILE} < kEnd);
-            tileA[e] = aAt(kk, m0 + e % ${TILE});
-            tileB[e] = bAt(kk, n0 + e % ${TILE});
-          }
-          workgroupBarrier();
-          for (var kk = 0; kk < ${TILE_K}; kk = kk + 1) {
-            var a : array<f32, ${PER_THREAD}>;
-            var b : array<f32, ${PER_THREAD}>;
-            ${unroll((i) => `a[${i}] = tileA[kk * ${TILE} + ty * ${PER_THREAD} + ${i}]; b[${i}] = tileB[kk * ${TILE} + tx * ${PER_THREAD} + ${i}];`)}
-            ${unroll((i) => unroll((j) => `acc[${i}][${j}] = acc[${i}][${j}] + a[${i}] * b[${j}];`))}
-          }
-          workgroupBarrier();
-        }
-        for (var i = 0; i < ${PER_THREAD}; i = i + 1) {
-          let m = m0 + ty * ${PER_THREAD} + i;
-          for (var j = 0; j < ${PER_THREAD}; j = j + 1) {
-            let n = n0 + tx * ${PER_THREAD} + j;
-            if (m < uniforms.m && n < uniforms.n) { setOutputAtIndex((slice * uniforms.m + m) * uniforms.n + n, acc[i][j]); }
-          }
-        }
-      }`;
+        let slice = workgroupUniformLoad(&sliceOfGroup);`,
+      )}`;
   }
 }
 
@@ -147,7 +100,7 @@ const filterGradient: KernelFunc = (a: KernelArgs) => {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = a.attrs as unknown as Conv2DBackpropFilterAttrs;
   const format = backend_util.convertConv2DDataFormat(dataFormat);
   if (format !== 'channelsLast' || x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    if (!webgpuFilterGradient) throw new Error('@gan/backend webgpu Conv2DBackpropFilter used before registerWebgpuConvKernels()');
+    if (!webgpuFilterGradient) throw new Error('@gan/backend webgpu Conv2DBackpropFilter used before registerWebgpuConvFilterGradient()');
     return webgpuFilterGradient(a);
   }
   const c = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, format);
@@ -165,7 +118,7 @@ const filterGradient: KernelFunc = (a: KernelArgs) => {
 };
 
 /** Installs the filter gradient as webgpu's Conv2DBackpropFilter (once; later calls do nothing). */
-export function registerWebgpuConvKernels(): void {
+export function registerWebgpuConvFilterGradient(): void {
   const { installed, replaced } = overrideKernel('webgpu', Conv2DBackpropFilter, filterGradient);
   if (installed) webgpuFilterGradient = replaced?.kernelFunc ?? null;
 }
