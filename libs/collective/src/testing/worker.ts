@@ -19,6 +19,8 @@ export type SuiteCase =
   | { op: 'barrier' };
 
 const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+/** How long a 'loop' rank stays up after its op failed (the test kills it sooner). */
+const LINGER_AFTER_ERROR_MS = 10_000;
 const jsonLog = (level: string) => (obj: unknown, msg?: string) =>
   process.stderr.write(JSON.stringify({ level, ...(typeof obj === 'object' ? obj : { msg: obj }), ...(msg ? { msg } : {}) }) + '\n');
 const logger = { info: jsonLog('info'), warn: jsonLog('warn'), error: jsonLog('error'), debug: () => {} };
@@ -86,6 +88,9 @@ async function main() {
         out({ type: 'op', i });
       } catch (e) {
         out({ type: 'error', i, ms: Date.now() - t0, ...errInfo(e) });
+        // Up a while longer, as a trainer's worker stays up after a failed op to await the coordinator: a rank that
+        // left at once would look dead itself to a neighbour still asking it for the next op.
+        await new Promise((r) => setTimeout(r, LINGER_AFTER_ERROR_MS));
         break;
       }
     }
