@@ -43,18 +43,31 @@ class FilterGradientProgram extends TiledGemmProgram implements WebGPUProgram {
     return `
       var<workgroup> sliceOfGroup : i32;
 
+      // The decode of the last m aAt saw: the same for every value a thread stages (its column of the tile), so its
+      // divisions run once per thread, not once per value.
+      var<private> lastM : i32 = -1;
+      var<private> tapY : i32;
+      var<private> tapX : i32;
+      var<private> channel : i32;
+
       // A[k, m]: the x value that filter tap m meets at output position k (0 in the padding).
       fn aAt(k : i32, m : i32) -> f32 {
         if (k >= uniforms.k || m >= uniforms.m) { return 0.0; }
+        if (m != lastM) {
+          lastM = m;
+          let tap = m / uniforms.inC;
+          channel = m - tap * uniforms.inC;
+          tapY = tap / uniforms.kW;
+          tapX = tap - tapY * uniforms.kW;
+        }
         let plane = uniforms.outH * uniforms.outW;
         let b = k / plane;
-        let oy = (k % plane) / uniforms.outW;
-        let ox = k % uniforms.outW;
-        let tap = m / uniforms.inC;
-        let iy = oy * uniforms.strideH + tap / uniforms.kW - uniforms.padT;
-        let ix = ox * uniforms.strideW + tap % uniforms.kW - uniforms.padL;
+        let oy = (k - b * plane) / uniforms.outW;
+        let ox = k - b * plane - oy * uniforms.outW;
+        let iy = oy * uniforms.strideH + tapY - uniforms.padT;
+        let ix = ox * uniforms.strideW + tapX - uniforms.padL;
         if (iy < 0 || iy >= uniforms.inH || ix < 0 || ix >= uniforms.inW) { return 0.0; }
-        return x[((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + m % uniforms.inC];
+        return x[((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + channel];
       }
 
       fn bAt(k : i32, n : i32) -> f32 {
