@@ -1,5 +1,5 @@
 // Conv2DBackpropFilter for the tfjs webgpu backend as a tiled implicit GEMM in WGSL, installed in place of
-// tfjs-backend-webgpu's own (which it calls for what it does not cover: NCHW, dilation, non-float32).
+// tfjs-backend-webgpu's own (which it calls for what it does not cover: NCHW, non-float32).
 //
 // Why: tfjs's kernel gives each filter element one thread that walks the whole batch through global memory, no reuse
 // between threads; on an H200 the document DCGAN's 12 filter gradients took 169 of the step's 256 ms of GPU time at
