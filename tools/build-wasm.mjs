@@ -40,10 +40,12 @@ const wabtVersion = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/wab
 export async function compileWat(wat) {
   wabtPromise ??= wabtInit();
   const wabt = await wabtPromise;
-  // SIMD is named rather than left to wabt's defaults, which have changed between releases.
-  const mod = wabt.parseWat(wat, fs.readFileSync(path.join(root, wat), 'utf8'), { simd: true });
+  // The features are named rather than left to wabt's defaults, which have changed between releases (threads: shared
+  // memories, which the optimisers' modules import so that @gan/backend's host threads can share their arrays).
+  const features = { simd: true, threads: true };
+  const mod = wabt.parseWat(wat, fs.readFileSync(path.join(root, wat), 'utf8'), features);
   try {
-    mod.validate();
+    mod.validate(features);
     // No name section: the names are for the source's readers, and a name section would only grow the module.
     // Canonical (shortest) LEB128s keep the bytes independent of how wabt sizes sections while writing.
     return Uint8Array.from(mod.toBinary({ canonicalize_lebs: true, write_debug_names: false }).buffer);

@@ -38,3 +38,4 @@ export { LOSS_KERNELS, registerWebgpuLossKernels, hasLossKernels } from './webgp
 export { registerWebgpuConvFilterGradient } from './webgpu-conv-filter-gradient';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';
+export { createHostKernel, hostThreads, setHostThreads, MAX_HOST_ARGS, MIN_HOST_CHUNK, type HostChunk, type HostKernel } from './host-threads';

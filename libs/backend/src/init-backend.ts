@@ -8,8 +8,9 @@
 //
 // Threads on wasm: tfjs 4.22 hard-codes WASM_HAS_MULTITHREAD_SUPPORT=false under Node (tfjs issue #3830), so the
 // single-threaded SIMD binary runs unless opts.threads > 1, which starts the threaded-SIMD build through the
-// workarounds in wasm-threads.ts. The CLI passes --threads (default: the cores the process may use, see
-// compute-threads.ts); library callers that pass nothing get 1.
+// workarounds in wasm-threads.ts. The same count sizes the host threads (./host-threads) on every backend. The CLI
+// passes --threads (default: the cores the process may use, see compute-threads.ts); library callers that pass
+// nothing get 1.
 //
 // Tests: node tools/run-tests.mjs libs/backend
 import fs from 'node:fs';
@@ -29,6 +30,7 @@ import { registerWebgpuLossKernels } from './webgpu-loss-kernels';
 import { registerWebgpuBiasActivationKernels } from './webgpu-bias-activation-kernels';
 import { registerWebgpuConvFilterGradient } from './webgpu-conv-filter-gradient';
 import { withWasmThreads } from './wasm-threads';
+import { setHostThreads } from './host-threads';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -60,9 +62,10 @@ export interface InitBackendOptions {
   /** Register tfjs-core's gradients too (default true: every user of this lib trains). */
   gradients?: boolean;
   /**
-   * Compute threads (default 1): the wasm backend's XNNPACK pool; other backends ignore it. Above 1 the threaded-SIMD
-   * build is started through the Node workarounds in wasm-threads.ts; it takes effect only on the first wasm
-   * initialisation in a process (backendInfo().threads says what runs).
+   * Compute threads (default 1): the host threads of the optimisers' updates (./host-threads, every backend) and
+   * the wasm backend's XNNPACK pool. Above 1 wasm's threaded-SIMD build is started through the Node workarounds in
+   * wasm-threads.ts; that takes effect only on the first wasm initialisation in a process (backendInfo().threads
+   * says what runs).
    */
   threads?: number;
 }
@@ -228,6 +231,7 @@ export async function initBackend(requested: BackendRequest, log?: BackendLog, o
   const loaders = { ...defaultLoaders, ...opts.loaders };
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  setHostThreads(threads);
   if (opts.gradients !== false) await ensureGradients();
   const tried: { name: string; error: string }[] = [];
   let choice: BackendChoice | undefined;

@@ -57,7 +57,8 @@ export interface TrainConfig {
   seed: number;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   /**
-   * Compute threads of one training process (the wasm backend's XNNPACK pool; other backends ignore it).
+   * Compute threads of one training process: the optimiser's update on the host (every backend) and the wasm
+   * backend's XNNPACK pool.
    * null = the cores that process may use: all of them for `train` and `worker`, cores ÷ workers for `local`.
    * Per process, not per run: workers on different machines may differ, so it is not fingerprinted.
    */
@@ -252,7 +253,7 @@ const SPECS: { [K in ConfigKey]: Spec } = {
   },
   threads: {
     type: 'int', min: 1, nullable: true, fingerprint: false,
-    help: 'compute threads per process (wasm XNNPACK pool; default: all cores for train and worker, cores / workers for local)',
+    help: 'compute threads per process (optimiser update, wasm XNNPACK pool; default: all cores for train and worker, cores / workers for local)',
   },
   resume: {
     type: 'string', nullable: true, metavar: 'PATH',

@@ -8,6 +8,7 @@
  */
 import { assertAlive, type Net } from './gan';
 import { getFlatWeights, paramCount, setFlatWeights } from './flat';
+import { createOptimizerKernel } from './optimizer-kernel';
 import { rmspropWasm } from './wasm/generated/rmsprop.wasm';
 
 export interface RmsPropOptions {
@@ -35,12 +36,7 @@ export interface RmsPropState {
   squareAvg: Float32Array;
 }
 
-interface Exports {
-  firstNonFinite(g: number, n4: number): number;
-  step(w: number, s: number, g: number, n4: number, alpha: number, a: number, lr: number, eps: number): void;
-}
-
-/** Each optimizer's wasm instance: weights, square average and gradient, n4 floats each. */
+/** Each optimizer's wasm instance: weights, square average and gradient (./optimizer-kernel). */
 interface Kernel {
   readonly w: Float32Array;
   readonly g: Float32Array;
@@ -60,21 +56,16 @@ export function createRmsProp(net: Net, opts: RmsPropOptions = {}): RmsProp {
   if (!(Number.isFinite(alpha) && alpha >= 0 && alpha < 1)) throw new Error(`createRmsProp: alpha must be in [0, 1), got ${alpha}`);
   if (!(Number.isFinite(eps) && eps > 0)) throw new Error(`createRmsProp: eps must be a positive number, got ${eps}`);
   const size = paramCount(net);
-  // Padding to whole SIMD vectors: the pads stay zero, and zeros update to zeros.
-  const n4 = Math.ceil(size / 4) * 4;
-  const pages = Math.max(1, Math.ceil((12 * n4) / 65536));
-  if (pages > 65536) throw new Error(`createRmsProp: ${size} parameters need ${(12 * n4 / 2 ** 30).toFixed(1)} GiB of optimizer memory, more than WebAssembly's 4 GiB`);
   compiled ??= new WebAssembly.Module(rmspropWasm());
-  const memory = new WebAssembly.Memory({ initial: pages });
-  const fns = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Exports;
-  const [w, s, g] = [0, 1, 2].map((k) => k * 4 * n4);
-  const view = (off: number) => new Float32Array(memory.buffer, off, size);
-  const opt: RmsProp = { lr, alpha, eps, size, step: 0, squareAvg: view(s) };
+  const k = createOptimizerKernel(compiled, 3, size, 'createRmsProp');
+  const [w, s, g] = k.arrays;
+  const opt: RmsProp = { lr, alpha, eps, size, step: 0, squareAvg: s };
   kernels.set(opt, {
-    w: view(w),
-    g: view(g),
-    firstNonFinite: () => fns.firstNonFinite(g, n4),
-    step: (al, rate, e) => fns.step(w, s, g, n4, al, 1 - al, rate, e),
+    w,
+    g,
+    firstNonFinite: () => k.firstNonFinite(2),
+    // wasm/rmsprop.wat's step(w, s, g, n4, alpha, 1 − alpha, lr, eps), offsets in bytes.
+    step: (al, rate, e) => k.step((at, count) => [...at, count, al, 1 - al, rate, e]),
   });
   return opt;
 }

@@ -6,10 +6,10 @@
 ;; bit-identical to earlier versions of the trainer and across replicas. Four elements per iteration, as two
 ;; f64x2 halves; the arrays are padded by the caller to a multiple of 4 with zeros, which update to zeros.
 ;;
-;; Memory (imported, one per optimizer): w, m, v, g: four float32 arrays of n4 = ⌈n/4⌉·4 elements at the byte
-;; offsets the caller passes.
+;; Memory (imported, one per optimizer; shared, so that each of @gan/backend's host threads updates a chunk of the
+;; elements): w, m, v, g: four float32 arrays of n4 = ⌈n/4⌉·4 elements at the byte offsets the caller passes.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; The first element of g[0..n4) that is NaN or ±Inf, or -1 when all are finite. x·0 is 0 for every finite x
   ;; and NaN otherwise, so the vector pass only sums; the scalar pass finds the index when the sum is not 0.

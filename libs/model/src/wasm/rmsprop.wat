@@ -6,10 +6,10 @@
 ;; elements per iteration as two f64x2 halves; the caller pads the arrays to a multiple of 4 with zeros, which
 ;; update to zeros.
 ;;
-;; Memory (imported, one per optimizer): w, s (the square average), g: three float32 arrays of n4 = ⌈n/4⌉·4
-;; elements at the byte offsets the caller passes.
+;; Memory (imported, one per optimizer; shared, as adam.wat's): w, s (the square average), g: three float32 arrays
+;; of n4 = ⌈n/4⌉·4 elements at the byte offsets the caller passes.
 (module
-  (import "env" "memory" (memory 1))
+  (import "env" "memory" (memory 1 65536 shared))
 
   ;; The first element of g[0..n4) that is NaN or ±Inf, or -1 when all are finite (as adam.wat's).
   (func (export "firstNonFinite") (param $g i32) (param $n4 i32) (result i32)
