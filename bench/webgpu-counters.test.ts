@@ -6,6 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { BN_KERNELS, initBackend } from '@gan/backend';
+import { buildGan, disposeGan, paramCount, setFlatWeights, syncHostCopies } from '@gan/model';
 import { parseCases, timeProductStep } from './product-step';
 import { countWebgpu } from './webgpu-counters';
 
@@ -67,6 +68,29 @@ test('a program with two outputs (BatchNorm\'s running statistics) is counted as
     c.stop();
   }
   tf.dispose([table, mean, variance]);
+});
+
+test('a weight written by setFlatWeights is 1 upload of its bytes, at once, and reads back as written', async (t) => {
+  if (noAdapter) return t.skip(noAdapter);
+  const gan = buildGan(parseCases('mlp/8')[0].model, 1);
+  try {
+    await syncHostCopies(gan.g);
+    const n = paramCount(gan.g);
+    // In a SharedArrayBuffer, as the optimisers' weights are (Dawn's binding cannot write from one directly).
+    const w = new Float32Array(new SharedArrayBuffer(4 * n)).map((_, i) => i / n);
+    const c = countWebgpu(tf.backend());
+    try {
+      setFlatWeights(gan.g, w);
+      assert.deepEqual([c.totals.uploads, c.totals.bytesUploaded], [gan.g.params.length, 4 * n]);
+    } finally {
+      c.stop();
+    }
+    w.fill(7); // the weights were copied out when written: changing the array now changes nothing
+    const back = await Promise.all(gan.g.params.map((p) => p.variable.data()));
+    assert.deepEqual(Float32Array.from(back.flatMap((a) => [...a])), new Float32Array(n).map((_, i) => i / n));
+  } finally {
+    disposeGan(gan);
+  }
 });
 
 test('a timed product step of a small MLP on webgpu reports its dispatches and read-backs', async (t) => {

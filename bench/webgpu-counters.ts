@@ -13,8 +13,9 @@
  * - read-backs: getBufferData, the only path of read()/data() that goes to the GPU (copy to a staging buffer,
  *   submit, await mapAsync), and readSync when the tensor has no host copy (it needs OffscreenCanvas, so under
  *   Node it throws; counting it shows who tried). read() of a tensor already on the host costs nothing: not counted.
- * - uploads: uploadToGPU when the tensor has host values and no GPU buffer yet (the trainer's batch, z, the weights
- *   Adam updated on the host).
+ * - uploads: uploadToGPU when the tensor has host values and no GPU buffer yet (the trainer's batch and z), and
+ *   GPUQueue's writeBuffer into a storage buffer (@gan/backend's uploadNow: the weights the optimiser updated on the
+ *   host); tfjs's own writeBuffers fill uniform buffers, which are not counted.
  * - submits: submitQueue (one per WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches, plus one per read-back).
  */
 
@@ -50,6 +51,13 @@ interface PassEncoderPrototype {
   dispatchWorkgroups(...args: unknown[]): unknown;
 }
 
+interface QueuePrototype {
+  writeBuffer(buffer: { usage: number }, offset: number, data: { byteLength: number }, ...rest: unknown[]): unknown;
+}
+
+/** GPUBufferUsage.STORAGE: a tensor's buffer, as opposed to a uniform buffer. */
+const STORAGE = 0x80;
+
 export function zeroCounts(): StepCounts {
   return { dispatches: 0, readbacks: 0, bytesRead: 0, uploads: 0, bytesUploaded: 0, submits: 0 };
 }
@@ -70,8 +78,9 @@ export function countWebgpu(backend: object): { totals: StepCounts; stop(): void
   const b = backend as WebGpuBackendLike;
   const missing = WRAPPED.filter((m) => typeof (b as unknown as Record<string, unknown>)[m] !== 'function');
   const pass = (globalThis as { GPUComputePassEncoder?: { prototype: PassEncoderPrototype } }).GPUComputePassEncoder?.prototype;
-  if (missing.length || typeof b.tensorMap?.get !== 'function' || typeof pass?.dispatchWorkgroups !== 'function') {
-    throw new Error(`webgpu counters: no ${[...missing, 'tensorMap', 'GPUComputePassEncoder'].join(', ')} (tfjs-backend-webgpu or webgpu changed?)`);
+  const queue = (globalThis as { GPUQueue?: { prototype: QueuePrototype } }).GPUQueue?.prototype;
+  if (missing.length || typeof b.tensorMap?.get !== 'function' || typeof pass?.dispatchWorkgroups !== 'function' || typeof queue?.writeBuffer !== 'function') {
+    throw new Error(`webgpu counters: no ${[...missing, 'tensorMap', 'GPUComputePassEncoder', 'GPUQueue'].join(', ')} (tfjs-backend-webgpu or webgpu changed?)`);
   }
   const totals = zeroCounts();
   // Own properties shadow the prototype's methods; deleting them in stop() restores the originals exactly.
@@ -81,6 +90,14 @@ export function countWebgpu(backend: object): { totals: StepCounts; stop(): void
   pass.dispatchWorkgroups = function (this: unknown, ...args: unknown[]) {
     totals.dispatches += 1;
     return dispatch.apply(this, args);
+  };
+  const writeBuffer = queue.writeBuffer;
+  queue.writeBuffer = function (this: unknown, buffer, offset, data, ...rest) {
+    if (buffer.usage & STORAGE) {
+      totals.uploads += 1;
+      totals.bytesUploaded += data.byteLength;
+    }
+    return writeBuffer.call(this, buffer, offset, data, ...rest);
   };
   own.getBufferData = function (this: WebGpuBackendLike, buffer: { size: number }) {
     totals.readbacks += 1;
@@ -112,6 +129,7 @@ export function countWebgpu(backend: object): { totals: StepCounts; stop(): void
     stop() {
       for (const m of WRAPPED) delete own[m];
       pass.dispatchWorkgroups = dispatch;
+      queue.writeBuffer = writeBuffer;
     },
   };
 }

@@ -2,6 +2,7 @@
  * Flat Float32Array views of a network's trainable weights and BatchNorm buffers: the buffers the all-reduce and
  * checkpoints move. The order is the net's `params` / `buffers` order (see index.ts). Not a runnable file.
  */
+import { uploadNow } from '@gan/backend';
 import { tf } from './tf';
 import { assertAlive, type NamedVariable, type Net, type StatUpdate } from './gan';
 
@@ -118,13 +119,15 @@ function writeAll(vars: readonly NamedVariable[], flat: Float32Array, what: stri
   if (flat.length !== n) throw new Error(`${what}: expected ${n} values, got ${flat.length}`);
   tf.tidy(() => {
     let off = 0;
-    // wasm copies a new tensor's values into its heap at once; cpu and webgpu keep the array they are given (webgpu
-    // until it uploads), and the caller may change `flat` afterwards (Adam updates its weights in place).
-    const copies = tf.getBackend() !== 'wasm';
+    // The caller may change `flat` afterwards (the optimisers update their weights in place): wasm copies a new
+    // tensor's values into its heap at once, and on webgpu uploadNow writes them to the GPU at once; cpu keeps the
+    // array it is given, so it gets a copy.
+    const copies = tf.getBackend() !== 'wasm' && tf.getBackend() !== 'webgpu';
     for (const p of vars) {
       const size = p.variable.size;
-      const part = copies ? flat.slice(off, off + size) : flat.subarray(off, off + size);
-      p.variable.assign(tf.tensor(part, p.variable.shape, 'float32'));
+      const t = tf.tensor(copies ? flat.slice(off, off + size) : flat.subarray(off, off + size), p.variable.shape, 'float32');
+      uploadNow(t);
+      p.variable.assign(t);
       off += size;
     }
   });
