@@ -10,9 +10,10 @@
  * - dispatches: GPUComputePassEncoder's dispatchWorkgroups, which every program calls once, tfjs's (through
  *   recordAndSubmit) and @gan/backend's several-output ones (which bypass recordAndSubmit); ops that tfjs forwards to
  *   its CPU kernels (small inputs) dispatch nothing.
- * - read-backs: getBufferData, the only path of read()/data() that goes to the GPU (copy to a staging buffer,
- *   submit, await mapAsync), and readSync when the tensor has no host copy (it needs OffscreenCanvas, so under
- *   Node it throws; counting it shows who tried). read() of a tensor already on the host costs nothing: not counted.
+ * - read-backs: GPUBuffer's mapAsync for reading, which every read of GPU data awaits (tfjs's data(), through
+ *   getBufferData, and @gan/backend's readInto; bytes: the staging buffer's size), and readSync when the tensor has
+ *   no host copy (it needs OffscreenCanvas, so under Node it throws; counting it shows who tried). A read of a
+ *   tensor already on the host costs nothing: not counted.
  * - uploads: uploadToGPU when the tensor has host values and no GPU buffer yet (the trainer's batch and z), and
  *   GPUQueue's writeBuffer into a storage buffer (@gan/backend's uploadNow: the weights the optimiser updated on the
  *   host); tfjs's own writeBuffers fill uniform buffers, which are not counted.
@@ -39,13 +40,12 @@ interface TensorData {
 /** The members of tfjs-backend-webgpu's WebGPUBackend that are wrapped (present since 4.x). */
 interface WebGpuBackendLike {
   tensorMap: { get(dataId: object): TensorData | undefined };
-  getBufferData(buffer: { size: number }): Promise<unknown>;
   readSync(dataId: object): unknown;
   uploadToGPU(dataId: object): void;
   submitQueue(): void;
 }
 
-const WRAPPED = ['getBufferData', 'readSync', 'uploadToGPU', 'submitQueue'] as const;
+const WRAPPED = ['readSync', 'uploadToGPU', 'submitQueue'] as const;
 
 interface PassEncoderPrototype {
   dispatchWorkgroups(...args: unknown[]): unknown;
@@ -55,8 +55,13 @@ interface QueuePrototype {
   writeBuffer(buffer: { usage: number }, offset: number, data: { byteLength: number }, ...rest: unknown[]): unknown;
 }
 
-/** GPUBufferUsage.STORAGE: a tensor's buffer, as opposed to a uniform buffer. */
+interface BufferPrototype {
+  mapAsync(this: { size: number }, mode: number, ...rest: unknown[]): Promise<unknown>;
+}
+
+/** GPUBufferUsage.STORAGE: a tensor's buffer, as opposed to a uniform buffer. GPUMapMode.READ. */
 const STORAGE = 0x80;
+const MAP_READ = 1;
 
 export function zeroCounts(): StepCounts {
   return { dispatches: 0, readbacks: 0, bytesRead: 0, uploads: 0, bytesUploaded: 0, submits: 0 };
@@ -79,8 +84,10 @@ export function countWebgpu(backend: object): { totals: StepCounts; stop(): void
   const missing = WRAPPED.filter((m) => typeof (b as unknown as Record<string, unknown>)[m] !== 'function');
   const pass = (globalThis as { GPUComputePassEncoder?: { prototype: PassEncoderPrototype } }).GPUComputePassEncoder?.prototype;
   const queue = (globalThis as { GPUQueue?: { prototype: QueuePrototype } }).GPUQueue?.prototype;
-  if (missing.length || typeof b.tensorMap?.get !== 'function' || typeof pass?.dispatchWorkgroups !== 'function' || typeof queue?.writeBuffer !== 'function') {
-    throw new Error(`webgpu counters: no ${[...missing, 'tensorMap', 'GPUComputePassEncoder', 'GPUQueue'].join(', ')} (tfjs-backend-webgpu or webgpu changed?)`);
+  const gpuBuffer = (globalThis as { GPUBuffer?: { prototype: BufferPrototype } }).GPUBuffer?.prototype;
+  if (missing.length || typeof b.tensorMap?.get !== 'function' || typeof pass?.dispatchWorkgroups !== 'function' || typeof queue?.writeBuffer !== 'function'
+    || typeof gpuBuffer?.mapAsync !== 'function') {
+    throw new Error(`webgpu counters: no ${[...missing, 'tensorMap', 'GPUComputePassEncoder', 'GPUQueue', 'GPUBuffer'].join(', ')} (tfjs-backend-webgpu or webgpu changed?)`);
   }
   const totals = zeroCounts();
   // Own properties shadow the prototype's methods; deleting them in stop() restores the originals exactly.
@@ -99,10 +106,13 @@ export function countWebgpu(backend: object): { totals: StepCounts; stop(): void
     }
     return writeBuffer.call(this, buffer, offset, data, ...rest);
   };
-  own.getBufferData = function (this: WebGpuBackendLike, buffer: { size: number }) {
-    totals.readbacks += 1;
-    totals.bytesRead += buffer.size;
-    return proto.getBufferData.call(this, buffer);
+  const mapAsync = gpuBuffer.mapAsync;
+  gpuBuffer.mapAsync = function (this: { size: number }, mode: number, ...rest: unknown[]) {
+    if (mode & MAP_READ) {
+      totals.readbacks += 1;
+      totals.bytesRead += this.size;
+    }
+    return mapAsync.call(this, mode, ...rest);
   };
   own.readSync = function (this: WebGpuBackendLike, dataId: object) {
     const d = this.tensorMap.get(dataId);
@@ -130,6 +140,7 @@ export function countWebgpu(backend: object): { totals: StepCounts; stop(): void
       for (const m of WRAPPED) delete own[m];
       pass.dispatchWorkgroups = dispatch;
       queue.writeBuffer = writeBuffer;
+      gpuBuffer.mapAsync = mapAsync;
     },
   };
 }

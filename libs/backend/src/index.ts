@@ -37,6 +37,7 @@ export { BIAS_ACTIVATION_KERNELS, registerWebgpuBiasActivationKernels, hasBiasAc
 export { LOSS_KERNELS, registerWebgpuLossKernels, hasLossKernels } from './webgpu-loss-kernels';
 export { registerWebgpuConvFilterGradient } from './webgpu-conv-filter-gradient';
 export { uploadNow } from './webgpu-upload';
+export { readInto, readIntoSync } from './read-into';
 export { withWasmThreads } from './wasm-threads';
 export { availableCores, threadsFor, threadsPerWorker } from './compute-threads';
 export { createHostKernel, hostThreads, setHostThreads, MAX_HOST_ARGS, MIN_HOST_CHUNK, type HostChunk, type HostKernel } from './host-threads';

@@ -44,7 +44,7 @@ export {
 export { conv4s2, convT4s2 } from './conv';
 export type { DGradResult, GGradResult } from './steps';
 export { GAN_LOSSES, isBceLoss, bceWithLogits, type GanLoss } from './losses';
-export { dGradients, dGradientsAsync, gGradients, gGradientsAsync, sampleNoise, noiseData, generate, generateAsync, discriminate, type DGradOptions, type GGradOptions } from './steps';
+export { dGradients, dGradientsAsync, gGradients, gGradientsAsync, sampleNoise, noiseData, generate, generateAsync, discriminate, readBuffer, type DGradOptions, type GGradOptions, type ReadBuffer } from './steps';
 export type { Adam, AdamOptions, AdamState } from './adam';
 export type { TorchTensor, TorchStateEntry } from './torch-layout';
 export { paramsToTorch, buffersToTorch, torchStateDict } from './torch-layout';

@@ -3,6 +3,7 @@
  * all-reduce payload) and numbers, plus noise sampling and sample generation. No tensor escapes these functions.
  * Not a runnable file.
  */
+import { readInto, readIntoSync } from '@gan/backend';
 import { tf } from './tf';
 import { assertAlive, features, flushStats, forward, type Gan, type Net, type StatUpdate } from './gan';
 import { buffersAfter, ownedData, ownedDataAsync, paramCount } from './flat';
@@ -33,18 +34,44 @@ function packGrads(net: Net, grads: tf.NamedTensorMap, extra: tf.Tensor[], tail:
   return tf.concat([...parts, ...extra.map((t) => tf.reshape(t, [1])), ...tail]) as tf.Tensor1D;
 }
 
-/** Reads a packed phase result: synchronously (cpu, wasm) or, with `async`, without blocking (what webgpu needs). */
-function readPacked(t: tf.Tensor, async: false): Float32Array;
-function readPacked(t: tf.Tensor, async: true): Promise<Float32Array>;
-function readPacked(t: tf.Tensor, async: boolean): Float32Array | Promise<Float32Array> {
+/**
+ * A host array that a phase's read-back reuses from step to step instead of making a new one (`values` grows when
+ * a read needs more): see DGradOptions.readBuffer. Keep one per phase.
+ */
+export interface ReadBuffer {
+  values: Float32Array;
+}
+
+/** An empty ReadBuffer (its first read sizes it). */
+export function readBuffer(): ReadBuffer {
+  return { values: new Float32Array(0) };
+}
+
+function into(t: tf.Tensor, rb: ReadBuffer): Float32Array {
+  if (rb.values.length < t.size) rb.values = new Float32Array(t.size);
+  return rb.values;
+}
+
+/**
+ * Reads a packed phase result: synchronously (cpu, wasm) or, with `async`, without blocking (what webgpu needs);
+ * into `rb`'s array when given one (the result is then a view of it), else into a new array.
+ */
+function readPacked(t: tf.Tensor, async: false, rb?: ReadBuffer): Float32Array;
+function readPacked(t: tf.Tensor, async: true, rb?: ReadBuffer): Promise<Float32Array>;
+function readPacked(t: tf.Tensor, async: boolean, rb?: ReadBuffer): Float32Array | Promise<Float32Array> {
   if (!async) {
     try {
-      return ownedData(t);
+      if (!rb) return ownedData(t);
+      const dest = into(t, rb);
+      readIntoSync(t, dest);
+      return dest.subarray(0, t.size);
     } finally {
       t.dispose();
     }
   }
-  return ownedDataAsync(t).finally(() => t.dispose());
+  if (!rb) return ownedDataAsync(t).finally(() => t.dispose());
+  const dest = into(t, rb);
+  return readInto(t, dest).then(() => dest.subarray(0, t.size)).finally(() => t.dispose());
 }
 
 /** The packed values split: the gradient (a view, owned by the caller) and the scalars after it. */
@@ -91,12 +118,12 @@ export interface DGradResult {
  * BCE objectives only.
  */
 export function dGradients(gan: Gan, real: tf.Tensor, z: tf.Tensor2D, opts: DGradOptions = {}): DGradResult {
-  return unpackD(readPacked(dGradientsPacked(gan, real, z, opts, 'dGradients'), false), gan);
+  return unpackD(readPacked(dGradientsPacked(gan, real, z, opts, 'dGradients'), false, opts.readBuffer), gan);
 }
 
 /** dGradients without a synchronous device read: the form GPU backends (webgpu) need. Same result. */
 export async function dGradientsAsync(gan: Gan, real: tf.Tensor, z: tf.Tensor2D, opts: DGradOptions = {}): Promise<DGradResult> {
-  return unpackD(await readPacked(dGradientsPacked(gan, real, z, opts, 'dGradientsAsync'), true), gan);
+  return unpackD(await readPacked(dGradientsPacked(gan, real, z, opts, 'dGradientsAsync'), true, opts.readBuffer), gan);
 }
 
 export interface DGradOptions {
@@ -106,6 +133,13 @@ export interface DGradOptions {
   gpWeight?: number;
   /** 'wgan-gp' only (and required there): ε, one interpolation weight per real row, float32 [B]. */
   gpEpsilon?: tf.Tensor;
+  /**
+   * Read the result into this buffer's array instead of a new one: `grads` is then a view of it, valid until the
+   * buffer is read into again. The trainer keeps one per phase for a run: a new array of the gradient's size every
+   * step costs its page faults (~160-300 ms a step for the document's DCGAN on a 2-vCPU VM; see @gan/backend
+   * read-into).
+   */
+  readBuffer?: ReadBuffer;
 }
 
 function unpackD(v: Float32Array, gan: Gan): DGradResult {
@@ -171,18 +205,20 @@ export interface GGradResult {
  */
 export function gGradients(gan: Gan, z: tf.Tensor2D, opts: GGradOptions = {}): GGradResult {
   const p = gGradientsPacked(gan, z, opts, 'gGradients');
-  return unpackG(readPacked(p.t, false), gan, p.adopt);
+  return unpackG(readPacked(p.t, false, opts.readBuffer), gan, p.adopt);
 }
 
 /** gGradients without a synchronous device read: the form GPU backends (webgpu) need. Same result. */
 export async function gGradientsAsync(gan: Gan, z: tf.Tensor2D, opts: GGradOptions = {}): Promise<GGradResult> {
   const p = gGradientsPacked(gan, z, opts, 'gGradientsAsync');
-  return unpackG(await readPacked(p.t, true), gan, p.adopt);
+  return unpackG(await readPacked(p.t, true, opts.readBuffer), gan, p.adopt);
 }
 
 export interface GGradOptions {
   loss?: GanLoss;
   featureMatching?: tf.Tensor;
+  /** As DGradOptions.readBuffer. */
+  readBuffer?: ReadBuffer;
 }
 
 function unpackG(v: Float32Array, gan: Gan, adoptBuffers: (values: Float32Array) => void): GGradResult {

@@ -7,7 +7,7 @@
 import {
   bufferCount, getFlatBuffers, loadOptimizerState, namedWeights, OPTIMIZER_SLOTS, optimizerState, paramCount, setFlatBuffers,
   setFlatWeights,
-  type Gan, type ModelConfig, type Optimizer,
+  type Gan, type ModelConfig, type Optimizer, type ReadBuffer,
 } from '@gan/model';
 import { validateConfig, type TrainConfig } from '@gan/config';
 
@@ -30,6 +30,11 @@ export interface TrainState {
   optD: Optimizer;
   /** Number of completed steps. */
   step: number;
+  /**
+   * The host arrays each phase's gradient read-back reuses (./train-step makes them on first use): the step's
+   * DGradResult / GGradResult gradients are views of them, valid until the next step reads into them.
+   */
+  reads?: { d: ReadBuffer; g: ReadBuffer };
 }
 
 export interface SavedTensor {

@@ -7,7 +7,7 @@
  * run exactly these functions. Not a runnable file.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { clipWeights, dGradientsAsync, gGradientsAsync, optimizerApply, type DGradResult, type GanLoss, type GGradResult } from '@gan/model';
+import { clipWeights, dGradientsAsync, gGradientsAsync, optimizerApply, readBuffer, type DGradResult, type GanLoss, type GGradResult } from '@gan/model';
 import type { Reducer } from './reducer';
 import type { TrainState } from './run-state';
 import { withUnrolledD, type UnrollBatch } from './unrolled-d';
@@ -26,15 +26,23 @@ export interface StepOptions {
   gpEpsilon?: tf.Tensor;
 }
 
+/** The state's read-back arrays, one per phase, made on first use and kept for the run. */
+function reads(st: TrainState): NonNullable<TrainState['reads']> {
+  return (st.reads ??= { d: readBuffer(), g: readBuffer() });
+}
+
 export interface CriticOutcome {
-  /** D's result; `grads` holds the all-reduced mean that the optimiser applied. */
+  /**
+   * D's result; `grads` holds the all-reduced mean that the optimiser applied, in the state's read buffer (so until
+   * the next critic step, unrolled ones included, reads into it).
+   */
   d: DGradResult;
   computeMs: number;
   allreduceMs: number;
 }
 
 export interface StepOutcome extends CriticOutcome {
-  /** G's result; `grads` holds the all-reduced mean that the optimiser applied. */
+  /** G's result; `grads` holds the all-reduced mean that the optimiser applied (until the next step's G phase). */
   g: GGradResult;
   /** Gradient computation and both optimiser updates, milliseconds. */
   computeMs: number;
@@ -50,7 +58,7 @@ export async function criticStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D
   const { gan } = st;
   const t0 = performance.now();
   const gp = opts.loss === 'wgan-gp' ? { gpWeight: opts.gpWeight, gpEpsilon: opts.gpEpsilon } : {};
-  const d = await dGradientsAsync(gan, real, z, { realLabel: opts.realLabel, loss: opts.loss, ...gp });
+  const d = await dGradientsAsync(gan, real, z, { realLabel: opts.realLabel, loss: opts.loss, ...gp, readBuffer: reads(st).d });
   const ta = performance.now();
   await reducer.allReduceMean(d.grads);
   const tb = performance.now();
@@ -74,7 +82,7 @@ export async function trainStep(
   const t0 = performance.now();
   const unroll = (b: UnrollBatch): Promise<CriticOutcome> =>
     criticStep(st, b.real, b.z, reducer, opts.loss === 'wgan-gp' ? { ...opts, gpEpsilon: b.gpEpsilon } : opts);
-  const g = await withUnrolledD(st, unrolled, unroll, () => gGradientsAsync(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined }), cost);
+  const g = await withUnrolledD(st, unrolled, unroll, () => gGradientsAsync(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined, readBuffer: reads(st).g }), cost);
   const ta = performance.now();
   // The unrolled updates' time is in `cost` already (their all-reduces as all-reduce time).
   const unrollMs = cost.computeMs - c.computeMs + cost.allreduceMs - c.allreduceMs;
