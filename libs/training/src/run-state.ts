@@ -31,10 +31,11 @@ export interface TrainState {
   /** Number of completed steps. */
   step: number;
   /**
-   * The host arrays each phase's gradient read-back reuses (./train-step makes them on first use): the step's
-   * DGradResult / GGradResult gradients are views of them, valid until the next step reads into them.
+   * The host arrays each phase's gradient read-back reuses (./train-step makes them on first use; the unrolled D
+   * updates of --unrolled have their own): the step's DGradResult / GGradResult gradients are views of them, valid
+   * until the next step reads into them.
    */
-  reads?: { d: ReadBuffer; g: ReadBuffer };
+  reads?: { d: ReadBuffer; g: ReadBuffer; unrolled: ReadBuffer };
 }
 
 export interface SavedTensor {

@@ -7,7 +7,7 @@
  * run exactly these functions. Not a runnable file.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { clipWeights, dGradientsAsync, gGradientsAsync, optimizerApply, readBuffer, type DGradResult, type GanLoss, type GGradResult } from '@gan/model';
+import { clipWeights, dGradientsAsync, gGradientsAsync, optimizerApply, readBuffer, type DGradResult, type GanLoss, type GGradResult, type ReadBuffer } from '@gan/model';
 import type { Reducer } from './reducer';
 import type { TrainState } from './run-state';
 import { withUnrolledD, type UnrollBatch } from './unrolled-d';
@@ -28,13 +28,13 @@ export interface StepOptions {
 
 /** The state's read-back arrays, one per phase, made on first use and kept for the run. */
 function reads(st: TrainState): NonNullable<TrainState['reads']> {
-  return (st.reads ??= { d: readBuffer(), g: readBuffer() });
+  return (st.reads ??= { d: readBuffer(), g: readBuffer(), unrolled: readBuffer() });
 }
 
 export interface CriticOutcome {
   /**
    * D's result; `grads` holds the all-reduced mean that the optimiser applied, in the state's read buffer (so until
-   * the next critic step, unrolled ones included, reads into it).
+   * the next critic step reads into it; unrolled updates have their own).
    */
   d: DGradResult;
   computeMs: number;
@@ -54,11 +54,16 @@ export interface StepOutcome extends CriticOutcome {
  * The D phase alone: D's gradients on `real` and on G(z) detached, all-reduced, the optimiser step on D, then clipping if asked.
  * `real`: [B,H,W,C] or [B,dataDim]; `z`: [B,nz]; the caller owns and disposes both.
  */
-export async function criticStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D, reducer: Reducer, opts: StepOptions): Promise<CriticOutcome> {
+export function criticStep(st: TrainState, real: tf.Tensor, z: tf.Tensor2D, reducer: Reducer, opts: StepOptions): Promise<CriticOutcome> {
+  return critic(st, real, z, reducer, opts, reads(st).d);
+}
+
+/** criticStep, reading D's gradient into `rb`. */
+async function critic(st: TrainState, real: tf.Tensor, z: tf.Tensor2D, reducer: Reducer, opts: StepOptions, rb: ReadBuffer): Promise<CriticOutcome> {
   const { gan } = st;
   const t0 = performance.now();
   const gp = opts.loss === 'wgan-gp' ? { gpWeight: opts.gpWeight, gpEpsilon: opts.gpEpsilon } : {};
-  const d = await dGradientsAsync(gan, real, z, { realLabel: opts.realLabel, loss: opts.loss, ...gp, readBuffer: reads(st).d });
+  const d = await dGradientsAsync(gan, real, z, { realLabel: opts.realLabel, loss: opts.loss, ...gp, readBuffer: rb });
   const ta = performance.now();
   await reducer.allReduceMean(d.grads);
   const tb = performance.now();
@@ -81,7 +86,7 @@ export async function trainStep(
   const cost = { computeMs: c.computeMs, allreduceMs: c.allreduceMs };
   const t0 = performance.now();
   const unroll = (b: UnrollBatch): Promise<CriticOutcome> =>
-    criticStep(st, b.real, b.z, reducer, opts.loss === 'wgan-gp' ? { ...opts, gpEpsilon: b.gpEpsilon } : opts);
+    critic(st, b.real, b.z, reducer, opts.loss === 'wgan-gp' ? { ...opts, gpEpsilon: b.gpEpsilon } : opts, reads(st).unrolled);
   const g = await withUnrolledD(st, unrolled, unroll, () => gGradientsAsync(gan, z, { loss: opts.loss, featureMatching: opts.featureMatching ? real : undefined, readBuffer: reads(st).g }), cost);
   const ta = performance.now();
   // The unrolled updates' time is in `cost` already (their all-reduces as all-reduce time).
