@@ -4,7 +4,7 @@
 // holds no TypeScript sources), and README's API example, type-checked strictly against the installed declarations
 // (a mistyped option must fail) and run. Run: node tools/run-tests.mjs test package
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -40,7 +40,7 @@ before(async () => {
 
 test('the tarball holds the bundles, declarations and protos, and no TypeScript sources', () => {
   assert.ok(fs.existsSync(bin), 'npm linked the gan-train command');
-  for (const f of ['dist/apps/cli/main.mjs', 'dist/apps/worker/main.mjs', 'dist/apps/coordinator/main.mjs', 'dist/libs/api/index.mjs', 'dist/types/libs/api/src/index.d.ts', 'protos/coordinator.proto']) {
+  for (const f of ['dist/apps/cli/main.mjs', 'dist/apps/worker/main.mjs', 'dist/apps/worker/heartbeat-worker.mjs', 'dist/apps/coordinator/main.mjs', 'dist/libs/api/index.mjs', 'dist/types/libs/api/src/index.d.ts', 'protos/coordinator.proto']) {
     assert.ok(fs.existsSync(path.join(pkgDir, f)), f);
   }
   assert.ok(!fs.existsSync(path.join(pkgDir, 'apps')) && !fs.existsSync(path.join(pkgDir, 'libs')), 'no sources shipped');
@@ -51,7 +51,12 @@ test('the installed command trains, and local --workers 2 runs its bundled worke
   assert.match(run(['--help'], cwd), /^Usage: gan-train <command>/);
   run(['train', '--model', 'mlp', '--dataset', 'ring8', '--steps', '20', '--backend', 'wasm', '--out', 'one'], cwd);
   assert.ok(fs.existsSync(path.join(cwd, 'one', 'metrics.jsonl')));
-  run(['local', '--workers', '2', '--model', 'mlp', '--dataset', 'ring8', '--steps', '5', '--backend', 'wasm', '--out', 'two'], cwd);
+  const local = spawnSync(bin, ['local', '--workers', '2', '--model', 'mlp', '--dataset', 'ring8', '--steps', '5', '--backend', 'wasm', '--out', 'two'], {
+    cwd, encoding: 'utf8', timeout: 180_000, env: { ...process.env, GAN_TOKEN: '' },
+  });
+  assert.equal(local.status, 0, local.stderr.slice(-2000));
+  // The bundled worker app starts its heartbeat thread from the bundle beside it (there is no TypeScript to run).
+  assert.doesNotMatch(local.stderr, /heartbeat thread failed/);
   const rows = fs.readFileSync(path.join(cwd, 'two', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(rows.at(-1).step, 5);
   assert.equal(rows.at(-1).world_size, 2);

@@ -5,6 +5,8 @@
  * it reports the step the main thread publishes in shared memory and posts back 'stop' (orderly or failed) and
  * 'lost' (coordinator unreachable) events.
  */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RunCredentials } from '@gan/auth';
 import type { HeartbeatWorkerData } from './heartbeat-worker';
@@ -26,15 +28,22 @@ export interface HeartbeatOptions {
   onEvent: (e: HeartbeatEvent) => void;
 }
 
+/** The file a bundled worker app has its heartbeat thread in, beside its main.mjs (tools/build.mjs makes it). */
+export const HEARTBEAT_BUNDLE = 'heartbeat-worker.mjs';
+
 /**
- * The thread runs TypeScript: bin/gan-train.mjs registers tsx in the main thread only, worker threads do not inherit
+ * Where the thread starts. In a bundle (the installed package's dist/apps/worker/main.mjs, whose import.meta.url
+ * this is then), the build put heartbeat-worker.ts beside it, bundled, as HEARTBEAT_BUNDLE. From the sources the
+ * thread runs TypeScript: bin/gan-train.mjs registers tsx in the main thread only, worker threads do not inherit
  * registered hooks, and `--import tsx` in a worker's execArgv does not apply to its entry module on Node 20. So a
  * one-line bootstrap registers tsx in the thread and then imports the thread's module.
  */
-function bootstrap(): string {
+function threadEntry(): { file: URL } | { code: string } {
+  const bundled = new URL(`./${HEARTBEAT_BUNDLE}`, import.meta.url);
+  if (fs.existsSync(fileURLToPath(bundled))) return { file: bundled };
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'));
   const body = JSON.stringify(new URL('./heartbeat-worker.ts', import.meta.url).href);
-  return `import(${api}).then((tsx) => { tsx.register(); return import(${body}); })`;
+  return { code: `import(${api}).then((tsx) => { tsx.register(); return import(${body}); })` };
 }
 
 export class HeartbeatThread {
@@ -49,7 +58,8 @@ export class HeartbeatThread {
       coordinator: o.coordinator, workerId: o.workerId, heartbeatMs: o.heartbeatMs, lostAfterMs: o.lostAfterMs,
       credentials: o.credentials.transfer(), stateBuffer,
     };
-    this.worker = new Worker(bootstrap(), { eval: true, workerData });
+    const entry = threadEntry();
+    this.worker = 'file' in entry ? new Worker(entry.file, { workerData }) : new Worker(entry.code, { eval: true, workerData });
     this.worker.on('message', (m: HeartbeatEvent) => o.onEvent(m));
     this.worker.on('error', (e) => o.onEvent({ type: 'lost', reason: `heartbeat thread failed: ${e.message}` }));
     this.worker.unref();
