@@ -6,6 +6,10 @@
 #   .gpu/app/torch_step.py, gan_torch.py          the PyTorch side (bench/torch_step.py and the model it imports)
 #   .gpu/app/node_modules/webgpu/                 the one package left outside the bundle: dawn.node, found by
 #                                                 its index.js relative to itself
+#   .gpu/app/cli/                                 gan-train itself, for `gan-train local --workers 2` there: the
+#                                                 three apps bundled whole, bin/gan-train.mjs, the protos
+#   .gpu/app/split.mjs                            bench/step-split.ts bundled: steps/s of such a run
+#   .gpu/app/node_modules/@tensorflow/tfjs-backend-wasm/  the files the wasm backend reads at run time
 #   .gpu/run-bench.sh                             tools/gpu-device-bench.sh: the one command to run there
 # and checks that .gpu stays under 60 MiB (the device tool carries 64 MiB at most).
 # Run from anywhere in the repo: bash tools/gpu-bundle.sh
@@ -30,16 +34,36 @@ mkdir -p "$app/node_modules/webgpu/dist/linux-x64"
 # that `npm run bench:step` runs. Left out of the bundle:
 # - webgpu: it loads dawn.node relative to its own index.js, so it is copied as a package below;
 # - sharp (native, loads its binary at import time; only image folders use it): replaced by a stub that throws;
-# - the wasm backend's .wasm files: only --backend wasm reads them (at tf.setBackend), so on the device that backend
-#   fails to load with one line; our own WebAssembly kernels (Adam, BatchNorm sums) are base64 inside the bundle;
+# - the wasm backend's files read at run time (copied as a package below); our own WebAssembly kernels (Adam,
+#   BatchNorm sums) are base64 inside the bundle;
 # - tfjs-node: @gan/backend imports it by a computed name, which esbuild leaves to run time (not found there).
-npx esbuild bench/step-time.ts --bundle --platform=node --format=esm --target=node20 \
-  --external:webgpu --alias:sharp=./tools/gpu-bundle-sharp-stub.mjs \
-  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);" \
-  --outfile="$app/main.mjs" --log-level=warning
+# An ES module has no require, __filename or __dirname, which bundled CommonJS code (Emscripten's loader among it)
+# uses: the banner defines them for each bundle. Whitespace and syntax are minified (identifiers are kept: a
+# third of the size, error messages and stacks still readable).
+banner="import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
+bundle() {
+  npx esbuild --bundle --platform=node --format=esm --target=node20 --minify-whitespace --minify-syntax \
+    --external:webgpu --alias:sharp=./tools/gpu-bundle-sharp-stub.mjs --banner:js="$banner" --log-level=warning "$@"
+}
+bundle bench/step-time.ts --outfile="$app/main.mjs"
+bundle bench/step-split.ts --outfile="$app/split.mjs"
+# gan-train as tools/build.mjs lays it out (the worker's heartbeat thread beside its main.mjs), everything bundled;
+# bin/gan-train.mjs runs dist/apps/<app>/main.mjs where no sources sit beside it, and the launcher finds bin/ from
+# the bundle's place. Not code-split: esbuild's shared chunks hand a CommonJS package to import() as a bare default.
+bundle cli/main=apps/cli/src/main.ts worker/main=apps/worker/src/main.ts coordinator/main=apps/coordinator/src/main.ts \
+  worker/heartbeat-worker=libs/distributed/src/heartbeat-worker.ts --outdir="$app/cli/dist/apps" --out-extension:.js=.mjs
+mkdir -p "$app/cli/bin"
+cp bin/gan-train.mjs "$app/cli/bin/"
+cp -r protos "$app/cli/"
 cp bench/torch_step.py test/torch/gan_torch.py "$app/"
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$app/node_modules/webgpu/"
 cp node_modules/webgpu/dist/linux-x64/dawn.node "$app/node_modules/webgpu/dist/linux-x64/"
+# The wasm backend locates its .wasm files (and, with threads, its threaded build's loader) through its package.
+wasm=node_modules/@tensorflow/tfjs-backend-wasm
+mkdir -p "$app/$wasm/dist" "$app/$wasm/wasm-out"
+cp "$wasm/package.json" "$app/$wasm/"
+cp "$wasm"/dist/tf-backend-wasm.node.js "$wasm"/dist/*.wasm "$app/$wasm/dist/"
+cp "$wasm"/wasm-out/tfjs-backend-wasm-threaded-simd.js "$wasm"/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js "$app/$wasm/wasm-out/"
 cp tools/gpu-device-bench.sh .gpu/run-bench.sh
 kib=$(du -sk .gpu | cut -f1)
 echo "gpu-bundle: .gpu is $((kib / 1024)) MiB ($(du -sh "$app/main.mjs" | cut -f1) main.mjs); on the device: bash .gpu/run-bench.sh"
