@@ -49,7 +49,8 @@ bundle bench/step-time.ts --outfile="$app/main.mjs"
 bundle bench/step-split.ts --outfile="$app/split.mjs"
 # gan-train as tools/build.mjs lays it out (the worker's heartbeat thread beside its main.mjs), everything bundled;
 # bin/gan-train.mjs runs dist/apps/<app>/main.mjs where no sources sit beside it, and the launcher finds bin/ from
-# the bundle's place. Not code-split: esbuild's shared chunks hand a CommonJS package to import() as a bare default.
+# the bundle's place. Not code-split: both lookups go from the importing module's own URL, which in a shared chunk
+# is the chunk's folder (the heartbeat thread would not be found, and a worker would miss every heartbeat).
 bundle cli/main=apps/cli/src/main.ts worker/main=apps/worker/src/main.ts coordinator/main=apps/coordinator/src/main.ts \
   worker/heartbeat-worker=libs/distributed/src/heartbeat-worker.ts --outdir="$app/cli/dist/apps" --out-extension:.js=.mjs
 mkdir -p "$app/cli/bin"

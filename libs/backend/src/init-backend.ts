@@ -31,6 +31,7 @@ import { registerWebgpuBiasActivationKernels } from './webgpu-bias-activation-ke
 import { registerWebgpuConvFilterGradient } from './webgpu-conv-filter-gradient';
 import { withWasmThreads } from './wasm-threads';
 import { setHostThreads } from './host-threads';
+import { wasmPackage } from './wasm-package';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendRequest = (typeof BACKEND_NAMES)[number];
@@ -158,7 +159,7 @@ async function loadWebgpu(): Promise<string> {
 }
 
 async function loadWasm(): Promise<string> {
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const wasm = await wasmPackage();
   // Point Emscripten at the package's own .wasm files as a file path (Node reads them with fs); this keeps working
   // when our code is bundled elsewhere and __dirname-relative lookup would not.
   const require = createRequire(import.meta.url);
@@ -200,7 +201,7 @@ async function activate(loader: BackendLoader, threads: number): Promise<string>
   await tf.ready();
   if (name === 'wasm') {
     simdSupported = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await wasmPackage();
     threadsCount = wasm.getThreadsCount();
     setWasmMatMulThreads(threadsCount);
   }

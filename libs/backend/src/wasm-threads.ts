@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { wasmPackage } from './wasm-package';
 
 /**
  * Runs `init` (which must call tf.setBackend('wasm')) with the threaded-SIMD build enabled for `threads` threads.
@@ -29,7 +30,7 @@ export async function withWasmThreads<T>(threads: number, init: () => Promise<T>
   const pkgDir = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const mainScript = path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
   if (!fs.existsSync(mainScript)) throw new Error(`wasm threads: ${mainScript} not found`);
-  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const wasm = await wasmPackage();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gan-wasm-threads-'));
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 
